@@ -1,0 +1,32 @@
+# The interface people and CI share: CI calls these same targets.
+PY ?= python
+.DEFAULT_GOAL := help
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
+
+install: ## install pr2prod with every dev tool (into the active Python)
+	$(PY) -m pip install -e ".[dev]"
+
+repro: ## run the whole pipeline
+	dvc repro
+
+check: ## params.yaml in sync with conf/
+	pr2prod check
+
+lint: ## ruff, import contracts, params in sync
+	ruff check src tests benchmarks
+	ruff format --check src tests benchmarks
+	lint-imports
+	pr2prod check
+
+test: ## the test suite (slow end-to-end tests included)
+	$(PY) -m pytest -n 2 --dist loadgroup
+
+test-fast: ## the test suite without slow end-to-end tests
+	$(PY) -m pytest -m "not slow"
+
+bench: ## performance figures into benchmarks/results/
+	$(PY) benchmarks/pipeline.py
+
+.PHONY: help install repro check lint test test-fast bench

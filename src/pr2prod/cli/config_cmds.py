@@ -1,0 +1,61 @@
+"""``pr2prod compose``, ``check`` and ``stage``: configs and pipeline stages."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pr2prod.config.errors import ConfigError
+
+from pr2prod.cli._app import app, fail
+
+ConfDir = Annotated[Path, typer.Option("--conf", help="Hydra config directory.")]
+ParamsFile = Annotated[Path, typer.Option("--params", help="Composed params file.")]
+
+
+@app.command()
+def compose(
+    overrides: Annotated[list[str] | None, typer.Argument(help="Hydra overrides, e.g. model=random_forest model.n_estimators=50")] = None,
+    reset: Annotated[bool, typer.Option(help="Drop the overrides recorded in params.yaml first.")] = False,
+    conf: ConfDir = Path("conf"),
+    params: ParamsFile = Path("params.yaml"),
+) -> None:
+    """Write params.yaml from conf/ (+ OVERRIDES, + the overrides it already records)."""
+    from pr2prod.config.compose import reconcile
+
+    try:
+        result = reconcile(conf, params, overrides or [], reset=reset)
+    except ConfigError as exc:
+        fail(str(exc))
+    state = "wrote" if result.written else "unchanged:"
+    typer.echo(f"{state} {params} (overrides: {', '.join(result.overrides) or 'none'})")
+
+
+@app.command()
+def check(conf: ConfDir = Path("conf"), params: ParamsFile = Path("params.yaml")) -> None:
+    """Verify that params.yaml equals the composition of conf/ and its recorded overrides."""
+    from pr2prod.config.compose import check as check_params
+
+    try:
+        problems = check_params(conf, params)
+    except ConfigError as exc:
+        fail(str(exc))
+    if problems:
+        for p in problems:
+            typer.secho(f"  {p}", err=True)
+        fail(f"{params} is out of sync with {conf}/; run `pr2prod compose` to fix", 1)
+    typer.echo(f"ok: {params} matches {conf}/")
+
+
+@app.command()
+def stage(name: Annotated[str, typer.Argument(help="compose | prepare | validate | train | evaluate")]) -> None:
+    """Run one pipeline stage (what `dvc repro` calls)."""
+    from pr2prod.stages import STAGES
+
+    if name not in STAGES:
+        fail(f"unknown stage {name!r}; stages: {', '.join(STAGES)}")
+    importlib.import_module(f"pr2prod.stages.{name}").main()
+

@@ -1,0 +1,122 @@
+"""Read ``params.yaml`` into typed dataclasses (the only form core code sees)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import yaml
+from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from pr2prod.config import schema
+from pr2prod.config.errors import ConfigError
+
+RECORD_KEY = "compose"
+
+# `_target_` class name -> schema of that model family (anything else is validated loosely).
+_TARGET_SCHEMAS: dict[str, type[schema.ModelConfig]] = {
+    "LogisticRegression": schema.LogisticRegressionConfig,
+    "LinearRegression": schema.LinearRegressionConfig,
+    "Ridge": schema.RidgeConfig,
+    "RandomForestClassifier": schema.RandomForestConfig,
+    "RandomForestRegressor": schema.RandomForestConfig,
+    "HistGradientBoostingClassifier": schema.HistGradientBoostingConfig,
+    "HistGradientBoostingRegressor": schema.HistGradientBoostingConfig,
+    "TorchMLPClassifier": schema.TorchMLPConfig,
+    "TorchMLPRegressor": schema.TorchMLPConfig,
+}
+
+
+def schema_for_target(target: str | None) -> type[schema.ModelConfig] | None:
+    """Return the schema for a model ``_target_`` or ``None`` for a user-extended target."""
+    if not target:
+        return None
+    return _TARGET_SCHEMAS.get(target.rsplit(".", 1)[-1])
+
+
+def describe_error(exc: OmegaConfBaseException) -> str:
+    """Turn an OmegaConf validation error into one line naming the key."""
+    key = getattr(exc, "full_key", None) or ""
+    msg = str(exc).splitlines()[0]
+    return f"{key}: {msg}" if key and key not in msg else msg
+
+
+def to_config(raw: dict[str, Any]) -> schema.Config:
+    """Validate a composed config dict against the schemas and return dataclasses.
+
+    Raises:
+        ConfigError: naming the first unknown key, missing key or wrongly typed value.
+    """
+    body = {k: v for k, v in raw.items() if k != RECORD_KEY}
+    model_raw = body.pop("model", None)
+    if not isinstance(model_raw, dict):
+        raise ConfigError(
+            f"model: expected a model config mapping, got {model_raw!r}; "
+            "choose one with model=<option> (see conf/model/)"
+        )
+    try:
+        cfg = OmegaConf.merge(OmegaConf.structured(schema.Config), body)
+        model_schema = schema_for_target(model_raw.get("_target_"))
+        if model_schema is None:
+            model_node = OmegaConf.merge(OmegaConf.structured(schema.ModelConfig), {})
+            OmegaConf.set_struct(model_node, False)
+            model_node = OmegaConf.merge(model_node, model_raw)
+        else:
+            model_node = OmegaConf.merge(OmegaConf.structured(model_schema), model_raw)
+        cfg.model = model_node
+        obj = OmegaConf.to_object(cfg)
+    except OmegaConfBaseException as exc:
+        raise ConfigError(describe_error(exc)) from exc
+    assert isinstance(obj, schema.Config)
+    _check_choices(obj)
+    return obj
+
+
+def _check_choices(cfg: schema.Config) -> None:
+    checks = [
+        ("data.task", cfg.data.task, schema.TASKS),
+        ("data.source", cfg.data.source, schema.SOURCES),
+    ]
+    for key, value, allowed in checks:
+        if value not in allowed:
+            raise ConfigError(f"{key}: {value!r} is not one of {', '.join(allowed)}")
+    tasks = model_tasks(cfg.model)
+    kind = "regression" if cfg.data.task == "regression" else "classification"
+    if kind not in tasks:
+        raise ConfigError(
+            f"model.name: {model_name(cfg.model)!r} does not support {cfg.data.task} data "
+            f"(supports: {', '.join(tasks)})"
+        )
+
+
+def model_params(model: Any) -> dict[str, Any]:
+    """The model config as a plain dict, whatever schema (or none) it was validated with."""
+    if dataclasses.is_dataclass(model) and not isinstance(model, type):
+        return dataclasses.asdict(model)
+    return dict(model)
+
+
+def model_name(model: Any) -> str:
+    return str(model_params(model).get("name"))
+
+
+def model_tasks(model: Any) -> list[str]:
+    return list(model_params(model).get("tasks") or ["classification", "regression"])
+
+
+def read_params_file(path: str | Path) -> dict[str, Any]:
+    """Load ``params.yaml`` as a plain dict, with a clear error when it is missing."""
+    p = Path(path)
+    if not p.exists():
+        raise ConfigError(f"{p}: not found; run `pr2prod compose` to write it from conf/")
+    data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{p}: expected a mapping at the top level")
+    return data
+
+
+def load_params(path: str | Path = "params.yaml") -> schema.Config:
+    """Read and validate ``params.yaml``."""
+    return to_config(read_params_file(path))

@@ -1,0 +1,10 @@
+"""Schema of the ``monitor`` config group (conf/monitor/)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class MonitorConfig:
+    """Settings of the monitor feature (filled in by that feature)."""

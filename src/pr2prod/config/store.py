@@ -1,0 +1,35 @@
+"""Registration of the structured-config schemas in Hydra's ConfigStore."""
+
+from __future__ import annotations
+
+from hydra.core.config_store import ConfigStore
+
+from pr2prod.config import schema
+
+_GROUP_SCHEMAS: dict[str, type] = {
+    "data": schema.DataConfig,
+    "split": schema.SplitConfig,
+    "validate": schema.ValidateConfig,
+    "features": schema.FeaturesConfig,
+    "evaluate": schema.EvaluateConfig,
+    "gate": schema.GateConfig,
+    "serve": schema.ServeConfig,
+    "release": schema.ReleaseConfig,
+    "monitor": schema.MonitorConfig,
+}
+
+_registered = False
+
+
+def register_schemas() -> None:
+    """Register ``base_<group>`` schemas (and one per model family) once per process."""
+    global _registered  # noqa: PLW0603 - ConfigStore itself is a process-wide singleton
+    if _registered:
+        return
+    cs = ConfigStore.instance()
+    cs.store(name="base_config", node=schema.Config)
+    for group, node in _GROUP_SCHEMAS.items():
+        cs.store(group=group, name=f"base_{group}", node=node)
+    for name, node in schema.MODEL_SCHEMAS.items():
+        cs.store(group="model", name=name, node=node)
+    _registered = True

@@ -1,0 +1,1 @@
+"""Data sources, deterministic split, the data schema and validation."""

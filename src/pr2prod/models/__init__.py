@@ -1,0 +1,1 @@
+"""Estimator builders (scikit-learn and torch), seeding and safe persistence."""
