@@ -1,0 +1,86 @@
+"""Build throw-away pr2prod projects: real git, real DVC, a real directory remote.
+
+Used by the integration and end-to-end tests of every feature. Nothing here mocks DVC,
+Hydra or git: a project is a copy of this repository's pipeline in a temp directory.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+# What a project needs: the pipeline definition, the configs and the code DVC tracks as deps.
+PROJECT_FILES = (".dvcignore", "dvc.yaml", "conf", "data/raw", "src", "pyproject.toml",
+                 "pipelines")
+
+
+def env() -> dict[str, str]:
+    """Environment for subprocesses: this venv first on PATH, quiet, no analytics."""
+    e = dict(os.environ)
+    e["PATH"] = f"{BIN}{os.pathsep}{e.get('PATH', '')}"
+    e["DVC_NO_ANALYTICS"] = "1"
+    e["GIT_AUTHOR_NAME"] = e["GIT_COMMITTER_NAME"] = "pr2prod tests"
+    e["GIT_AUTHOR_EMAIL"] = e["GIT_COMMITTER_EMAIL"] = "tests@pr2prod.invalid"
+    e.pop("DVC_EXP_NAME", None)
+    e.pop("DVC_EXP_BASELINE_REV", None)
+    return e
+
+
+def run(args: list[str] | str, cwd: Path, check: bool = True,
+        timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """Run a command in ``cwd``; on an unexpected exit code fail with its output."""
+    cmd = args.split() if isinstance(args, str) else args
+    proc = subprocess.run(cmd, cwd=cwd, env=env(), capture_output=True, text=True,
+                          timeout=timeout, check=False)
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(cmd)} exited {proc.returncode}\n--- stdout\n{proc.stdout}\n"
+            f"--- stderr\n{proc.stderr}"
+        )
+    return proc
+
+
+def make_project(dest: Path, overrides: list[str] | tuple[str, ...] = (),
+                 remote: Path | None = None, commit: bool = True) -> Path:
+    """Copy the pipeline into ``dest``, ``git init`` + ``dvc init``, compose, commit.
+
+    Args:
+        dest: an empty or missing directory.
+        overrides: Hydra overrides composed into ``params.yaml``.
+        remote: directory used as the default DVC remote (created); ``dest/../remote`` if None.
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in PROJECT_FILES:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns(
+                "__pycache__", "*.pyc", "*.egg-info"))
+        elif src.exists():
+            shutil.copy2(src, dest / name)
+    shutil.copy2(ROOT / ".gitignore", dest / ".gitignore")
+    remote = remote or dest.parent / f"{dest.name}-remote"
+    remote.mkdir(parents=True, exist_ok=True)
+    run(["git", "init", "-q", "-b", "main"], dest)
+    run(["dvc", "init", "-q"], dest)
+    run(["dvc", "config", "core.autostage", "true"], dest)
+    run(["dvc", "remote", "add", "-d", "local", str(remote)], dest)
+    run([str(BIN / "pr2prod"), "compose", "--reset", *overrides], dest)
+    if commit:
+        run(["git", "add", "-A"], dest)
+        run(["git", "commit", "-qm", "init project"], dest)
+    return dest
+
+
+def repro(project: Path, *targets: str) -> subprocess.CompletedProcess[str]:
+    return run(["dvc", "repro", *targets], project)
+
+
+def ran_stages(output: str) -> list[str]:
+    """Names of the stages ``dvc repro`` actually ran, from its output."""
+    return [line.split("'")[1] for line in output.splitlines()
+            if line.startswith("Running stage '")]
