@@ -15,8 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 # What a project needs: the pipeline definition, the configs and the code DVC tracks as deps.
-PROJECT_FILES = (".dvcignore", "dvc.yaml", "conf", "data/raw", "src", "pyproject.toml",
-                 "pipelines")
+PROJECT_FILES = (".dvcignore", "dvc.yaml", "conf", "data/raw", "src", "pyproject.toml", "pipelines")
 
 
 def env() -> dict[str, str]:
@@ -31,12 +30,14 @@ def env() -> dict[str, str]:
     return e
 
 
-def run(args: list[str] | str, cwd: Path, check: bool = True,
-        timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def run(
+    args: list[str] | str, cwd: Path, check: bool = True, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
     """Run a command in ``cwd``; on an unexpected exit code fail with its output."""
     cmd = args.split() if isinstance(args, str) else args
-    proc = subprocess.run(cmd, cwd=cwd, env=env(), capture_output=True, text=True,
-                          timeout=timeout, check=False)
+    proc = subprocess.run(
+        cmd, cwd=cwd, env=env(), capture_output=True, text=True, timeout=timeout, check=False
+    )
     if check and proc.returncode != 0:
         raise AssertionError(
             f"{' '.join(cmd)} exited {proc.returncode}\n--- stdout\n{proc.stdout}\n"
@@ -45,8 +46,12 @@ def run(args: list[str] | str, cwd: Path, check: bool = True,
     return proc
 
 
-def make_project(dest: Path, overrides: list[str] | tuple[str, ...] = (),
-                 remote: Path | None = None, commit: bool = True) -> Path:
+def make_project(
+    dest: Path,
+    overrides: list[str] | tuple[str, ...] = (),
+    remote: Path | None = None,
+    commit: bool = True,
+) -> Path:
     """Copy the pipeline into ``dest``, ``git init`` + ``dvc init``, compose, commit.
 
     Args:
@@ -58,8 +63,11 @@ def make_project(dest: Path, overrides: list[str] | tuple[str, ...] = (),
     for name in PROJECT_FILES:
         src = ROOT / name
         if src.is_dir():
-            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns(
-                "__pycache__", "*.pyc", "*.egg-info"))
+            shutil.copytree(
+                src,
+                dest / name,
+                ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info"),
+            )
         elif src.exists():
             shutil.copy2(src, dest / name)
     shutil.copy2(ROOT / ".gitignore", dest / ".gitignore")
@@ -82,5 +90,6 @@ def repro(project: Path, *targets: str) -> subprocess.CompletedProcess[str]:
 
 def ran_stages(output: str) -> list[str]:
     """Names of the stages ``dvc repro`` actually ran, from its output."""
-    return [line.split("'")[1] for line in output.splitlines()
-            if line.startswith("Running stage '")]
+    return [
+        line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage '")
+    ]

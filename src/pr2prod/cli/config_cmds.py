@@ -8,9 +8,8 @@ from typing import Annotated
 
 import typer
 
-from pr2prod.config.errors import ConfigError
-
 from pr2prod.cli._app import app, fail
+from pr2prod.config.errors import ConfigError
 
 ConfDir = Annotated[Path, typer.Option("--conf", help="Hydra config directory.")]
 ParamsFile = Annotated[Path, typer.Option("--params", help="Composed params file.")]
@@ -18,8 +17,13 @@ ParamsFile = Annotated[Path, typer.Option("--params", help="Composed params file
 
 @app.command()
 def compose(
-    overrides: Annotated[list[str] | None, typer.Argument(help="Hydra overrides, e.g. model=random_forest model.n_estimators=50")] = None,
-    reset: Annotated[bool, typer.Option(help="Drop the overrides recorded in params.yaml first.")] = False,
+    overrides: Annotated[
+        list[str] | None,
+        typer.Argument(help="Hydra overrides, e.g. model=random_forest model.n_estimators=50"),
+    ] = None,
+    reset: Annotated[
+        bool, typer.Option(help="Drop the overrides recorded in params.yaml first.")
+    ] = False,
     conf: ConfDir = Path("conf"),
     params: ParamsFile = Path("params.yaml"),
 ) -> None:
@@ -51,11 +55,12 @@ def check(conf: ConfDir = Path("conf"), params: ParamsFile = Path("params.yaml")
 
 
 @app.command()
-def stage(name: Annotated[str, typer.Argument(help="compose | prepare | validate | train | evaluate")]) -> None:
+def stage(
+    name: Annotated[str, typer.Argument(help="compose | prepare | validate | train | evaluate")],
+) -> None:
     """Run one pipeline stage (what `dvc repro` calls)."""
     from pr2prod.stages import STAGES
 
     if name not in STAGES:
         fail(f"unknown stage {name!r}; stages: {', '.join(STAGES)}")
     importlib.import_module(f"pr2prod.stages.{name}").main()
-

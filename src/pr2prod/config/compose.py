@@ -156,7 +156,10 @@ def check(conf_dir: str | Path = "conf", params_path: str | Path = "params.yaml"
         return ["params.yaml has no compose record: run `pr2prod compose`"]
     overrides = [str(o) for o in record.get("overrides") or []]
     expected = compose_dict(conf, overrides)
-    problems = [f"{o} (params.yaml differs from conf/)" for o in infer_overrides(body, expected, _groups(conf))]
+    problems = [
+        f"{o} (params.yaml differs from conf/)"
+        for o in infer_overrides(body, expected, _groups(conf))
+    ]
     if not problems and record.get("params_digest") != params_digest(body):
         problems.append("compose.params_digest does not match the values")
     if record.get("conf_digest") != conf_digest(conf):

@@ -38,15 +38,15 @@ def merge_overrides(old: Sequence[str], new: Iterable[str]) -> list[str]:
     for ov in new:
         key = override_key(ov)
         merged = [
-            o for o in merged if override_key(o) != key and not override_key(o).startswith(key + ".")
+            o
+            for o in merged
+            if override_key(o) != key and not override_key(o).startswith(key + ".")
         ]
         merged.append(ov)
     return merged
 
 
-def infer_overrides(
-    changed: dict[str, Any], base: dict[str, Any], groups: set[str]
-) -> list[str]:
+def infer_overrides(changed: dict[str, Any], base: dict[str, Any], groups: set[str]) -> list[str]:
     """Overrides that turn ``base`` into ``changed``.
 
     A top-level group key holding an option name (what ``dvc exp run -S model=rf`` writes)

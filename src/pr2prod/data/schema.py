@@ -109,8 +109,9 @@ def categorical_stats(values: pd.Series) -> dict[str, Any]:
     }
 
 
-def infer_schema(train: pd.DataFrame, test: pd.DataFrame, task: str, target: str,
-                 id_column: str) -> DataSchema:
+def infer_schema(
+    train: pd.DataFrame, test: pd.DataFrame, task: str, target: str, id_column: str
+) -> DataSchema:
     """Build the schema from the training split (the reference) and row counts of both."""
     feats: list[FeatureSpec] = []
     for col in train.columns:
@@ -120,12 +121,28 @@ def infer_schema(train: pd.DataFrame, test: pd.DataFrame, task: str, target: str
         nullable = bool(s.isna().any() or test[col].isna().any())
         if is_categorical(s):
             cats = sorted(s.dropna().astype(str).unique().tolist())
-            feats.append(FeatureSpec(col, "categorical", "string", nullable,
-                                     categories=cats, stats=categorical_stats(s)))
+            feats.append(
+                FeatureSpec(
+                    col,
+                    "categorical",
+                    "string",
+                    nullable,
+                    categories=cats,
+                    stats=categorical_stats(s),
+                )
+            )
         else:
-            feats.append(FeatureSpec(col, "numeric", str(s.dtype), nullable,
-                                     min=_num(s.min()), max=_num(s.max()),
-                                     stats=numeric_stats(s)))
+            feats.append(
+                FeatureSpec(
+                    col,
+                    "numeric",
+                    str(s.dtype),
+                    nullable,
+                    min=_num(s.min()),
+                    max=_num(s.max()),
+                    stats=numeric_stats(s),
+                )
+            )
     y = train[target]
     if task == "regression":
         labels = None
@@ -133,10 +150,15 @@ def infer_schema(train: pd.DataFrame, test: pd.DataFrame, task: str, target: str
     else:
         labels = sorted(pd.concat([y, test[target]]).dropna().unique().tolist())
         target_stats = categorical_stats(y)
-    return DataSchema(task=task, target=target, id_column=id_column, features=feats,
-                      labels=[_py(v) for v in labels] if labels is not None else None,
-                      n_rows={"train": len(train), "test": len(test)},
-                      target_stats=target_stats)
+    return DataSchema(
+        task=task,
+        target=target,
+        id_column=id_column,
+        features=feats,
+        labels=[_py(v) for v in labels] if labels is not None else None,
+        n_rows={"train": len(train), "test": len(test)},
+        target_stats=target_stats,
+    )
 
 
 def _num(v: Any) -> float | None:

@@ -95,13 +95,21 @@ def make_synthetic(cfg: SyntheticConfig, task: str) -> pd.DataFrame:
     n_inf = min(cfg.n_informative, cfg.n_features)
     if task == "regression":
         x, y = make_regression(
-            n_samples=cfg.n_rows, n_features=cfg.n_features, n_informative=n_inf,
-            noise=cfg.noise * 10, random_state=cfg.seed,
+            n_samples=cfg.n_rows,
+            n_features=cfg.n_features,
+            n_informative=n_inf,
+            noise=cfg.noise * 10,
+            random_state=cfg.seed,
         )
     else:
         x, y = make_classification(
-            n_samples=cfg.n_rows, n_features=cfg.n_features, n_informative=n_inf,
-            n_redundant=0, n_classes=cfg.n_classes, flip_y=cfg.noise, random_state=cfg.seed,
+            n_samples=cfg.n_rows,
+            n_features=cfg.n_features,
+            n_informative=n_inf,
+            n_redundant=0,
+            n_classes=cfg.n_classes,
+            flip_y=cfg.noise,
+            random_state=cfg.seed,
         )
     df = pd.DataFrame(x, columns=[f"f{i}" for i in range(cfg.n_features)])
     for j in range(cfg.n_categorical):

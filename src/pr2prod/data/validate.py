@@ -70,8 +70,13 @@ def _label_checks(schema: DataSchema) -> list[pa.Check]:
     return [pa.Check.isin(schema.labels, name="known_label")]
 
 
-def validate_split(df: pd.DataFrame, schema: DataSchema, split: str, rules: ValidateConfig,
-                   report: ValidationReport) -> None:
+def validate_split(
+    df: pd.DataFrame,
+    schema: DataSchema,
+    split: str,
+    rules: ValidateConfig,
+    report: ValidationReport,
+) -> None:
     """Run every rule on one split, adding findings to ``report``."""
     with_ranges = split != "train"
     try:
@@ -79,10 +84,16 @@ def validate_split(df: pd.DataFrame, schema: DataSchema, split: str, rules: Vali
     except pa.errors.SchemaErrors as exc:
         for (col, check), group in exc.failure_cases.groupby(["column", "check"], dropna=False):
             sample = ", ".join(str(v) for v in group["failure_case"].head(3))
-            finding = Finding(str(check), None if pd.isna(col) else str(col), split,
-                              f"{len(group)} failing value(s), e.g. {sample}")
+            finding = Finding(
+                str(check),
+                None if pd.isna(col) else str(col),
+                split,
+                f"{len(group)} failing value(s), e.g. {sample}",
+            )
             range_only = str(check).startswith(("in_range", "in_training_range"))
-            target = report.warnings if range_only and rules.out_of_range == "warn" else report.errors
+            target = (
+                report.warnings if range_only and rules.out_of_range == "warn" else report.errors
+            )
             target.append(finding)
     for f in schema.features:
         s = df[f.name]
@@ -91,8 +102,11 @@ def validate_split(df: pd.DataFrame, schema: DataSchema, split: str, rules: Vali
             continue
         share = float(s.isna().mean())
         if share > rules.max_null_share:
-            report.errors.append(Finding("null_share", f.name, split,
-                                         f"{share:.1%} missing > {rules.max_null_share:.1%}"))
+            report.errors.append(
+                Finding(
+                    "null_share", f.name, split, f"{share:.1%} missing > {rules.max_null_share:.1%}"
+                )
+            )
         if split == "train" and s.nunique(dropna=True) <= 1:
             report.errors.append(Finding("constant", f.name, split, "a single distinct value"))
     if schema.labels is not None and split == "train":
@@ -100,13 +114,19 @@ def validate_split(df: pd.DataFrame, schema: DataSchema, split: str, rules: Vali
         for label in schema.labels:
             n = int(counts.get(label, 0))
             if n < rules.min_rows_per_class:
-                report.errors.append(Finding("rows_per_class", schema.target, split,
-                                             f"class {label!r} has {n} rows < "
-                                             f"{rules.min_rows_per_class}"))
+                report.errors.append(
+                    Finding(
+                        "rows_per_class",
+                        schema.target,
+                        split,
+                        f"class {label!r} has {n} rows < {rules.min_rows_per_class}",
+                    )
+                )
 
 
-def validate_data(train: pd.DataFrame, test: pd.DataFrame, schema: DataSchema,
-                  rules: ValidateConfig) -> ValidationReport:
+def validate_data(
+    train: pd.DataFrame, test: pd.DataFrame, schema: DataSchema, rules: ValidateConfig
+) -> ValidationReport:
     report = ValidationReport()
     validate_split(train, schema, "train", rules, report)
     validate_split(test, schema, "test", rules, report)

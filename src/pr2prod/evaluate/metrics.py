@@ -18,15 +18,19 @@ def predict(pipeline: Any, x: pd.DataFrame, task: str) -> tuple[np.ndarray, np.n
     return pred, proba
 
 
-def classification_metrics(y: np.ndarray, pred: np.ndarray, proba: np.ndarray | None,
-                           labels: list[Any]) -> dict[str, Any]:
+def classification_metrics(
+    y: np.ndarray, pred: np.ndarray, proba: np.ndarray | None, labels: list[Any]
+) -> dict[str, Any]:
     """Accuracy, F1, ROC-AUC, log-loss, and precision/recall/F1 per class."""
     average = "binary" if len(labels) == 2 else "macro"
     out: dict[str, Any] = {
         "accuracy": float(skm.accuracy_score(y, pred)),
         "balanced_accuracy": float(skm.balanced_accuracy_score(y, pred)),
-        "f1": float(skm.f1_score(y, pred, average=average, pos_label=labels[-1])
-                    if average == "binary" else skm.f1_score(y, pred, average="macro")),
+        "f1": float(
+            skm.f1_score(y, pred, average=average, pos_label=labels[-1])
+            if average == "binary"
+            else skm.f1_score(y, pred, average="macro")
+        ),
     }
     if proba is not None:
         clipped = np.clip(proba, 1e-15, 1 - 1e-15)
@@ -37,8 +41,12 @@ def classification_metrics(y: np.ndarray, pred: np.ndarray, proba: np.ndarray | 
             out["roc_auc"] = float(skm.roc_auc_score(y, proba, multi_class="ovr", labels=labels))
     p, r, f, s = skm.precision_recall_fscore_support(y, pred, labels=labels, zero_division=0)
     out["per_class"] = {
-        str(lab): {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]),
-                   "support": int(s[i])}
+        str(lab): {
+            "precision": float(p[i]),
+            "recall": float(r[i]),
+            "f1": float(f[i]),
+            "support": int(s[i]),
+        }
         for i, lab in enumerate(labels)
     }
     return out

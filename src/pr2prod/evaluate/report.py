@@ -12,8 +12,9 @@ from pr2prod.evaluate.plots import classification_plots, regression_plots
 from pr2prod.models.persist import LoadedModel
 
 
-def evaluate_model(model: LoadedModel, test: pd.DataFrame,
-                   cfg: EvaluateConfig) -> tuple[dict[str, Any], dict[str, list[dict]]]:
+def evaluate_model(
+    model: LoadedModel, test: pd.DataFrame, cfg: EvaluateConfig
+) -> tuple[dict[str, Any], dict[str, list[dict]]]:
     """Metrics and plots of ``model`` on the labelled ``test`` split."""
     schema = model.schema
     y = test[schema.target].to_numpy()

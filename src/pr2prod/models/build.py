@@ -61,11 +61,13 @@ def build_estimator(model: Any, allowed: list[str]) -> Any:
 def build_preprocessor(cfg: FeaturesConfig, schema: DataSchema, task: str) -> list[tuple[str, Any]]:
     """Preprocessing steps: column-wise imputation/scaling/one-hot, then optional extras."""
     if cfg.numeric_imputer not in IMPUTERS:
-        raise ConfigError(f"features.numeric_imputer: {cfg.numeric_imputer!r} is not one of "
-                          f"{', '.join(IMPUTERS)}")
+        raise ConfigError(
+            f"features.numeric_imputer: {cfg.numeric_imputer!r} is not one of {', '.join(IMPUTERS)}"
+        )
     if cfg.scaler not in (*SCALERS, "none"):
-        raise ConfigError(f"features.scaler: {cfg.scaler!r} is not one of "
-                          f"{', '.join((*SCALERS, 'none'))}")
+        raise ConfigError(
+            f"features.scaler: {cfg.scaler!r} is not one of {', '.join((*SCALERS, 'none'))}"
+        )
     num_steps: list[tuple[str, Any]] = []
     if cfg.numeric_imputer != "none":
         num_steps.append(("impute", SimpleImputer(strategy=cfg.numeric_imputer)))
@@ -73,21 +75,30 @@ def build_preprocessor(cfg: FeaturesConfig, schema: DataSchema, task: str) -> li
         num_steps.append(("scale", SCALERS[cfg.scaler]()))
     transformers: list[tuple[str, Any, list[str]]] = []
     if schema.numeric:
-        transformers.append(("num", Pipeline(num_steps) if num_steps else "passthrough",
-                             schema.numeric))
+        transformers.append(
+            ("num", Pipeline(num_steps) if num_steps else "passthrough", schema.numeric)
+        )
     if schema.categorical:
         cat_steps: list[tuple[str, Any]] = [
             ("impute", SimpleImputer(strategy=cfg.categorical_imputer, fill_value="missing"))
         ]
         if cfg.one_hot:
-            cat_steps.append(("onehot", OneHotEncoder(handle_unknown="infrequent_if_exist"
-                                                      if cfg.max_categories else "ignore",
-                                                      max_categories=cfg.max_categories,
-                                                      sparse_output=False)))
+            cat_steps.append(
+                (
+                    "onehot",
+                    OneHotEncoder(
+                        handle_unknown="infrequent_if_exist" if cfg.max_categories else "ignore",
+                        max_categories=cfg.max_categories,
+                        sparse_output=False,
+                    ),
+                )
+            )
         transformers.append(("cat", Pipeline(cat_steps), schema.categorical))
     steps: list[tuple[str, Any]] = [
-        ("columns", ColumnTransformer(transformers, remainder="drop",
-                                      verbose_feature_names_out=False))
+        (
+            "columns",
+            ColumnTransformer(transformers, remainder="drop", verbose_feature_names_out=False),
+        )
     ]
     if cfg.polynomial_degree > 1:
         steps.append(("poly", PolynomialFeatures(cfg.polynomial_degree, include_bias=False)))
@@ -97,8 +108,9 @@ def build_preprocessor(cfg: FeaturesConfig, schema: DataSchema, task: str) -> li
     return steps
 
 
-def build_pipeline(features: FeaturesConfig, model: Any, schema: DataSchema,
-                   allowed: list[str]) -> Pipeline:
+def build_pipeline(
+    features: FeaturesConfig, model: Any, schema: DataSchema, allowed: list[str]
+) -> Pipeline:
     """The one object that is trained, gated, served and monitored."""
     steps = build_preprocessor(features, schema, schema.task)
     steps.append(("model", build_estimator(model, allowed)))

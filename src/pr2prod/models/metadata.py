@@ -21,8 +21,13 @@ LIBRARIES = ("pr2prod", "scikit-learn", "numpy", "pandas", "skops", "torch", "sk
 
 def params_hash(cfg: Config) -> str:
     """MD5 of the config sections that change the trained model."""
-    relevant = {"seed": cfg.seed, "data": asdict(cfg.data), "split": asdict(cfg.split),
-                "features": asdict(cfg.features), "model": model_params(cfg.model)}
+    relevant = {
+        "seed": cfg.seed,
+        "data": asdict(cfg.data),
+        "split": asdict(cfg.split),
+        "features": asdict(cfg.features),
+        "model": model_params(cfg.model),
+    }
     blob = json.dumps(relevant, sort_keys=True, default=str).encode()
     return hashlib.md5(blob, usedforsecurity=False).hexdigest()
 
@@ -60,8 +65,9 @@ def artifact_metadata(cfg: Config, params_path: Path, data_paths: Sequence[Path]
 
 def git_commit() -> str | None:
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                             check=False, timeout=10)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=False, timeout=10
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None
@@ -71,6 +77,9 @@ def run_info(wall_time_s: float) -> dict[str, Any]:
     """Facts about this run that must stay out of the hashed artifact."""
     import datetime as dt
 
-    return {"wall_time_s": round(wall_time_s, 3), "git_commit": git_commit(),
-            "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "host": platform.node()}
+    return {
+        "wall_time_s": round(wall_time_s, 3),
+        "git_commit": git_commit(),
+        "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "host": platform.node(),
+    }

@@ -33,6 +33,11 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "pr2prod.models.torch_mlp.TorchMLPRegressor",
     "collections.OrderedDict",
     "numpy.dtype",
+    # scikit-learn's own fitted-state types, used by the estimators conf/model/ offers
+    "sklearn.tree._tree.Tree",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.feature_selection._univariate_selection.f_classif",
+    "sklearn.feature_selection._univariate_selection.f_regression",
 )
 
 
@@ -104,7 +109,8 @@ def loads_model(data: bytes, extra_trusted: Iterable[str] = ()) -> Any:
     refused = sorted(t for t in unknown if t not in trusted)
     if refused:
         raise UntrustedArtifactError(
-            "refusing to load a model artifact with untrusted types: " + ", ".join(refused)
+            "refusing to load a model artifact with untrusted types: "
+            + ", ".join(refused)
             + " (trust them explicitly only if you know where the artifact came from)"
         )
     return sio.loads(data, trusted=list(unknown))
@@ -124,16 +130,19 @@ class LoadedModel:
         return str(self.metadata.get("model_name", "model"))
 
 
-def write_artifact(directory: str | Path, pipeline: Any, schema: DataSchema,
-                   metadata: dict[str, Any]) -> None:
+def write_artifact(
+    directory: str | Path, pipeline: Any, schema: DataSchema, metadata: dict[str, Any]
+) -> None:
     """Write the artifact files into an (empty) directory."""
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
     (d / MODEL_FILE).write_bytes(dumps_model(pipeline))
-    (d / SCHEMA_FILE).write_text(json.dumps(schema.to_dict(), indent=2, sort_keys=True) + "\n",
-                                 encoding="utf-8")
-    (d / METADATA_FILE).write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n",
-                                   encoding="utf-8")
+    (d / SCHEMA_FILE).write_text(
+        json.dumps(schema.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    (d / METADATA_FILE).write_text(
+        json.dumps(metadata, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
 
 
 def load_artifact(directory: str | Path, extra_trusted: Iterable[str] = ()) -> LoadedModel:

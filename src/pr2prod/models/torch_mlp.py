@@ -24,8 +24,9 @@ from pr2prod.models.seed import seed_everything
 class MLPModule(nn.Module):
     """Fully connected layers with ReLU and dropout."""
 
-    def __init__(self, n_in: int, n_out: int, hidden_sizes: tuple[int, ...] = (64,),
-                 dropout: float = 0.0) -> None:
+    def __init__(
+        self, n_in: int, n_out: int, hidden_sizes: tuple[int, ...] = (64,), dropout: float = 0.0
+    ) -> None:
         super().__init__()
         layers: list[nn.Module] = []
         width = n_in
@@ -98,9 +99,17 @@ class _TorchMLPBase(BaseEstimator):
 
     live_dir: str | None = None  # set by the train stage to log epochs with DVCLive
 
-    def __init__(self, hidden_sizes: list[int] | tuple[int, ...] = (64, 32), dropout: float = 0.1,
-                 max_epochs: int = 30, batch_size: int = 64, lr: float = 0.001,
-                 optimizer: Any = None, random_state: int = 0, progress: bool = False) -> None:
+    def __init__(
+        self,
+        hidden_sizes: list[int] | tuple[int, ...] = (64, 32),
+        dropout: float = 0.1,
+        max_epochs: int = 30,
+        batch_size: int = 64,
+        lr: float = 0.001,
+        optimizer: Any = None,
+        random_state: int = 0,
+        progress: bool = False,
+    ) -> None:
         self.hidden_sizes = hidden_sizes
         self.dropout = dropout
         self.max_epochs = max_epochs
@@ -128,14 +137,22 @@ class _TorchMLPBase(BaseEstimator):
         self.n_features_in_ = x.shape[1]
         opt = _optimizer_factory(self.optimizer)
         net = NeuralNet(
-            module=MLPModule, module__n_in=x.shape[1], module__n_out=self._n_out(yt),
-            module__hidden_sizes=tuple(self.hidden_sizes), module__dropout=self.dropout,
-            criterion=self._criterion(), optimizer=opt, lr=self.lr,
-            max_epochs=self.max_epochs, batch_size=self.batch_size, train_split=None,
+            module=MLPModule,
+            module__n_in=x.shape[1],
+            module__n_out=self._n_out(yt),
+            module__hidden_sizes=tuple(self.hidden_sizes),
+            module__dropout=self.dropout,
+            criterion=self._criterion(),
+            optimizer=opt,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            train_split=None,
             iterator_train__shuffle=True,
             iterator_train__generator=torch.Generator().manual_seed(self.random_state),
             callbacks=[("epochs", _EpochLogger(self.max_epochs, self.progress, self.live_dir))],
-            device="cpu", verbose=0,
+            device="cpu",
+            verbose=0,
         )
         net.fit(x, yt)
         self.module_ = net.module_.eval()
@@ -152,8 +169,9 @@ class _TorchMLPBase(BaseEstimator):
         state = {k: v for k, v in self.__dict__.items() if k != "module_"}
         state["optimizer"] = _optimizer_spec(self.optimizer)
         if "module_" in self.__dict__:
-            state["weights_"] = {k: v.detach().cpu().numpy().copy()
-                                 for k, v in self.module_.state_dict().items()}
+            state["weights_"] = {
+                k: v.detach().cpu().numpy().copy() for k, v in self.module_.state_dict().items()
+            }
             state["n_out_"] = int(self.module_.net[-1].out_features)
         return state
 
@@ -164,8 +182,9 @@ class _TorchMLPBase(BaseEstimator):
         self.__dict__.update(state)
         if weights is not None:
             module = MLPModule(self.n_features_in_, n_out, tuple(self.hidden_sizes), self.dropout)
-            module.load_state_dict(OrderedDict((k, torch.from_numpy(np.asarray(v)))
-                                               for k, v in weights.items()))
+            module.load_state_dict(
+                OrderedDict((k, torch.from_numpy(np.asarray(v))) for k, v in weights.items())
+            )
             self.module_ = module.eval()
 
 

@@ -22,7 +22,7 @@ METRICS = Path("metrics/metrics.json")
 PLOTS = Path("plots")
 
 
-class StageFailed(RuntimeError):
+class StageFailedError(RuntimeError):
     """A stage's own check failed (e.g. validation errors); message is for people."""
 
 
@@ -33,6 +33,6 @@ def run_stage(name: str, body: Callable[[], None]) -> None:
     except ConfigError as exc:
         print(f"[{name}] config error: {exc}", file=sys.stderr)
         sys.exit(2)
-    except (StageFailed, FileNotFoundError, UntrustedArtifactError) as exc:
+    except (StageFailedError, FileNotFoundError, UntrustedArtifactError) as exc:
         print(f"[{name}] failed: {exc}", file=sys.stderr)
         sys.exit(1)

@@ -18,17 +18,22 @@ def main() -> None:
         df = load_table(cfg.data)
         if cfg.data.target not in df.columns:
             raise FileNotFoundError(f"target column {cfg.data.target!r} not in the data")
-        train, test = split_frame(df, cfg.data.target, cfg.split.test_size, cfg.split.stratify,
-                                  cfg.seed, cfg.data.task)
-        schema = infer_schema(train, test, cfg.data.task, cfg.data.target,
-                              cfg.data.id_column or ID_COLUMN)
+        train, test = split_frame(
+            df, cfg.data.target, cfg.split.test_size, cfg.split.stratify, cfg.seed, cfg.data.task
+        )
+        schema = infer_schema(
+            train, test, cfg.data.task, cfg.data.target, cfg.data.id_column or ID_COLUMN
+        )
         with atomic_dir(PREPARED) as tmp:
             train.to_parquet(tmp / "train.parquet", index=False)
             test.to_parquet(tmp / "test.parquet", index=False)
             (tmp / "schema.json").write_text(
-                json.dumps(schema.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        print(f"[prepare] {cfg.data.name}: {len(train)} train / {len(test)} test rows, "
-              f"{len(schema.features)} features ({len(schema.categorical)} categorical)")
+                json.dumps(schema.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8"
+            )
+        print(
+            f"[prepare] {cfg.data.name}: {len(train)} train / {len(test)} test rows, "
+            f"{len(schema.features)} features ({len(schema.categorical)} categorical)"
+        )
 
     run_stage("prepare", body)
 

@@ -27,8 +27,10 @@ def main() -> None:
         with atomic_dir(MODEL_DIR) as tmp:
             write_artifact(tmp, pipeline, schema, meta)
         write_json(RUN_DIR / "run.json", run_info(wall))
-        print(f"[train] {meta['model_name']} fitted on {len(train)} rows in {wall:.2f}s "
-              f"-> {MODEL_DIR}")
+        print(
+            f"[train] {meta['model_name']} fitted on {len(train)} rows in {wall:.2f}s "
+            f"-> {MODEL_DIR}"
+        )
 
     run_stage("train", body)
 

@@ -8,7 +8,15 @@ from pr2prod.config import load_params
 from pr2prod.data.schema import DataSchema
 from pr2prod.data.validate import validate_data
 from pr2prod.fsio import write_json
-from pr2prod.stages._common import PARAMS, SCHEMA, TEST, TRAIN, VALIDATION, StageFailed, run_stage
+from pr2prod.stages._common import (
+    PARAMS,
+    SCHEMA,
+    TEST,
+    TRAIN,
+    VALIDATION,
+    StageFailedError,
+    run_stage,
+)
 
 
 def main() -> None:
@@ -19,7 +27,7 @@ def main() -> None:
         for line in report.lines():
             print(f"[validate] {line}")
         if not report.passed:
-            raise StageFailed(f"{len(report.errors)} data error(s); see the lines above")
+            raise StageFailedError(f"{len(report.errors)} data error(s); see the lines above")
         write_json(VALIDATION, report.to_dict())
         print(f"[validate] passed with {len(report.warnings)} warning(s)")
 
