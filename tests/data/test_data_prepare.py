@@ -32,7 +32,7 @@ def test_sklearn_source_has_clean_names_target_and_ids() -> None:
 def test_split_is_deterministic_stratified_and_ordered() -> None:
     df = _bc()
     a_train, a_test = split_frame(df, "target", 0.25, True, seed=1, task="binary")
-    b_train, b_test = split_frame(df, "target", 0.25, True, seed=1, task="binary")
+    b_train, _ = split_frame(df, "target", 0.25, True, seed=1, task="binary")
     pd.testing.assert_frame_equal(a_train, b_train)
     assert a_train["row_id"].is_monotonic_increasing
     assert abs(a_train["target"].mean() - a_test["target"].mean()) < 0.02

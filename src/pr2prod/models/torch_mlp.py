@@ -47,7 +47,7 @@ class _EpochLogger(Callback):
     def __init__(self, total: int, progress: bool, live_dir: str | None) -> None:
         self.total, self.progress, self.live_dir = total, progress, live_dir
 
-    def on_train_begin(self, net: Any, X: Any = None, y: Any = None, **_: Any) -> None:  # noqa: N803
+    def on_train_begin(self, net: Any, X: Any = None, y: Any = None, **_: Any) -> None:
         from tqdm.auto import tqdm
 
         self.bar_ = tqdm(total=self.total, desc="epochs", disable=not self.progress, leave=False)
@@ -65,7 +65,7 @@ class _EpochLogger(Callback):
             self.live_.log_metric("train_loss", loss)
             self.live_.next_step()
 
-    def on_train_end(self, net: Any, X: Any = None, y: Any = None, **_: Any) -> None:  # noqa: N803
+    def on_train_end(self, net: Any, X: Any = None, y: Any = None, **_: Any) -> None:
         self.bar_.close()
         if self.live_ is not None:
             self.live_.end()
@@ -128,7 +128,7 @@ class _TorchMLPBase(BaseEstimator):
     def _prepare_y(self, y: Any) -> np.ndarray:
         raise NotImplementedError
 
-    def fit(self, X: Any, y: Any) -> _TorchMLPBase:  # noqa: N803 - scikit-learn convention
+    def fit(self, X: Any, y: Any) -> _TorchMLPBase:
         from skorch import NeuralNet
 
         seed_everything(self.random_state)
@@ -159,7 +159,7 @@ class _TorchMLPBase(BaseEstimator):
         self.loss_curve_ = [float(h["train_loss"]) for h in net.history]
         return self
 
-    def _forward(self, X: Any) -> np.ndarray:  # noqa: N803
+    def _forward(self, X: Any) -> np.ndarray:
         x = torch.from_numpy(np.asarray(X, dtype=np.float32))
         with torch.no_grad():
             return self.module_(x).numpy()
@@ -201,13 +201,13 @@ class TorchMLPClassifier(ClassifierMixin, _TorchMLPBase):
     def _criterion(self) -> type[nn.Module]:
         return nn.CrossEntropyLoss
 
-    def predict_proba(self, X: Any) -> np.ndarray:  # noqa: N803
+    def predict_proba(self, X: Any) -> np.ndarray:
         logits = self._forward(X)
         logits = logits - logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
         return p / p.sum(axis=1, keepdims=True)
 
-    def predict(self, X: Any) -> np.ndarray:  # noqa: N803
+    def predict(self, X: Any) -> np.ndarray:
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
 
 
@@ -225,5 +225,5 @@ class TorchMLPRegressor(RegressorMixin, _TorchMLPBase):
     def _criterion(self) -> type[nn.Module]:
         return nn.MSELoss
 
-    def predict(self, X: Any) -> np.ndarray:  # noqa: N803
+    def predict(self, X: Any) -> np.ndarray:
         return self._forward(X).astype(np.float64) * self.y_scale_ + self.y_mean_
