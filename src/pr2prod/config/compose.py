@@ -39,12 +39,18 @@ HEADER = (
 
 
 def conf_digest(conf_dir: str | Path) -> str:
-    """MD5 over the relative paths and bytes of every YAML file under ``conf_dir``."""
+    """MD5 over what ``conf/`` means, not how it is written.
+
+    Each YAML file contributes its relative path, its ``# @package`` directive and its parsed
+    content, so editing a comment or reformatting leaves the digest (and the check) alone.
+    """
     root = Path(conf_dir)
     h = hashlib.md5(usedforsecurity=False)
     for path in sorted(root.rglob("*.yaml")):
-        h.update(path.relative_to(root).as_posix().encode() + b"\0")
-        h.update(path.read_bytes() + b"\0")
+        text = path.read_text(encoding="utf-8")
+        package = [ln.strip() for ln in text.splitlines() if ln.strip().startswith("# @package")]
+        content = json.dumps(yaml.safe_load(text), sort_keys=True, default=str)
+        h.update(f"{path.relative_to(root).as_posix()}\0{package}\0{content}\0".encode())
     return h.hexdigest()
 
 

@@ -1,0 +1,61 @@
+"""Wall time of the default pipeline: full `dvc repro`, no-op `dvc repro`, bare `dvc status`.
+
+The floor for a no-op run is `dvc status` on the same repo (DVC must at least hash-check the
+pipeline); the goal is no-op/floor <= 1.3 and a full run under 30 s on 2 cores.
+
+    python benchmarks/pipeline.py [--repeats 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from _project import make_project, run
+
+RESULTS = Path(__file__).parent / "results" / "pipeline.json"
+
+
+def timed(cmd: list[str], cwd: Path) -> float:
+    start = time.perf_counter()
+    run(cmd, cwd)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        project = make_project(Path(tmp) / "proj")
+        full = timed(["dvc", "repro"], project)
+        noop = [timed(["dvc", "repro"], project) for _ in range(args.repeats)]
+        status = [timed(["dvc", "status"], project) for _ in range(args.repeats)]
+    result = {
+        "full_repro_s": round(full, 3),
+        "noop_repro_s": round(statistics.median(noop), 3),
+        "status_floor_s": round(statistics.median(status), 3),
+        "noop_over_floor": round(statistics.median(noop) / statistics.median(status), 3),
+        "goals": {"noop_over_floor_max": 1.3, "full_repro_max_s": 30},
+        "repeats": args.repeats,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+    }
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"full dvc repro     {result['full_repro_s']:7.2f} s   (goal < 30 s)")
+    print(f"no-op dvc repro    {result['noop_repro_s']:7.2f} s")
+    print(f"dvc status (floor) {result['status_floor_s']:7.2f} s")
+    print(f"no-op / floor      {result['noop_over_floor']:7.2f} x  (goal <= 1.3)")
+    print(f"saved {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
