@@ -207,3 +207,37 @@ def test_push_then_pull_into_a_second_clone_restores_identical_files(tmp_path: P
     shutil.rmtree(clone / "models")
     run(["dvc", "checkout"], clone)
     assert dir_md5(clone / "models/model") == dir_md5(project / "models/model")
+
+
+def test_own_table_tracked_by_a_dvc_pointer_runs_through_the_pipeline(tmp_path: Path) -> None:
+    import numpy as np
+    import pandas as pd
+
+    project = make_project(tmp_path / "p")
+    rng = np.random.default_rng(0)
+    n = 300
+    plan = rng.choice(["basic", "pro", "team"], n)
+    age = rng.integers(18, 80, n)
+    churn = ((plan == "basic") & (age < 40)).astype(int)
+    pd.DataFrame({"Customer ID": np.arange(n), "age": age, "plan": plan, "churned": churn}).to_csv(
+        project / "data/raw/customers.csv", index=False
+    )
+    run(["dvc", "add", "data/raw/customers.csv"], project)
+    assert (project / "data/raw/customers.csv.dvc").exists()
+    run(
+        [
+            "pr2prod",
+            "compose",
+            "data=file",
+            "data.path=data/raw/customers.csv",
+            "data.target=churned",
+            "data.id_column=customer_id",
+        ],
+        project,
+    )
+    repro(project)
+    schema = json.loads((project / "models/model/schema.json").read_text())
+    assert schema["id_column"] == "customer_id"
+    kinds = {f["name"]: f["kind"] for f in schema["features"]}
+    assert kinds == {"age": "numeric", "plan": "categorical"}
+    assert _metrics(project)["accuracy"] > 0.8
