@@ -15,8 +15,16 @@ from typing import Any
 
 import numpy as np
 
-from pr2prod.fsio import dir_md5
-from pr2prod.models.persist import LoadedModel, load_artifact
+import hashlib
+
+from pr2prod.fsio import file_md5
+from pr2prod.models.persist import (
+    METADATA_FILE,
+    MODEL_FILE,
+    SCHEMA_FILE,
+    LoadedModel,
+    load_artifact,
+)
 from pr2prod.serving.fastpath import CompiledPipeline, compile_pipeline, parity_rows
 
 
@@ -63,7 +71,7 @@ class Predictor:
         self.names = model.schema.feature_names
         self.task = model.schema.task
         self.info = ModelInfo(name=model.name, version=version or "dev",
-                              artifact_hash=dir_md5(model.path), task=self.task)
+                              artifact_hash=artifact_hash(model.path), task=self.task)
         self._has_proba = self.task != "regression" and hasattr(model.pipeline, "predict_proba")
         self._labels = list(getattr(model.pipeline, "classes_", model.schema.labels or []))
         cats = set(model.schema.categorical)
@@ -149,6 +157,15 @@ class Predictor:
     @property
     def _is_clf(self) -> bool:
         return self.task != "regression"
+
+
+def artifact_hash(directory: str | Path) -> str:
+    """MD5 over the artifact's files (names + contents); equals ``fsio.dir_md5`` of a clean
+    ``models/model`` and ignores files a model store adds next to them."""
+    h = hashlib.md5(usedforsecurity=False)
+    for name in sorted((MODEL_FILE, SCHEMA_FILE, METADATA_FILE)):
+        h.update(name.encode() + b"\0" + file_md5(Path(directory) / name).encode())
+    return h.hexdigest()
 
 
 def _bound(v: float | None, default: float) -> float:

@@ -52,7 +52,7 @@ def record_model(schema: DataSchema, example: dict[str, Any] | None = None,
         f.name: (field_type(f, enforce_ranges), Field(..., description=_description(f)))
         for f in schema.features
     }
-    config = ConfigDict(extra="forbid", json_schema_extra={"examples": [example]}
+    config = ConfigDict(extra="forbid", json_schema_extra={"example": example}
                         if example else None)
     return create_model("Record", __config__=config, **fields)
 

@@ -1,8 +1,10 @@
 """What the service needs at import time: its config and where the model is.
 
-Read from BentoML arguments (``bentoml build/serve --arg KEY=VALUE``; stored in a built
-Bento) or ``PR2PROD_*`` environment variables, else from ``params.yaml`` and
-``models/model`` in the working directory. Cheap: no pandas, no scikit-learn.
+Read from ``PR2PROD_<KEY>`` environment variables (deploy-time overrides), else BentoML
+arguments (``bentoml build/serve --arg KEY=VALUE``; a built Bento stores them), else
+``params.yaml`` and ``models/model`` in the working directory. Cheap: no pandas, no
+scikit-learn. Note: ``bentoml serve <bento>`` runs inside the Bento's ``src/``, so give a
+Bento an absolute ``prediction_log.path`` (``PR2PROD_SERVE_CONFIG``) to log outside it.
 """
 
 from __future__ import annotations
@@ -53,11 +55,11 @@ def _serve_from_params(path: Path) -> ServeConfig:
 
 
 def resolve(args: dict[str, Any] | None = None) -> Settings:
-    """Merge BentoML arguments, then ``PR2PROD_<KEY>`` env vars, then the defaults."""
+    """``PR2PROD_<KEY>`` env vars, then BentoML arguments, then the defaults."""
     given = {k: v for k, v in (args or {}).items() if v not in (None, "")}
 
     def get(key: str) -> str | None:
-        return given.get(key) or os.environ.get(f"PR2PROD_{key.upper()}") or None
+        return os.environ.get(f"PR2PROD_{key.upper()}") or given.get(key) or None
 
     raw = get("serve_config")
     serve = (serve_config_from_dict(json.loads(raw)) if raw
