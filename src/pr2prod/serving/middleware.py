@@ -18,6 +18,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 ENDPOINTS = {"/predict": "predict", "/predict_batch": "predict_batch"}
+JSON_TYPES = (b"application/json", b"text/json")
 
 
 class BodyTooLarge(Exception):
@@ -25,7 +26,8 @@ class BodyTooLarge(Exception):
 
 
 class GuardMiddleware:
-    """Refuse bodies over ``max_body_bytes`` (413) and record status + latency per endpoint."""
+    """Refuse non-JSON bodies (415) and bodies over ``max_body_bytes`` (413); record status
+    and latency per endpoint."""
 
     def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
         self.app = app
@@ -47,6 +49,11 @@ class GuardMiddleware:
             await send(message)
 
         try:
+            media = self._header(scope, b"content-type")
+            if media is not None and media.split(b";")[0].strip().lower() not in JSON_TYPES:
+                await _error(send_wrapper, 415, "content-type",
+                             f"content-type must be application/json, got {media[:80]!r}")
+                return
             length = self._declared_length(scope)
             if length is None:  # chunked: read up to the limit, then replay the body
                 receive = await self._buffered(receive)
@@ -61,14 +68,18 @@ class GuardMiddleware:
             metrics.LATENCY.labels(endpoint=endpoint).observe(time.perf_counter() - started)
 
     @staticmethod
-    def _declared_length(scope: Scope) -> int | None:
+    def _header(scope: Scope, name: bytes) -> bytes | None:
         for key, value in scope.get("headers", []):
-            if key == b"content-length":
-                try:
-                    return int(value)
-                except ValueError:
-                    return None
+            if key == name:
+                return bytes(value)
         return None
+
+    def _declared_length(self, scope: Scope) -> int | None:
+        value = self._header(scope, b"content-length")
+        try:
+            return None if value is None else int(value)
+        except ValueError:
+            return None
 
     async def _buffered(self, receive: Receive) -> Receive:
         chunks: list[bytes] = []
@@ -91,12 +102,15 @@ class GuardMiddleware:
         return replayed
 
     async def _too_large(self, send: Send) -> None:
-        body = json.dumps({
-            "error": f"request body is larger than limits.max_body_bytes "
-                     f"({self.max_body_bytes} bytes)",
-            "detail": [{"loc": ["body"], "msg": "body too large", "type": "too_large"}],
-        }).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+        await _error(send, 413, "body",
+                     f"request body is larger than limits.max_body_bytes "
+                     f"({self.max_body_bytes} bytes)")
+
+
+async def _error(send: Send, status: int, loc: str, message: str) -> None:
+    body = json.dumps({"error": message,
+                       "detail": [{"loc": [loc], "msg": message, "type": "request_error"}]}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})

@@ -1,7 +1,7 @@
 """Pydantic request/response models generated from the artifact's ``schema.json``.
 
-Every feature becomes a required field: numeric features are finite numbers (never NaN or
-infinity; ``null`` only where the training data had nulls), categorical features are one of
+Every feature becomes a required field: numeric features are finite numbers of bounded
+magnitude (never NaN or infinity; ``null`` only where the training data had nulls), categorical features are one of
 the training categories (``Literal``). Unknown fields are refused. A bad request therefore
 fails validation in BentoML, which answers 400 with the field's path, before the model runs.
 """
@@ -17,8 +17,8 @@ from pr2prod.data.schema import DataSchema, FeatureSpec
 Label = StrictInt | str | bool
 
 
-def _numeric(f: FeatureSpec, enforce_ranges: bool) -> Any:
-    bounds: dict[str, float] = {}
+def _numeric(f: FeatureSpec, enforce_ranges: bool, max_abs: float) -> Any:
+    bounds: dict[str, float] = {"ge": -max_abs, "le": max_abs}
     if enforce_ranges and f.min is not None:
         bounds["ge"] = f.min
     if enforce_ranges and f.max is not None:
@@ -33,9 +33,9 @@ def _categorical(f: FeatureSpec) -> Any:
     return base | None if f.nullable else base
 
 
-def field_type(f: FeatureSpec, enforce_ranges: bool = False) -> Any:
+def field_type(f: FeatureSpec, enforce_ranges: bool = False, max_abs: float = 1e12) -> Any:
     """The pydantic type of one feature."""
-    return _categorical(f) if f.kind == "categorical" else _numeric(f, enforce_ranges)
+    return _categorical(f) if f.kind == "categorical" else _numeric(f, enforce_ranges, max_abs)
 
 
 def _description(f: FeatureSpec) -> str:
@@ -46,10 +46,14 @@ def _description(f: FeatureSpec) -> str:
 
 
 def record_model(schema: DataSchema, example: dict[str, Any] | None = None,
-                 enforce_ranges: bool = False) -> type[BaseModel]:
-    """The ``Record`` model: one field per feature, in schema order."""
+                 enforce_ranges: bool = False, max_abs: float = 1e12) -> type[BaseModel]:
+    """The ``Record`` model: one field per feature, in schema order.
+
+    ``max_abs`` bounds every numeric input (values near float64's limit overflow the
+    model's arithmetic); ``enforce_ranges`` narrows it to the training [min, max].
+    """
     fields: dict[str, Any] = {
-        f.name: (field_type(f, enforce_ranges), Field(..., description=_description(f)))
+        f.name: (field_type(f, enforce_ranges, max_abs), Field(..., description=_description(f)))
         for f in schema.features
     }
     config = ConfigDict(extra="forbid", json_schema_extra={"example": example}

@@ -54,7 +54,7 @@ def _load_schema() -> DataSchema:
 
 SCHEMA = _load_schema()
 EXAMPLE_INPUT: dict[str, Any] = example_record(SCHEMA)
-Record = record_model(SCHEMA, EXAMPLE_INPUT, CFG.limits.enforce_ranges)
+Record = record_model(SCHEMA, EXAMPLE_INPUT, CFG.limits.enforce_ranges, CFG.limits.max_abs_value)
 Records = Annotated[list[Record], Field(min_length=1, max_length=CFG.limits.max_batch_size)]  # type: ignore[valid-type]
 
 
