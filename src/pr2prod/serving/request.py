@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, create_model
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, create_model
 
 from pr2prod.data.schema import DataSchema, FeatureSpec
 
@@ -23,7 +23,7 @@ def _numeric(f: FeatureSpec, enforce_ranges: bool, max_abs: float) -> Any:
         bounds["ge"] = f.min
     if enforce_ranges and f.max is not None:
         bounds["le"] = f.max
-    base = Annotated[StrictFloat | StrictInt, Field(allow_inf_nan=False, **bounds)]  # type: ignore[call-overload]
+    base = Annotated[float, Field(strict=True, allow_inf_nan=False, **bounds)]  # type: ignore[call-overload]
     return base | None if f.nullable else base
 
 
