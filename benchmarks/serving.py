@@ -41,7 +41,7 @@ RESULTS = ROOT / "benchmarks" / "results" / "serving.json"
 HOST = "127.0.0.1"
 CLIENTS = (16, 64)
 
-PLAIN_SERVICE = '''
+PLAIN_SERVICE = """
 import bentoml
 import joblib
 import pandas as pd
@@ -58,7 +58,7 @@ class PlainService:
         proba = self.model.predict_proba(df)[0]
         return {{"label": self.model.predict(df)[0].item(),
                  "probabilities": dict(zip(map(str, self.model.classes_), proba.tolist()))}}
-'''
+"""
 
 
 async def _client(req: bytes, deadline: float, lats: list[float], errors: list[int]) -> None:
@@ -81,22 +81,28 @@ async def _client(req: bytes, deadline: float, lats: list[float], errors: list[i
 
 def load(port: int, path: str, body: bytes, clients: int, seconds: float) -> dict:
     """Closed-loop load: ``clients`` connections, each sending as soon as it has an answer."""
-    req = (f"POST {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\nContent-Type: application/json\r\n"
-           f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+    req = (
+        f"POST {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
 
     async def main() -> tuple[list[float], list[int], float]:
         lats: list[float] = []
         errors: list[int] = []
         start = time.perf_counter()
-        await asyncio.gather(*(_client(req, start + seconds, lats, errors)
-                               for _ in range(clients)))
+        await asyncio.gather(*(_client(req, start + seconds, lats, errors) for _ in range(clients)))
         return lats, errors, time.perf_counter() - start
 
     lats, errors, wall = asyncio.run(main())
     ms = np.array(lats) * 1000
-    return {"clients": clients, "requests": len(ms), "req_per_s": round(len(ms) / wall, 1),
-            "p50_ms": round(float(np.percentile(ms, 50)), 2),
-            "p99_ms": round(float(np.percentile(ms, 99)), 2), "errors": len(errors)}
+    return {
+        "clients": clients,
+        "requests": len(ms),
+        "req_per_s": round(len(ms) / wall, 1),
+        "p50_ms": round(float(np.percentile(ms, 50)), 2),
+        "p99_ms": round(float(np.percentile(ms, 99)), 2),
+        "errors": len(errors),
+    }
 
 
 def free_port() -> int:
@@ -111,10 +117,24 @@ class Served:
     def __init__(self, target: str, cwd: Path, args: list[str], env: dict[str, str]) -> None:
         self.port = free_port()
         self.log = open(cwd / f"server-{self.port}.log", "w")  # noqa: SIM115
-        cmd = [str(BIN / "bentoml"), "serve", target, "--host", HOST, "--port", str(self.port),
-               *args]
-        self.proc = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, **env}, stdout=self.log,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        cmd = [
+            str(BIN / "bentoml"),
+            "serve",
+            target,
+            "--host",
+            HOST,
+            "--port",
+            str(self.port),
+            *args,
+        ]
+        self.proc = subprocess.Popen(
+            cmd,
+            cwd=cwd,
+            env={**os.environ, **env},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def __enter__(self) -> Served:
         deadline = time.monotonic() + 180
@@ -135,14 +155,18 @@ class Served:
         self.log.close()
 
 
-def measure(served: Served, body: bytes, seconds: float, batch_body: bytes | None,
-            batch_rows: int) -> dict:
+def measure(
+    served: Served, body: bytes, seconds: float, batch_body: bytes | None, batch_rows: int
+) -> dict:
     load(served.port, "/predict", body, 16, 1.0)  # warm-up (and batching optimiser training)
     out: dict = {"predict": [load(served.port, "/predict", body, c, seconds) for c in CLIENTS]}
     if batch_body is not None:
         r = load(served.port, "/predict_batch", batch_body, 4, seconds)
-        out["predict_batch"] = {**r, "rows_per_request": batch_rows,
-                                "rows_per_s": round(r["req_per_s"] * batch_rows, 1)}
+        out["predict_batch"] = {
+            **r,
+            "rows_per_request": batch_rows,
+            "rows_per_s": round(r["req_per_s"] * batch_rows, 1),
+        }
     return out
 
 
@@ -198,26 +222,40 @@ def main() -> None:
     batch = [rows[i % len(rows)] for i in range(opts.batch_rows)]
     batch_body = json.dumps({"records": batch}).encode()
     cfg = load_params(ROOT / "params.yaml").serve
-    results: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                                 "load_avg_at_start": os.getloadavg()},
-                     "model": artifact.name, "seconds_per_point": opts.seconds}
+    results: dict = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_avg_at_start": os.getloadavg(),
+        },
+        "model": artifact.name,
+        "seconds_per_point": opts.seconds,
+    }
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         env = {"BENTOML_HOME": str(tmp / "bentoml"), "BENTOML_DO_NOT_TRACK": "true"}
-        variants = {"pr2prod": cfg,
-                    "pr2prod_no_batching": replace(cfg, batching=replace(cfg.batching,
-                                                                         enabled=False))}
+        variants = {
+            "pr2prod": cfg,
+            "pr2prod_no_batching": replace(cfg, batching=replace(cfg.batching, enabled=False)),
+        }
         for name, variant in variants.items():
-            variant = replace(variant, prediction_log=replace(
-                variant.prediction_log, path=str(tmp / f"{name}.jsonl")))
-            args = ["--arg", f"model_dir={opts.model.resolve()}",
-                    "--arg", f"serve_config={serve_config_json(variant)}"]
+            variant = replace(
+                variant,
+                prediction_log=replace(variant.prediction_log, path=str(tmp / f"{name}.jsonl")),
+            )
+            args = [
+                "--arg",
+                f"model_dir={opts.model.resolve()}",
+                "--arg",
+                f"serve_config={serve_config_json(variant)}",
+            ]
             with Served("pr2prod.serving.service:Pr2ProdService", tmp, args, env) as s:
                 results[name] = measure(s, body, opts.seconds, batch_body, opts.batch_rows)
             print(name, json.dumps(results[name]))
         joblib.dump(artifact.pipeline, tmp / "model.joblib")
-        (tmp / "plain_service.py").write_text(textwrap.dedent(
-            PLAIN_SERVICE.format(model=tmp / "model.joblib")))
+        (tmp / "plain_service.py").write_text(
+            textwrap.dedent(PLAIN_SERVICE.format(model=tmp / "model.joblib"))
+        )
         with Served("plain_service:PlainService", tmp, [], env) as s:
             results["plain_bentoml"] = measure(s, body, opts.seconds, None, 0)
         print("plain_bentoml", json.dumps(results["plain_bentoml"]))
@@ -234,12 +272,14 @@ def ratios(r: dict) -> dict:
     for i, c in enumerate(CLIENTS):
         a, b = r["pr2prod"]["predict"][i], r["plain_bentoml"]["predict"][i]
         nb = r["pr2prod_no_batching"]["predict"][i]
-        out[f"c{c}"] = {"throughput_vs_plain": round(a["req_per_s"] / b["req_per_s"], 2),
-                        "p99_vs_plain": round(a["p99_ms"] / b["p99_ms"], 2),
-                        "batching_gain": round(a["req_per_s"] / nb["req_per_s"], 2),
-                        "share_of_in_process_compiled": round(
-                            a["req_per_s"] / r["in_process"]["pr2prod_compiled"]["calls_per_s"],
-                            3)}
+        out[f"c{c}"] = {
+            "throughput_vs_plain": round(a["req_per_s"] / b["req_per_s"], 2),
+            "p99_vs_plain": round(a["p99_ms"] / b["p99_ms"], 2),
+            "batching_gain": round(a["req_per_s"] / nb["req_per_s"], 2),
+            "share_of_in_process_compiled": round(
+                a["req_per_s"] / r["in_process"]["pr2prod_compiled"]["calls_per_s"], 3
+            ),
+        }
     return out
 
 
@@ -247,18 +287,24 @@ def report(r: dict) -> None:
     print(f"\n{'variant':24}{'clients':>8}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
     for name in ("pr2prod", "pr2prod_no_batching", "plain_bentoml"):
         for p in r[name]["predict"]:
-            print(f"{name:24}{p['clients']:>8}{p['req_per_s']:>10}{p['p50_ms']:>10}"
-                  f"{p['p99_ms']:>10}{p['errors']:>8}")
+            print(
+                f"{name:24}{p['clients']:>8}{p['req_per_s']:>10}{p['p50_ms']:>10}"
+                f"{p['p99_ms']:>10}{p['errors']:>8}"
+            )
     for name in ("native_pipeline", "pr2prod_compiled"):
         ip = r["in_process"][name]
         print(f"in-process {name:24} {ip['calls_per_s']:>10} calls/s ({ip['mean_ms']} ms)")
     for name in ("pr2prod", "pr2prod_no_batching"):
         pb = r[name]["predict_batch"]
-        print(f"{name} /predict_batch: {pb['rows_per_s']} rows/s "
-              f"({pb['rows_per_request']} rows/request, 4 clients, p99 {pb['p99_ms']} ms)")
+        print(
+            f"{name} /predict_batch: {pb['rows_per_s']} rows/s "
+            f"({pb['rows_per_request']} rows/request, 4 clients, p99 {pb['p99_ms']} ms)"
+        )
     for c, q in r["ratios"].items():
-        print(f"{c}: pr2prod/plain throughput x{q['throughput_vs_plain']}, p99 ratio "
-              f"{q['p99_vs_plain']}, batching gain x{q['batching_gain']}")
+        print(
+            f"{c}: pr2prod/plain throughput x{q['throughput_vs_plain']}, p99 ratio "
+            f"{q['p99_vs_plain']}, batching gain x{q['batching_gain']}"
+        )
 
 
 if __name__ == "__main__":

@@ -25,23 +25,26 @@ def free_port() -> int:
 class Server:
     """A real server process (own process group) answering on ``base_url``."""
 
-    def __init__(self, cmd: list[str], cwd: Path, log: Path, extra_env: dict[str, str],
-                 port: int) -> None:
+    def __init__(
+        self, cmd: list[str], cwd: Path, log: Path, extra_env: dict[str, str], port: int
+    ) -> None:
         self.port = port
         self.base_url = f"http://{HOST}:{port}"
         self.log = log
         e = env()
         e.update(extra_env)
         self._fh = open(log, "w")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(cmd, cwd=cwd, env=e, stdout=self._fh,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            cmd, cwd=cwd, env=e, stdout=self._fh, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
     def wait_ready(self, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise AssertionError(f"server exited {self.proc.returncode}:\n"
-                                     f"{self.log.read_text()[-4000:]}")
+                raise AssertionError(
+                    f"server exited {self.proc.returncode}:\n{self.log.read_text()[-4000:]}"
+                )
             try:
                 if httpx.get(f"{self.base_url}/readyz", timeout=2).status_code == 200:
                     return

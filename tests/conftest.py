@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _project import make_project, repro  # noqa: E402
+from _project import make_project, repro
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -27,17 +27,21 @@ def test_split(trained_project: Path) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def bento_server(trained_project: Path, tmp_path_factory: pytest.TempPathFactory
-                 ) -> Iterator[tuple[Server, Path]]:
+def bento_server(
+    trained_project: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Server, Path]]:
     """`bentoml serve <Bento>` of the Bento the package stage built."""
     tmp = tmp_path_factory.mktemp("bento_server")
     log = tmp / "predictions.jsonl"
     tag = json.loads((trained_project / "reports" / "bento.json").read_text())["bento_tag"]
     port = free_port()
-    server = Server([str(BIN / "bentoml"), "serve", tag, "--host", "127.0.0.1",
-                     "--port", str(port)], cwd=tmp, log=tmp / "server.log", port=port,
-                    extra_env={"PR2PROD_SERVE_CONFIG": json.dumps(
-                        {"prediction_log": {"path": str(log)}})})
+    server = Server(
+        [str(BIN / "bentoml"), "serve", tag, "--host", "127.0.0.1", "--port", str(port)],
+        cwd=tmp,
+        log=tmp / "server.log",
+        port=port,
+        extra_env={"PR2PROD_SERVE_CONFIG": json.dumps({"prediction_log": {"path": str(log)}})},
+    )
     server.wait_ready()
     yield server, log
     server.stop()
@@ -52,21 +56,38 @@ def _params_with(project: Path, dest: Path, **serve: object) -> Path:
 
 def _cli_server(project: Path, tmp: Path, shadow: Path) -> tuple[Server, Path]:
     log = tmp / "predictions.jsonl"
-    params = _params_with(project, tmp / "params.yaml",
-                          prediction_log={"enabled": True, "path": str(log),
-                                          "max_bytes": 10_000_000, "backups": 1})
+    params = _params_with(
+        project,
+        tmp / "params.yaml",
+        prediction_log={"enabled": True, "path": str(log), "max_bytes": 10_000_000, "backups": 1},
+    )
     port = free_port()
-    server = Server([str(BIN / "pr2prod"), "serve", "--port", str(port), "--model",
-                     str(project / "models" / "model"), "--shadow", str(shadow),
-                     "--params", str(params)], cwd=tmp, log=tmp / "server.log", port=port,
-                    extra_env={})
+    server = Server(
+        [
+            str(BIN / "pr2prod"),
+            "serve",
+            "--port",
+            str(port),
+            "--model",
+            str(project / "models" / "model"),
+            "--shadow",
+            str(shadow),
+            "--params",
+            str(params),
+        ],
+        cwd=tmp,
+        log=tmp / "server.log",
+        port=port,
+        extra_env={},
+    )
     server.wait_ready()
     return server, log
 
 
 @pytest.fixture(scope="module")
-def shadow_server(trained_project: Path, tmp_path_factory: pytest.TempPathFactory
-                  ) -> Iterator[tuple[Server, Path]]:
+def shadow_server(
+    trained_project: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Server, Path]]:
     """`pr2prod serve` with the same artifact (copied) as its shadow."""
     tmp = tmp_path_factory.mktemp("shadow_server")
     shadow = tmp / "candidate"
@@ -77,8 +98,9 @@ def shadow_server(trained_project: Path, tmp_path_factory: pytest.TempPathFactor
 
 
 @pytest.fixture(scope="module")
-def broken_shadow_server(trained_project: Path, tmp_path_factory: pytest.TempPathFactory
-                         ) -> Iterator[tuple[Server, Path]]:
+def broken_shadow_server(
+    trained_project: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Server, Path]]:
     """A shadow that expects a feature production never sends: it fails on every call."""
     tmp = tmp_path_factory.mktemp("broken_shadow")
     shadow = tmp / "candidate"
@@ -95,8 +117,9 @@ def _records(df: pd.DataFrame, names: list[str]) -> list[dict]:
     return df[names].to_dict("records")
 
 
-def test_predictions_equal_the_in_process_artifact(bento_server, trained_model_dir: Path,
-                                                   test_split: pd.DataFrame) -> None:
+def test_predictions_equal_the_in_process_artifact(
+    bento_server, trained_model_dir: Path, test_split: pd.DataFrame
+) -> None:
     server, _ = bento_server
     model = load_artifact(trained_model_dir)
     names = model.schema.feature_names
@@ -109,8 +132,9 @@ def test_predictions_equal_the_in_process_artifact(bento_server, trained_model_d
         assert resp.status_code == 200, resp.text
         body = resp.json()
         assert [p["label"] for p in body["predictions"]] == expected_label.tolist()
-        got = np.array([[p["probabilities"][str(k)] for k in model.schema.labels]
-                        for p in body["predictions"]])
+        got = np.array(
+            [[p["probabilities"][str(k)] for k in model.schema.labels] for p in body["predictions"]]
+        )
         assert np.array_equal(got, expected_proba)
         assert body["artifact_hash"] == bento["artifact_hash"]
         assert body["model_name"] == model.name
@@ -121,8 +145,12 @@ def test_predictions_equal_the_in_process_artifact(bento_server, trained_model_d
             p = one.json()
             assert p["label"] == expected_label[i]
             single = model.pipeline.predict_proba(x.iloc[[i]])[0]
-            np.testing.assert_allclose([p["probabilities"][str(k)] for k in model.schema.labels],
-                                       single, rtol=1e-12, atol=0)
+            np.testing.assert_allclose(
+                [p["probabilities"][str(k)] for k in model.schema.labels],
+                single,
+                rtol=1e-12,
+                atol=0,
+            )
             assert p["artifact_hash"] == bento["artifact_hash"]
 
 
@@ -130,23 +158,34 @@ def _bad_requests(record: dict, first: str, n_limit: int) -> list[tuple[str, str
     missing = {k: v for k, v in record.items() if k != first}
     return [
         ("missing field", "/predict", json.dumps({"record": missing}).encode(), first),
-        ("wrong type", "/predict", json.dumps({"record": {**record, first: "abc"}}).encode(),
-         first),
-        ("NaN", "/predict",
-         json.dumps({"record": record}).replace(json.dumps(record[first]), "NaN", 1).encode(),
-         first),
-        ("unknown field", "/predict", json.dumps({"record": {**record, "zz": 1}}).encode(),
-         "zz"),
-        ("oversized batch", "/predict_batch",
-         json.dumps({"records": [record] * (n_limit + 1)}).encode(), "records"),
+        (
+            "wrong type",
+            "/predict",
+            json.dumps({"record": {**record, first: "abc"}}).encode(),
+            first,
+        ),
+        (
+            "NaN",
+            "/predict",
+            json.dumps({"record": record}).replace(json.dumps(record[first]), "NaN", 1).encode(),
+            first,
+        ),
+        ("unknown field", "/predict", json.dumps({"record": {**record, "zz": 1}}).encode(), "zz"),
+        (
+            "oversized batch",
+            "/predict_batch",
+            json.dumps({"records": [record] * (n_limit + 1)}).encode(),
+            "records",
+        ),
         ("oversized body", "/predict_batch", b" " * 2_000_000, "body"),
         ("malformed JSON", "/predict", b'{"record": {', "json"),
         ("not JSON", "/predict", b"a=1", "content-type"),
     ]
 
 
-def test_bad_requests_get_4xx_naming_the_field(bento_server, trained_model_dir: Path,
-                                               test_split: pd.DataFrame) -> None:
+def test_bad_requests_get_4xx_naming_the_field(
+    bento_server, trained_model_dir: Path, test_split: pd.DataFrame
+) -> None:
     server, _ = bento_server
     names = load_artifact(trained_model_dir).schema.feature_names
     record = _records(test_split.iloc[[0]], names)[0]
@@ -161,14 +200,15 @@ def test_bad_requests_get_4xx_naming_the_field(bento_server, trained_model_dir: 
 def _metric(text: str, name: str, **labels: str) -> float:
     total = 0.0
     for line in text.splitlines():
-        if line.startswith(name + "{") or line.startswith(name + " "):
-            if all(f'{k}="{v}"' in line for k, v in labels.items()):
-                total += float(line.rsplit(" ", 1)[1])
+        named = line.startswith((name + "{", name + " "))
+        if named and all(f'{k}="{v}"' in line for k, v in labels.items()):
+            total += float(line.rsplit(" ", 1)[1])
     return total
 
 
-def test_metrics_count_requests_and_predictions(bento_server, trained_model_dir: Path,
-                                                test_split: pd.DataFrame) -> None:
+def test_metrics_count_requests_and_predictions(
+    bento_server, trained_model_dir: Path, test_split: pd.DataFrame
+) -> None:
     server, _ = bento_server
     names = load_artifact(trained_model_dir).schema.feature_names
     record = _records(test_split.iloc[[0]], names)[0]
@@ -182,26 +222,34 @@ def test_metrics_count_requests_and_predictions(bento_server, trained_model_dir:
         after = c.get("/metrics").text
     name = "pr2prod_requests_total"
     ok = _metric(after, name, endpoint="predict", status="200") - _metric(
-        before, name, endpoint="predict", status="200")
+        before, name, endpoint="predict", status="200"
+    )
     bad = _metric(after, name, endpoint="predict", status="400") - _metric(
-        before, name, endpoint="predict", status="400")
+        before, name, endpoint="predict", status="400"
+    )
     assert (ok, bad) == (6, 1)
-    assert _metric(after, "pr2prod_predictions_total") - _metric(
-        before, "pr2prod_predictions_total") == 6
+    assert (
+        _metric(after, "pr2prod_predictions_total") - _metric(before, "pr2prod_predictions_total")
+        == 6
+    )
     assert _metric(after, "pr2prod_out_of_range_inputs_total", feature=names[1]) >= 1
     assert _metric(after, "pr2prod_request_latency_seconds_count", endpoint="predict") >= 7
     assert re.search(r"^pr2prod_shadow_disagreements_total", after, re.M)
 
 
-def test_health_endpoints_and_prediction_log(bento_server, trained_model_dir: Path,
-                                             test_split: pd.DataFrame) -> None:
+def test_health_endpoints_and_prediction_log(
+    bento_server, trained_model_dir: Path, test_split: pd.DataFrame
+) -> None:
     server, log = bento_server
     names = load_artifact(trained_model_dir).schema.feature_names
     with server.client() as c:
         assert c.get("/healthz").status_code == 200
         assert c.get("/readyz").status_code == 200
-        r = c.post("/predict", json={"record": _records(test_split.iloc[[3]], names)[0]},
-                   headers={"x-request-id": "req-under-test"})
+        r = c.post(
+            "/predict",
+            json={"record": _records(test_split.iloc[[3]], names)[0]},
+            headers={"x-request-id": "req-under-test"},
+        )
     assert r.json()["request_id"] == "req-under-test"
     for _ in range(100):
         entries = [json.loads(x) for x in wait_for_lines(log, 1)]
@@ -218,14 +266,29 @@ def test_health_endpoints_and_prediction_log(bento_server, trained_model_dir: Pa
 def test_schemathesis_finds_no_server_errors(bento_server) -> None:
     server, _ = bento_server
     st = Path(sys.executable).parent / "st"
-    proc = run([str(st), "run", f"{server.base_url}/docs.json", "--checks",
-                "not_a_server_error", "--max-examples", "25", "--generation-deterministic",
-                "--request-timeout", "10"], Path(server.log).parent, check=False, timeout=400)
+    proc = run(
+        [
+            str(st),
+            "run",
+            f"{server.base_url}/docs.json",
+            "--checks",
+            "not_a_server_error",
+            "--max-examples",
+            "25",
+            "--generation-deterministic",
+            "--request-timeout",
+            "10",
+        ],
+        Path(server.log).parent,
+        check=False,
+        timeout=400,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:]
 
 
-def test_shadow_mode_logs_both_predictions(shadow_server, trained_model_dir: Path,
-                                           test_split: pd.DataFrame, tmp_path: Path) -> None:
+def test_shadow_mode_logs_both_predictions(
+    shadow_server, trained_model_dir: Path, test_split: pd.DataFrame, tmp_path: Path
+) -> None:
     server, log = shadow_server
     names = load_artifact(trained_model_dir).schema.feature_names
     with server.client() as c:
@@ -236,17 +299,19 @@ def test_shadow_mode_logs_both_predictions(shadow_server, trained_model_dir: Pat
     entries = [json.loads(x) for x in wait_for_lines(log, 11)]
     assert all(e["shadow"]["agree"] is True for e in entries)
     assert [e["shadow"]["output"]["label"] for e in entries[:10]] == [
-        p["label"] for p in r.json()["predictions"]]
+        p["label"] for p in r.json()["predictions"]
+    ]
     assert entries[0]["shadow"]["model"]["artifact_hash"] == r.json()["artifact_hash"]
     report = run([str(BIN / "pr2prod"), "shadow-report", str(log), "--json"], tmp_path)
     summary = json.loads(report.stdout)
-    assert summary["agreement_rate"] == 1.0 and summary["compared"] == 11
+    assert summary["agreement_rate"] == 1.0
+    assert summary["compared"] == 11
     assert summary["shadow_latency_ms"]["p50"] is not None
 
 
-def test_crashing_shadow_leaves_responses_correct(broken_shadow_server,
-                                                  trained_model_dir: Path,
-                                                  test_split: pd.DataFrame) -> None:
+def test_crashing_shadow_leaves_responses_correct(
+    broken_shadow_server, trained_model_dir: Path, test_split: pd.DataFrame
+) -> None:
     server, log = broken_shadow_server
     model = load_artifact(trained_model_dir)
     names = model.schema.feature_names
@@ -257,8 +322,10 @@ def test_crashing_shadow_leaves_responses_correct(broken_shadow_server,
     assert [p["label"] for p in r.json()["predictions"]] == model.pipeline.predict(x).tolist()
     entries = [json.loads(x) for x in wait_for_lines(log, 20)]
     assert all("error" in e["shadow"] and "output" not in e["shadow"] for e in entries)
-    assert all(e["output"]["label"] == p["label"]
-               for e, p in zip(entries, r.json()["predictions"], strict=True))
+    assert all(
+        e["output"]["label"] == p["label"]
+        for e, p in zip(entries, r.json()["predictions"], strict=True)
+    )
     with server.client() as c:
         metrics = c.get("/metrics").text
     assert _metric(metrics, "pr2prod_shadow_total", outcome="error") >= 20

@@ -20,21 +20,29 @@ def test_package_stage_records_bento_and_model_labels(trained_project: Path) -> 
     assert report["artifact_hash"] == dir_md5(model_dir)
     meta = json.loads((model_dir / "metadata.json").read_text())
     assert report["model_tag"] == f"{meta['model_name']}:{report['labels']['version']}"
-    info = yaml.safe_load(run([str(BIN / "bentoml"), "models", "get", report["model_tag"],
-                               "-o", "yaml"], trained_project).stdout)
+    info = yaml.safe_load(
+        run(
+            [str(BIN / "bentoml"), "models", "get", report["model_tag"], "-o", "yaml"],
+            trained_project,
+        ).stdout
+    )
     labels = info["labels"]
     assert labels["artifact_hash"] == report["artifact_hash"]
     assert labels["data_hash"] == meta["data_hash"]
     head = run(["git", "rev-parse", "HEAD"], trained_project).stdout.strip()
     assert labels["git_commit"] == head
-    bento = yaml.safe_load(run([str(BIN / "bentoml"), "get", report["bento_tag"], "-o", "yaml"],
-                               trained_project).stdout)
+    bento = yaml.safe_load(
+        run(
+            [str(BIN / "bentoml"), "get", report["bento_tag"], "-o", "yaml"], trained_project
+        ).stdout
+    )
     assert [m["tag"] for m in bento["services"][0]["models"]] == [report["model_tag"]]
     assert bento["args"]["model_tag"] == report["model_tag"]
 
 
-def test_package_is_up_to_date_and_build_cli_reuses_the_model(trained_project: Path,
-                                                              tmp_path: Path) -> None:
+def test_package_is_up_to_date_and_build_cli_reuses_the_model(
+    trained_project: Path, tmp_path: Path
+) -> None:
     status = run(["dvc", "status", "package"], trained_project).stdout
     assert "changed" not in status
     out = tmp_path / "bento.json"

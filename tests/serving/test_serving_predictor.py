@@ -20,8 +20,9 @@ def test_split(trained_project: Path) -> pd.DataFrame:
     return pd.read_parquet(trained_project / "data" / "prepared" / "test.parquet")
 
 
-def test_compiled_path_passes_parity_and_matches_pipeline(trained_model_dir: Path,
-                                                          test_split: pd.DataFrame) -> None:
+def test_compiled_path_passes_parity_and_matches_pipeline(
+    trained_model_dir: Path, test_split: pd.DataFrame
+) -> None:
     predictor = Predictor.from_dir(trained_model_dir)
     assert predictor.compiled is not None, predictor.parity
     assert predictor.parity.startswith("passed")
@@ -32,11 +33,13 @@ def test_compiled_path_passes_parity_and_matches_pipeline(trained_model_dir: Pat
     assert np.array_equal(scores.proba, native.predict_proba(x_df))
 
 
-def test_native_path_gives_the_same_outputs(trained_model_dir: Path,
-                                            test_split: pd.DataFrame) -> None:
+def test_native_path_gives_the_same_outputs(
+    trained_model_dir: Path, test_split: pd.DataFrame
+) -> None:
     fast = Predictor.from_dir(trained_model_dir)
     slow = Predictor.from_dir(trained_model_dir, fast_path=False)
-    assert slow.compiled is None and slow.parity == "disabled"
+    assert slow.compiled is None
+    assert slow.parity == "disabled"
     x = fast.to_array(test_split[fast.names].to_dict("records"))
     a, b = fast.score(x), slow.score(x)
     assert np.array_equal(a.pred, b.pred)

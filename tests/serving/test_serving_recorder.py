@@ -37,15 +37,26 @@ class FakeShadow:
 
 
 def _job(xs: list[float], labels: list[int], rid: str = "r1") -> Job:
-    return Job(request_id=rid, endpoint="predict_batch", records=[{"x": v} for v in xs],
-               outputs=[{"label": lab, "probabilities": {"0": 1.0 - lab, "1": float(lab)}}
-                        for lab in labels],
-               model={"model_name": "prod", "model_version": "p1", "artifact_hash": "a" * 32},
-               latency_ms=1.5, timestamp=time.time())
+    return Job(
+        request_id=rid,
+        endpoint="predict_batch",
+        records=[{"x": v} for v in xs],
+        outputs=[
+            {"label": lab, "probabilities": {"0": 1.0 - lab, "1": float(lab)}} for lab in labels
+        ],
+        model={"model_name": "prod", "model_version": "p1", "artifact_hash": "a" * 32},
+        latency_ms=1.5,
+        timestamp=time.time(),
+    )
 
 
-def _run(tmp_path: Path, shadow: FakeShadow | None, jobs: list[Job], timeout: float = 1.0,
-         queue_size: int = 100) -> tuple[list[dict], list[Outcome]]:
+def _run(
+    tmp_path: Path,
+    shadow: FakeShadow | None,
+    jobs: list[Job],
+    timeout: float = 1.0,
+    queue_size: int = 100,
+) -> tuple[list[dict], list[Outcome]]:
     outcomes: list[Outcome] = []
     log = PredictionLog(tmp_path / "p.jsonl", max_bytes=10_000_000, backups=2)
     rec = Recorder(log, shadow, timeout, queue_size, on_outcome=outcomes.append)
@@ -59,11 +70,16 @@ def test_log_lines_carry_inputs_outputs_model_and_shadow(tmp_path: Path) -> None
     entries, outcomes = _run(tmp_path, FakeShadow(), [_job([0.9, 0.1], [1, 1])])
     assert [e["index"] for e in entries] == [0, 1]
     first = entries[0]
-    assert first["request_id"] == "r1" and first["inputs"] == {"x": 0.9}
-    assert first["output"]["label"] == 1 and first["model"]["model_version"] == "p1"
-    assert first["shadow"]["output"]["label"] == 1 and first["shadow"]["agree"] is True
-    assert entries[1]["shadow"]["output"]["label"] == 0 and entries[1]["shadow"]["agree"] is False
-    assert Outcome("agree", 1) in outcomes and Outcome("disagree", 1) in outcomes
+    assert first["request_id"] == "r1"
+    assert first["inputs"] == {"x": 0.9}
+    assert first["output"]["label"] == 1
+    assert first["model"]["model_version"] == "p1"
+    assert first["shadow"]["output"]["label"] == 1
+    assert first["shadow"]["agree"] is True
+    assert entries[1]["shadow"]["output"]["label"] == 0
+    assert entries[1]["shadow"]["agree"] is False
+    assert Outcome("agree", 1) in outcomes
+    assert Outcome("disagree", 1) in outcomes
 
 
 def test_crashing_shadow_is_logged_not_raised(tmp_path: Path) -> None:
@@ -97,7 +113,8 @@ def test_submit_never_blocks_and_counts_drops(tmp_path: Path) -> None:
     release.set()
     rec.close()
     assert elapsed < 1.0
-    assert rec.dropped >= 3 and Outcome("skipped", 1) in outcomes
+    assert rec.dropped >= 3
+    assert Outcome("skipped", 1) in outcomes
 
 
 def test_log_rotates_by_size_and_keeps_backups(tmp_path: Path) -> None:
@@ -106,16 +123,22 @@ def test_log_rotates_by_size_and_keeps_backups(tmp_path: Path) -> None:
     for i in range(30):
         log.write({"i": i, "pad": "x" * 40})
     log.close()
-    assert path.exists() and (tmp_path / "p.jsonl.1").exists()
-    assert (tmp_path / "p.jsonl.2").exists() and not (tmp_path / "p.jsonl.3").exists()
+    assert path.exists()
+    assert (tmp_path / "p.jsonl.1").exists()
+    assert (tmp_path / "p.jsonl.2").exists()
+    assert not (tmp_path / "p.jsonl.3").exists()
     assert all(f.stat().st_size <= 200 for f in tmp_path.iterdir())
     kept = [e["i"] for e in read_log(path)]
-    assert kept == sorted(kept) and kept[-1] == 29
+    assert kept == sorted(kept)
+    assert kept[-1] == 29
 
 
 def test_shadow_report_flip_matrix_and_latency(tmp_path: Path) -> None:
-    entries, _ = _run(tmp_path, FakeShadow(), [_job([0.9, 0.1, 0.2], [1, 1, 0], rid="a"),
-                                               _job([0.7], [0], rid="b")])
+    entries, _ = _run(
+        tmp_path,
+        FakeShadow(),
+        [_job([0.9, 0.1, 0.2], [1, 1, 0], rid="a"), _job([0.7], [0], rid="b")],
+    )
     summary = summarise(entries)
     assert summary["compared"] == 4
     assert summary["agreement_rate"] == 0.5
@@ -123,5 +146,6 @@ def test_shadow_report_flip_matrix_and_latency(tmp_path: Path) -> None:
     assert summary["production_latency_ms"]["p50"] == 1.5
     assert summary["shadow_latency_ms"]["p50"] is not None
     text = render(summary)
-    assert "agreement rate: 0.5000" in text and "flip matrix" in text
+    assert "agreement rate: 0.5000" in text
+    assert "flip matrix" in text
     json.dumps(summary)

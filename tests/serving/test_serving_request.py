@@ -15,14 +15,30 @@ from pr2prod.serving.settings import resolve, serve_config_from_dict
 
 def _schema() -> DataSchema:
     return DataSchema(
-        task="binary", target="y", id_column="row_id", labels=[0, 1], n_rows={"train": 10},
+        task="binary",
+        target="y",
+        id_column="row_id",
+        labels=[0, 1],
+        n_rows={"train": 10},
         features=[
-            FeatureSpec("age", "numeric", "float64", nullable=False, min=18.0, max=90.0,
-                        stats={"quantiles": {"0.5": 40.0}}),
+            FeatureSpec(
+                "age",
+                "numeric",
+                "float64",
+                nullable=False,
+                min=18.0,
+                max=90.0,
+                stats={"quantiles": {"0.5": 40.0}},
+            ),
             FeatureSpec("income", "numeric", "float64", nullable=True, min=0.0, max=1e5),
-            FeatureSpec("city", "categorical", "string", nullable=False,
-                        categories=["lyon", "paris"],
-                        stats={"frequencies": {"lyon": 0.3, "paris": 0.7}}),
+            FeatureSpec(
+                "city",
+                "categorical",
+                "string",
+                nullable=False,
+                categories=["lyon", "paris"],
+                stats={"frequencies": {"lyon": 0.3, "paris": 0.7}},
+            ),
         ],
     )
 
@@ -44,15 +60,15 @@ def test_example_record_is_valid_and_typical() -> None:
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        ({"age": "forty"}, "age"),            # wrong type
-        ({"age": "40"}, "age"),               # numeric strings are not numbers here
-        ({"city": "berlin"}, "city"),         # unknown category
-        ({"city": None}, "city"),             # null where the training data had none
+        ({"age": "forty"}, "age"),  # wrong type
+        ({"age": "40"}, "age"),  # numeric strings are not numbers here
+        ({"city": "berlin"}, "city"),  # unknown category
+        ({"city": None}, "city"),  # null where the training data had none
         ({"age": None}, "age"),
-        ({"age": float("nan")}, "age"),       # NaN
+        ({"age": float("nan")}, "age"),  # NaN
         ({"age": float("inf")}, "age"),
-        ({"age": 1e300}, "age"),              # overflows the model's arithmetic
-        ({"zip": "69000"}, "zip"),            # unknown field
+        ({"age": 1e300}, "age"),  # overflows the model's arithmetic
+        ({"zip": "69000"}, "zip"),  # unknown field
     ],
 )
 def test_bad_values_name_the_field(change: dict, field: str) -> None:
@@ -76,7 +92,8 @@ def test_nan_in_json_is_refused() -> None:
 
 def test_nullable_accepts_null_and_ints_are_numbers() -> None:
     rec = record_model(_schema()).model_validate({"age": 40, "income": None, "city": "lyon"})
-    assert rec.age == 40 and rec.income is None
+    assert rec.age == 40
+    assert rec.income is None
 
 
 def test_ranges_are_enforced_only_on_request() -> None:
@@ -104,5 +121,6 @@ def test_settings_env_overrides_bento_arguments(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("PR2PROD_SERVE_CONFIG", json.dumps({"port": 5000}))
     monkeypatch.delenv("PR2PROD_MODEL_DIR", raising=False)
     s = resolve({"serve_config": baked, "model_dir": "/m"})
-    assert s.serve.port == 5000 and s.model_dir == "/m"
+    assert s.serve.port == 5000
+    assert s.model_dir == "/m"
     assert isinstance(s.serve, ServeConfig)

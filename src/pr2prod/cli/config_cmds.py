@@ -8,9 +8,8 @@ from typing import Annotated
 
 import typer
 
-from pr2prod.config.errors import ConfigError
-
 from pr2prod.cli._app import app, fail
+from pr2prod.config.errors import ConfigError
 
 ConfDir = Annotated[Path, typer.Option("--conf", help="Hydra config directory.")]
 ParamsFile = Annotated[Path, typer.Option("--params", help="Composed params file.")]

@@ -34,9 +34,11 @@ def build(
     params: ParamsFile = Path("params.yaml"),
     model: ModelDir = Path("models/model"),
     bentofile: Annotated[Path, typer.Option(help="The Bento build configuration.")] = Path(
-        "bentofile.yaml"),
+        "bentofile.yaml"
+    ),
     report: Annotated[Path, typer.Option(help="Where to record the tags.")] = Path(
-        "reports/bento.json"),
+        "reports/bento.json"
+    ),
 ) -> None:
     """Import the artifact into the BentoML model store and build the Bento."""
     from pr2prod.fsio import write_json
@@ -66,16 +68,29 @@ def serve(
     if not (model / "schema.json").exists():
         fail(f"{model}: no model artifact (run `dvc repro train` or `dvc pull`)", 1)
     if shadow is not None:
-        cfg = dataclasses.replace(cfg, shadow=dataclasses.replace(
-            cfg.shadow, enabled=True, model_path=str(shadow.resolve())))
-    exe = shutil.which("bentoml", path=f"{Path(sys.executable).parent}{os.pathsep}"
-                       f"{os.environ.get('PATH', '')}")
+        cfg = dataclasses.replace(
+            cfg,
+            shadow=dataclasses.replace(cfg.shadow, enabled=True, model_path=str(shadow.resolve())),
+        )
+    exe = shutil.which(
+        "bentoml", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    )
     if exe is None:
         fail("bentoml is not installed in this environment", 1)
-    argv = [exe, "serve", SERVICE, "--host", host or cfg.host, "--port", str(port or cfg.port),
-            "--arg", f"model_dir={model.resolve()}",
-            "--arg", f"serve_config={serve_config_json(cfg)}"]
-    os.execv(exe, argv)
+    argv = [
+        exe,
+        "serve",
+        SERVICE,
+        "--host",
+        host or cfg.host,
+        "--port",
+        str(port or cfg.port),
+        "--arg",
+        f"model_dir={model.resolve()}",
+        "--arg",
+        f"serve_config={serve_config_json(cfg)}",
+    ]
+    os.execv(exe, argv)  # noqa: S606 - replace this process with bentoml (no shell)
 
 
 @app.command("shadow-report")

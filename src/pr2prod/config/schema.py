@@ -97,7 +97,7 @@ class ModelConfig:
 
 @dataclass
 class LogisticRegressionConfig(ModelConfig):
-    C: float = 1.0  # noqa: N815 - scikit-learn's own parameter name
+    C: float = 1.0
     max_iter: int = 1000
     class_weight: str | None = None
     random_state: int = 0

@@ -23,7 +23,7 @@ _registered = False
 
 def register_schemas() -> None:
     """Register ``base_<group>`` schemas (and one per model family) once per process."""
-    global _registered  # noqa: PLW0603 - ConfigStore itself is a process-wide singleton
+    global _registered
     if _registered:
         return
     cs = ConfigStore.instance()

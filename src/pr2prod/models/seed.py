@@ -19,7 +19,7 @@ def seed_everything(seed: int, torch_threads: int | None = 1) -> None:
     os.environ.setdefault("PYTHONHASHSEED", str(seed))
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     random.seed(seed)
-    np.random.seed(seed)  # noqa: NPY002 - legacy global generator used by some libraries
+    np.random.seed(seed)
     try:
         import torch
     except ImportError:  # pragma: no cover - torch is a dependency, but keep sklearn-only use

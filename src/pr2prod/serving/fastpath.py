@@ -42,8 +42,10 @@ class CompiledPipeline:
 
     def predict_with_proba(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         xt = self.transform(x)
-        return (np.asarray(self.final.predict(xt)),
-                np.asarray(self.final.predict_proba(xt), dtype=np.float64))
+        return (
+            np.asarray(self.final.predict(xt)),
+            np.asarray(self.final.predict_proba(xt), dtype=np.float64),
+        )
 
 
 def _strip_names(est: Any) -> Any:
@@ -92,7 +94,9 @@ def parity_rows(schema: DataSchema, n: int = 64) -> list[dict[str, Any]]:
             else:
                 qs = list((f.stats.get("quantiles") or {"0": f.min or 0.0}).values())
                 lo, hi = (f.min or 0.0), (f.max if f.max is not None else 1.0)
-                row[f.name] = qs[(i + j) % len(qs)] if i % 2 else lo + (hi - lo) * ((i * 7 + j) % n) / n
+                row[f.name] = (
+                    qs[(i + j) % len(qs)] if i % 2 else lo + (hi - lo) * ((i * 7 + j) % n) / n
+                )
             if f.nullable and (i + j) % 11 == 0:
                 row[f.name] = None
         rows.append(row)

@@ -21,7 +21,7 @@ ENDPOINTS = {"/predict": "predict", "/predict_batch": "predict_batch"}
 JSON_TYPES = (b"application/json", b"text/json")
 
 
-class BodyTooLarge(Exception):
+class BodyTooLargeError(Exception):
     """The request body grew past the limit while it was being read."""
 
 
@@ -51,8 +51,12 @@ class GuardMiddleware:
         try:
             media = self._header(scope, b"content-type")
             if media is not None and media.split(b";")[0].strip().lower() not in JSON_TYPES:
-                await _error(send_wrapper, 415, "content-type",
-                             f"content-type must be application/json, got {media[:80]!r}")
+                await _error(
+                    send_wrapper,
+                    415,
+                    "content-type",
+                    f"content-type must be application/json, got {media[:80]!r}",
+                )
                 return
             length = self._declared_length(scope)
             if length is None:  # chunked: read up to the limit, then replay the body
@@ -61,7 +65,7 @@ class GuardMiddleware:
                 await self._too_large(send_wrapper)
             else:
                 await self.app(scope, receive, send_wrapper)
-        except BodyTooLarge:
+        except BodyTooLargeError:
             await self._too_large(send_wrapper)
         finally:
             metrics.REQUESTS.labels(endpoint=endpoint, status=str(status["code"])).inc()
@@ -91,10 +95,11 @@ class GuardMiddleware:
             chunks.append(message.get("body", b""))
             size += len(chunks[-1])
             if size > self.max_body_bytes:
-                raise BodyTooLarge
+                raise BodyTooLargeError
             more = message.get("more_body", False)
-        replay: list[Message] = [{"type": "http.request", "body": b"".join(chunks),
-                                  "more_body": False}]
+        replay: list[Message] = [
+            {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        ]
 
         async def replayed() -> Message:
             return replay.pop() if replay else await receive()
@@ -102,15 +107,26 @@ class GuardMiddleware:
         return replayed
 
     async def _too_large(self, send: Send) -> None:
-        await _error(send, 413, "body",
-                     f"request body is larger than limits.max_body_bytes "
-                     f"({self.max_body_bytes} bytes)")
+        await _error(
+            send,
+            413,
+            "body",
+            f"request body is larger than limits.max_body_bytes ({self.max_body_bytes} bytes)",
+        )
 
 
 async def _error(send: Send, status: int, loc: str, message: str) -> None:
-    body = json.dumps({"error": message,
-                       "detail": [{"loc": [loc], "msg": message, "type": "request_error"}]}).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode())]})
+    body = json.dumps(
+        {"error": message, "detail": [{"loc": [loc], "msg": message, "type": "request_error"}]}
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

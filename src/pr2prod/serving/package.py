@@ -35,17 +35,25 @@ class PackageResult:
     labels: dict[str, str]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"bento_tag": self.bento_tag, "model_tag": self.model_tag,
-                "artifact_hash": self.artifact_hash, "labels": self.labels}
+        return {
+            "bento_tag": self.bento_tag,
+            "model_tag": self.model_tag,
+            "artifact_hash": self.artifact_hash,
+            "labels": self.labels,
+        }
 
 
 def model_labels(model_dir: Path, git_commit: str | None) -> dict[str, str]:
     """Labels of the model store entry (all strings, as BentoML requires)."""
     meta = json.loads((model_dir / METADATA_FILE).read_text(encoding="utf-8"))
     digest = artifact_hash(model_dir)
-    return {"version": digest[:12], "artifact_hash": digest,
-            "data_hash": str(meta.get("data_hash", "")), "git_commit": git_commit or "unknown",
-            "task": str(meta.get("task", ""))}
+    return {
+        "version": digest[:12],
+        "artifact_hash": digest,
+        "data_hash": str(meta.get("data_hash", "")),
+        "git_commit": git_commit or "unknown",
+        "task": str(meta.get("task", "")),
+    }
 
 
 def import_model(model_dir: Path, git_commit: str | None) -> tuple[str, dict[str, str]]:
@@ -72,24 +80,33 @@ def _flat(meta: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in meta.items() if isinstance(v, str | int | float | bool)}
 
 
-def build_bento(model_tag: str, serve: ServeConfig, bentofile: Path, build_ctx: Path,
-                labels: dict[str, str]) -> str:
+def build_bento(
+    model_tag: str, serve: ServeConfig, bentofile: Path, build_ctx: Path, labels: dict[str, str]
+) -> str:
     """``bentoml build`` with ``bentofile.yaml``; returns the Bento tag."""
     import bentoml
 
     options = yaml.safe_load(bentofile.read_text(encoding="utf-8"))
     service = options.pop("service")
     options["labels"] = {**options.get("labels", {}), **labels}
-    args = {"model_tag": model_tag, "model_version": labels["version"],
-            "serve_config": serve_config_json(serve)}
+    args = {
+        "model_tag": model_tag,
+        "model_version": labels["version"],
+        "serve_config": serve_config_json(serve),
+    }
     bento = bentoml.build(service, build_ctx=str(build_ctx), args=args, **options)
     return str(bento.tag)
 
 
-def package(model_dir: Path, serve: ServeConfig, bentofile: Path, build_ctx: Path,
-            git_commit: str | None) -> PackageResult:
+def package(
+    model_dir: Path, serve: ServeConfig, bentofile: Path, build_ctx: Path, git_commit: str | None
+) -> PackageResult:
     """Import the artifact and build the Bento."""
     model_tag, labels = import_model(model_dir, git_commit)
     bento_tag = build_bento(model_tag, serve, bentofile, build_ctx, labels)
-    return PackageResult(bento_tag=bento_tag, model_tag=model_tag,
-                         artifact_hash=labels["artifact_hash"], labels=labels)
+    return PackageResult(
+        bento_tag=bento_tag,
+        model_tag=model_tag,
+        artifact_hash=labels["artifact_hash"],
+        labels=labels,
+    )

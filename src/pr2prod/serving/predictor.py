@@ -7,6 +7,7 @@ check at load time, otherwise the native pipeline scores a DataFrame built from 
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -14,8 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-import hashlib
 
 from pr2prod.fsio import file_md5
 from pr2prod.models.persist import (
@@ -38,8 +37,11 @@ class ModelInfo:
     task: str
 
     def as_dict(self) -> dict[str, str]:
-        return {"model_name": self.name, "model_version": self.version,
-                "artifact_hash": self.artifact_hash}
+        return {
+            "model_name": self.name,
+            "model_version": self.version,
+            "artifact_hash": self.artifact_hash,
+        }
 
 
 @dataclass
@@ -56,40 +58,49 @@ class Scores:
             return {"value": float(self.pred[i])}
         out: dict[str, Any] = {"label": _py(self.pred[i])}
         if self.proba is not None:
-            out["probabilities"] = {str(lab): float(p)
-                                    for lab, p in zip(self.labels, self.proba[i], strict=True)}
+            out["probabilities"] = {
+                str(lab): float(p) for lab, p in zip(self.labels, self.proba[i], strict=True)
+            }
         return out
 
 
 class Predictor:
     """The artifact ready to score: pipeline, schema, model info, scoring path."""
 
-    def __init__(self, model: LoadedModel, version: str | None = None,
-                 fast_path: bool = True) -> None:
+    def __init__(
+        self, model: LoadedModel, version: str | None = None, fast_path: bool = True
+    ) -> None:
         self.model = model
         self.schema = model.schema
         self.names = model.schema.feature_names
         self.task = model.schema.task
-        self.info = ModelInfo(name=model.name, version=version or "dev",
-                              artifact_hash=artifact_hash(model.path), task=self.task)
+        self.info = ModelInfo(
+            name=model.name,
+            version=version or "dev",
+            artifact_hash=artifact_hash(model.path),
+            task=self.task,
+        )
         self._has_proba = self.task != "regression" and hasattr(model.pipeline, "predict_proba")
         self._labels = list(getattr(model.pipeline, "classes_", model.schema.labels or []))
         cats = set(model.schema.categorical)
         self._object = bool(cats)
         self._cat_pos = [i for i, n in enumerate(self.names) if n in cats]
         self._num_pos = np.array([i for i, n in enumerate(self.names) if n not in cats], np.intp)
-        self._lo = np.array([_bound(model.schema.feature(self.names[i]).min, -math.inf)
-                             for i in self._num_pos])
-        self._hi = np.array([_bound(model.schema.feature(self.names[i]).max, math.inf)
-                             for i in self._num_pos])
+        self._lo = np.array(
+            [_bound(model.schema.feature(self.names[i]).min, -math.inf) for i in self._num_pos]
+        )
+        self._hi = np.array(
+            [_bound(model.schema.feature(self.names[i]).max, math.inf) for i in self._num_pos]
+        )
         self.compiled: CompiledPipeline | None = None
         self.parity: str = "disabled"
         if fast_path:
             self._try_compile()
 
     @classmethod
-    def from_dir(cls, path: str | Path, version: str | None = None,
-                 fast_path: bool = True) -> Predictor:
+    def from_dir(
+        cls, path: str | Path, version: str | None = None, fast_path: bool = True
+    ) -> Predictor:
         return cls(load_artifact(path), version=version, fast_path=fast_path)
 
     def _try_compile(self) -> None:
@@ -103,7 +114,9 @@ class Predictor:
         try:
             fast = self._score_compiled(x)
             same = np.array_equal(native.pred, fast.pred) and (
-                native.proba is None or np.array_equal(native.proba, fast.proba))
+                native.proba is None
+                or (fast.proba is not None and np.array_equal(native.proba, fast.proba))
+            )
         except Exception as exc:  # any failure of the compiled path means: use native
             same, why = False, f"{type(exc).__name__}: {exc}"
         else:
@@ -150,8 +163,11 @@ class Predictor:
         for i in self._num_pos:
             df[self.names[i]] = df[self.names[i]].astype(np.float64)
         pred = np.asarray(self.model.pipeline.predict(df))
-        proba = (np.asarray(self.model.pipeline.predict_proba(df), dtype=np.float64)
-                 if self._has_proba else None)
+        proba = (
+            np.asarray(self.model.pipeline.predict_proba(df), dtype=np.float64)
+            if self._has_proba
+            else None
+        )
         return Scores(pred, proba, self._labels if self._is_clf else [])
 
     @property

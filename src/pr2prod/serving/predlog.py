@@ -65,8 +65,9 @@ class PredictionLog:
 def read_log(path: str | Path) -> list[dict[str, Any]]:
     """All entries of a log and its rotated files, oldest first (bad lines are skipped)."""
     base = Path(path)
-    files = sorted(base.parent.glob(f"{base.name}.[0-9]*"),
-                   key=lambda p: -int(p.name.rsplit(".", 1)[1]))
+    files = sorted(
+        base.parent.glob(f"{base.name}.[0-9]*"), key=lambda p: -int(p.name.rsplit(".", 1)[1])
+    )
     entries: list[dict[str, Any]] = []
     for f in [*files, base]:
         if not f.exists():

@@ -48,8 +48,14 @@ class Job:
 class Recorder:
     """Queue + worker thread; ``shadow`` scores an array like ``Predictor.score(..).output``."""
 
-    def __init__(self, log: PredictionLog | None, shadow: Any | None, timeout_s: float,
-                 queue_size: int, on_outcome: Callable[[Outcome], None] | None = None) -> None:
+    def __init__(
+        self,
+        log: PredictionLog | None,
+        shadow: Any | None,
+        timeout_s: float,
+        queue_size: int,
+        on_outcome: Callable[[Outcome], None] | None = None,
+    ) -> None:
         self.log = log
         self.shadow = shadow
         self.timeout_s = timeout_s
@@ -92,9 +98,15 @@ class Recorder:
         ts = dt.datetime.fromtimestamp(job.timestamp, dt.UTC).isoformat(timespec="microseconds")
         for i, (rec, out) in enumerate(zip(job.records, job.outputs, strict=True)):
             entry: dict[str, Any] = {
-                "v": LOG_FORMAT_VERSION, "request_id": job.request_id, "index": i,
-                "timestamp": ts, "endpoint": job.endpoint, "inputs": rec, "output": out,
-                "model": job.model, "latency_ms": job.latency_ms,
+                "v": LOG_FORMAT_VERSION,
+                "request_id": job.request_id,
+                "index": i,
+                "timestamp": ts,
+                "endpoint": job.endpoint,
+                "inputs": rec,
+                "output": out,
+                "model": job.model,
+                "latency_ms": job.latency_ms,
             }
             if shadow_out is not None:
                 entry["shadow"] = shadow_out[i]
@@ -102,6 +114,7 @@ class Recorder:
 
     def _score_shadow(self, job: Job) -> list[dict[str, Any]]:
         shadow = self.shadow
+        assert shadow is not None
         started = time.perf_counter()
         try:
             scores = shadow.score(shadow.to_array(job.records))
@@ -110,18 +123,24 @@ class Recorder:
             ms = round((time.perf_counter() - started) * 1000, 3)
             self.on_outcome(Outcome("error", len(job.records)))
             err = f"{type(exc).__name__}: {str(exc)[:200]}"
-            return [{"model": shadow.info.as_dict(), "error": err, "latency_ms": ms}
-                    for _ in job.records]
+            return [
+                {"model": shadow.info.as_dict(), "error": err, "latency_ms": ms}
+                for _ in job.records
+            ]
         ms = round((time.perf_counter() - started) * 1000, 3)
         if ms > self.timeout_s * 1000:
             self.on_outcome(Outcome("timeout", len(job.records)))
-            return [{"model": shadow.info.as_dict(), "error": "timeout", "latency_ms": ms}
-                    for _ in job.records]
+            return [
+                {"model": shadow.info.as_dict(), "error": "timeout", "latency_ms": ms}
+                for _ in job.records
+            ]
         agree = [_same(a, b) for a, b in zip(job.outputs, outs, strict=True)]
         self.on_outcome(Outcome("agree", sum(agree)))
         self.on_outcome(Outcome("disagree", len(agree) - sum(agree)))
-        return [{"model": shadow.info.as_dict(), "output": o, "latency_ms": ms, "agree": a}
-                for o, a in zip(outs, agree, strict=True)]
+        return [
+            {"model": shadow.info.as_dict(), "output": o, "latency_ms": ms, "agree": a}
+            for o, a in zip(outs, agree, strict=True)
+        ]
 
     def close(self, timeout: float = 5.0) -> None:
         """Finish queued jobs (up to ``timeout`` seconds) and close the log."""

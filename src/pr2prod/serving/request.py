@@ -1,9 +1,10 @@
 """Pydantic request/response models generated from the artifact's ``schema.json``.
 
 Every feature becomes a required field: numeric features are finite numbers of bounded
-magnitude (never NaN or infinity; ``null`` only where the training data had nulls), categorical features are one of
-the training categories (``Literal``). Unknown fields are refused. A bad request therefore
-fails validation in BentoML, which answers 400 with the field's path, before the model runs.
+magnitude (never NaN or infinity; ``null`` only where the training data had nulls),
+categorical features are one of the training categories (``Literal``). Unknown fields are
+refused. A bad request therefore fails validation in BentoML, which answers 400 with the
+field's path, before the model runs.
 """
 
 from __future__ import annotations
@@ -45,8 +46,12 @@ def _description(f: FeatureSpec) -> str:
     return f"numeric ({f.dtype}); {rng}" + ("; may be null" if f.nullable else "")
 
 
-def record_model(schema: DataSchema, example: dict[str, Any] | None = None,
-                 enforce_ranges: bool = False, max_abs: float = 1e12) -> type[BaseModel]:
+def record_model(
+    schema: DataSchema,
+    example: dict[str, Any] | None = None,
+    enforce_ranges: bool = False,
+    max_abs: float = 1e12,
+) -> type[BaseModel]:
     """The ``Record`` model: one field per feature, in schema order.
 
     ``max_abs`` bounds every numeric input (values near float64's limit overflow the
@@ -56,8 +61,7 @@ def record_model(schema: DataSchema, example: dict[str, Any] | None = None,
         f.name: (field_type(f, enforce_ranges, max_abs), Field(..., description=_description(f)))
         for f in schema.features
     }
-    config = ConfigDict(extra="forbid", json_schema_extra={"example": example}
-                        if example else None)
+    config = ConfigDict(extra="forbid", json_schema_extra={"example": example} if example else None)
     return create_model("Record", __config__=config, **fields)
 
 
@@ -94,7 +98,7 @@ def example_record(schema: DataSchema) -> dict[str, Any]:
     for f in schema.features:
         if f.kind == "categorical":
             freq = f.stats.get("frequencies") or {}
-            out[f.name] = max(freq, key=freq.get) if freq else (f.categories or ["a"])[0]
+            out[f.name] = max(freq, key=lambda k: freq[k]) if freq else (f.categories or ["a"])[0]
         else:
             q = (f.stats.get("quantiles") or {}).get("0.5")
             out[f.name] = float(q) if q is not None else float(f.min or 0.0)

@@ -28,12 +28,13 @@ logger = logging.getLogger("pr2prod.serving")
 class Runtime:
     """Production predictor, shadow, recorder and batching for one worker process."""
 
-    def __init__(self, predictor: Predictor, shadow: Predictor | None, recorder: Recorder,
-                 cfg: ServeConfig) -> None:
+    def __init__(
+        self, predictor: Predictor, shadow: Predictor | None, recorder: Recorder, cfg: ServeConfig
+    ) -> None:
         self.predictor = predictor
         self.shadow = shadow
         self.recorder = recorder
-        self.info = predictor.info.as_dict()
+        self.info: dict[str, Any] = predictor.info.as_dict()
         self._batched = _dispatcher(self._score_async, cfg) if cfg.batching.enabled else None
 
     @classmethod
@@ -42,10 +43,14 @@ class Runtime:
         shadow = load_shadow(cfg)
         log = None
         if cfg.prediction_log.enabled:
-            log = PredictionLog(_log_path(cfg.prediction_log.path, cfg.workers),
-                                cfg.prediction_log.max_bytes, cfg.prediction_log.backups)
-        recorder = Recorder(log, shadow, cfg.shadow.timeout_s, cfg.shadow.queue_size,
-                            on_outcome=_count_outcome)
+            log = PredictionLog(
+                _log_path(cfg.prediction_log.path, cfg.workers),
+                cfg.prediction_log.max_bytes,
+                cfg.prediction_log.backups,
+            )
+        recorder = Recorder(
+            log, shadow, cfg.shadow.timeout_s, cfg.shadow.queue_size, on_outcome=_count_outcome
+        )
         return cls(predictor, shadow, recorder, cfg)
 
     async def score_one(self, record: dict[str, Any]) -> dict[str, Any]:
@@ -60,8 +65,14 @@ class Runtime:
     async def _score_async(self, records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         return self.score_many(records)
 
-    def after(self, records: list[dict[str, Any]], outputs: list[dict[str, Any]],
-              request_id: str, endpoint: str, started: float) -> None:
+    def after(
+        self,
+        records: list[dict[str, Any]],
+        outputs: list[dict[str, Any]],
+        request_id: str,
+        endpoint: str,
+        started: float,
+    ) -> None:
         """Metrics now; prediction log and shadow scoring handed to the recorder."""
         name = self.info["model_name"]
         if "label" in outputs[0]:
@@ -73,11 +84,17 @@ class Runtime:
         for feature in self.predictor.out_of_range(self.predictor.to_array(records)):
             metrics.OUT_OF_RANGE.labels(feature=feature).inc()
         if self.recorder.active:
-            self.recorder.submit(Job(
-                request_id=request_id, endpoint=endpoint, records=records,
-                outputs=outputs, model=self.info, timestamp=time.time(),
-                latency_ms=round((time.perf_counter() - started) * 1000, 3),
-            ))
+            self.recorder.submit(
+                Job(
+                    request_id=request_id,
+                    endpoint=endpoint,
+                    records=records,
+                    outputs=outputs,
+                    model=self.info,
+                    timestamp=time.time(),
+                    latency_ms=round((time.perf_counter() - started) * 1000, 3),
+                )
+            )
 
     def close(self) -> None:
         self.recorder.close()
@@ -93,8 +110,9 @@ def load_shadow(cfg: ServeConfig) -> Predictor | None:
     try:
         shadow = Predictor.from_dir(cfg.shadow.model_path, fast_path=cfg.fast_path)
     except Exception:
-        logger.exception("cannot load shadow model %s; serving without shadow",
-                         cfg.shadow.model_path)
+        logger.exception(
+            "cannot load shadow model %s; serving without shadow", cfg.shadow.model_path
+        )
         metrics.SHADOW.labels(outcome="load_error").inc()
         return None
     shadow.info.version = shadow.info.artifact_hash[:12]
@@ -123,7 +141,10 @@ def _dispatcher(func: Any, cfg: ServeConfig) -> Any:
     def overloaded() -> Any:
         raise ServiceUnavailable("process is overloaded")
 
-    dispatcher = CorkDispatcher(max_latency_in_ms=cfg.batching.max_latency_ms,
-                                max_batch_size=cfg.batching.max_batch_size,
-                                fallback=overloaded, get_batch_size=lambda _: 1)
+    dispatcher: Any = CorkDispatcher(
+        max_latency_in_ms=cfg.batching.max_latency_ms,
+        max_batch_size=cfg.batching.max_batch_size,
+        fallback=overloaded,
+        get_batch_size=lambda _: 1,
+    )
     return dispatcher(func)

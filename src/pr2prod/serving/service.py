@@ -47,8 +47,10 @@ def _artifact_dir() -> Path:
 def _load_schema() -> DataSchema:
     path = _artifact_dir() / "schema.json"
     if not path.exists():
-        raise FileNotFoundError(f"{path}: no model artifact to serve (run `dvc repro train` "
-                                "or `dvc pull`, or pass --model DIR)")
+        raise FileNotFoundError(
+            f"{path}: no model artifact to serve (run `dvc repro train` "
+            "or `dvc pull`, or pass --model DIR)"
+        )
     return DataSchema.load(path)
 
 
@@ -74,7 +76,8 @@ class Pr2ProdService:
 
         path = Path(self.model_ref.path) if self.model_ref is not None else _artifact_dir()
         version = SETTINGS.model_version or (
-            self.model_ref.tag.version if self.model_ref is not None else None)
+            self.model_ref.tag.version if self.model_ref is not None else None
+        )
         self.rt = Runtime.start(path, version, CFG)
         logger.info("serving %s (scoring: %s)", self.rt.info, self.rt.predictor.parity)
 
@@ -85,7 +88,7 @@ class Pr2ProdService:
     async def predict(self, record: Record, ctx: bentoml.Context) -> PredictResponse:  # type: ignore[valid-type]
         """Score one record."""
         started = time.perf_counter()
-        rec = dict(record.__dict__)
+        rec = dict(vars(record))
         out = await self.rt.score_one(rec)
         rid = _request_id(ctx)
         self.rt.after([rec], [out], rid, "predict", started)
@@ -95,11 +98,13 @@ class Pr2ProdService:
     async def predict_batch(self, records: Records, ctx: bentoml.Context) -> BatchResponse:
         """Score many records in one model call (at most ``limits.max_batch_size``)."""
         started = time.perf_counter()
-        recs = [dict(r.__dict__) for r in records]
+        recs = [dict(vars(r)) for r in records]
         outs = self.rt.score_many(recs)
         rid = _request_id(ctx)
         self.rt.after(recs, outs, rid, "predict_batch", started)
-        return BatchResponse(request_id=rid, predictions=outs, **self.rt.info)
+        return BatchResponse.model_validate(
+            {"request_id": rid, "predictions": outs, **self.rt.info}
+        )
 
     @bentoml.on_shutdown
     def close(self) -> None:
@@ -111,4 +116,7 @@ def _request_id(ctx: bentoml.Context) -> str:
     return given[:64] if given else uuid.uuid4().hex
 
 
-Pr2ProdService.add_asgi_middleware(GuardMiddleware, max_body_bytes=CFG.limits.max_body_bytes)
+# The decorator returned a bentoml.Service (mypy sees the class).
+Pr2ProdService.add_asgi_middleware(  # type: ignore[attr-defined]
+    GuardMiddleware, max_body_bytes=CFG.limits.max_body_bytes
+)

@@ -62,8 +62,14 @@ def resolve(args: dict[str, Any] | None = None) -> Settings:
         return os.environ.get(f"PR2PROD_{key.upper()}") or given.get(key) or None
 
     raw = get("serve_config")
-    serve = (serve_config_from_dict(json.loads(raw)) if raw
-             else _serve_from_params(Path(get("params") or DEFAULT_PARAMS)))
-    return Settings(serve=serve, model_tag=get("model_tag"),
-                    model_dir=get("model_dir") or DEFAULT_MODEL_DIR,
-                    model_version=get("model_version"))
+    serve = (
+        serve_config_from_dict(json.loads(raw))
+        if raw
+        else _serve_from_params(Path(get("params") or DEFAULT_PARAMS))
+    )
+    return Settings(
+        serve=serve,
+        model_tag=get("model_tag"),
+        model_dir=get("model_dir") or DEFAULT_MODEL_DIR,
+        model_version=get("model_version"),
+    )

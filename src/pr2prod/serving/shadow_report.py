@@ -20,8 +20,11 @@ def summarise(entries: list[dict[str, Any]]) -> dict[str, Any]:
     """
     shadowed = [e for e in entries if isinstance(e.get("shadow"), dict)]
     scored = [e for e in shadowed if "output" in e["shadow"]]
-    errors = Counter(e["shadow"]["error"] == "timeout" and "timeout" or "error"
-                     for e in shadowed if "error" in e["shadow"])
+    errors = Counter(
+        (e["shadow"]["error"] == "timeout" and "timeout") or "error"
+        for e in shadowed
+        if "error" in e["shadow"]
+    )
     agree = sum(bool(e["shadow"].get("agree")) for e in scored)
     flips: dict[str, dict[str, int]] = {}
     abs_diff: list[float] = []
@@ -55,9 +58,11 @@ def summarise(entries: list[dict[str, Any]]) -> dict[str, Any]:
 
 def render(summary: dict[str, Any]) -> str:
     """Plain-text report for the terminal."""
-    lines = [f"records: {summary['records']}  shadowed: {summary['shadowed']}  "
-             f"compared: {summary['compared']}  errors: {summary['shadow_errors']}  "
-             f"timeouts: {summary['shadow_timeouts']}"]
+    lines = [
+        f"records: {summary['records']}  shadowed: {summary['shadowed']}  "
+        f"compared: {summary['compared']}  errors: {summary['shadow_errors']}  "
+        f"timeouts: {summary['shadow_timeouts']}"
+    ]
     rate = summary["agreement_rate"]
     lines.append("agreement rate: " + ("n/a" if rate is None else f"{rate:.4f}"))
     if summary["flip_matrix"]:
@@ -65,8 +70,9 @@ def render(summary: dict[str, Any]) -> str:
         lines.append("flip matrix (rows: production label, columns: shadow label)")
         lines.append("  " + "prod\\shadow".ljust(12) + "".join(c.rjust(10) for c in cols))
         for prod, row in sorted(summary["flip_matrix"].items()):
-            lines.append("  " + prod.ljust(12) + "".join(str(row.get(c, 0)).rjust(10)
-                                                          for c in cols))
+            lines.append(
+                "  " + prod.ljust(12) + "".join(str(row.get(c, 0)).rjust(10) for c in cols)
+            )
     if summary["mean_abs_diff"] is not None:
         lines.append(f"mean |production - shadow|: {summary['mean_abs_diff']:.6g}")
     for who in ("production", "shadow"):

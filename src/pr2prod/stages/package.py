@@ -22,8 +22,10 @@ def main() -> None:
         started = time.perf_counter()
         result = package(MODEL_DIR, cfg.serve, BENTOFILE, BUILD_CTX, git_commit())
         write_json(BENTO_REPORT, result.as_dict())
-        print(f"[package] {result.model_tag} -> Bento {result.bento_tag} "
-              f"in {time.perf_counter() - started:.2f}s")
+        print(
+            f"[package] {result.model_tag} -> Bento {result.bento_tag} "
+            f"in {time.perf_counter() - started:.2f}s"
+        )
 
     run_stage("package", body)
 
