@@ -9,6 +9,7 @@ Bento arguments. ``BENTOML_HOME`` selects the stores (tests point it at a temp d
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from typing import Any
 import yaml
 
 from pr2prod.config.serve_schema import ServeConfig
+from pr2prod.fsio import file_md5
 from pr2prod.models.persist import METADATA_FILE, MODEL_FILE, SCHEMA_FILE
 from pr2prod.serving.predictor import artifact_hash
 from pr2prod.serving.settings import serve_config_json
@@ -35,11 +37,13 @@ class PackageResult:
     labels: dict[str, str]
 
     def as_dict(self) -> dict[str, Any]:
+        """The reproducible part (the git commit label lives only in the model store)."""
+        labels = {k: v for k, v in self.labels.items() if k != "git_commit"}
         return {
             "bento_tag": self.bento_tag,
             "model_tag": self.model_tag,
             "artifact_hash": self.artifact_hash,
-            "labels": self.labels,
+            "labels": labels,
         }
 
 
@@ -80,13 +84,28 @@ def _flat(meta: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in meta.items() if isinstance(v, str | int | float | bool)}
 
 
+def _code_digest(build_ctx: Path) -> str:
+    """MD5 over the package's source files (bytecode caches excluded)."""
+    h = hashlib.md5(usedforsecurity=False)
+    for f in sorted(build_ctx.glob("pr2prod/**/*.py")):
+        h.update(f.relative_to(build_ctx).as_posix().encode() + file_md5(f).encode())
+    return h.hexdigest()
+
+
 def build_bento(
     model_tag: str, serve: ServeConfig, bentofile: Path, build_ctx: Path, labels: dict[str, str]
 ) -> str:
-    """``bentoml build`` with ``bentofile.yaml``; returns the Bento tag."""
-    import bentoml
+    """``bentoml build`` with ``bentofile.yaml``; returns the Bento tag.
 
-    options = yaml.safe_load(bentofile.read_text(encoding="utf-8"))
+    The Bento version is a digest of everything that goes into it (model tag, serve config,
+    build configuration, pr2prod's code), so rebuilding the same inputs gives the same tag
+    and reuses the stored Bento: ``reports/bento.json`` reproduces bit for bit.
+    """
+    import bentoml
+    from bentoml.exceptions import NotFound
+
+    text = bentofile.read_text(encoding="utf-8")
+    options = yaml.safe_load(text)
     service = options.pop("service")
     options["labels"] = {**options.get("labels", {}), **labels}
     args = {
@@ -94,7 +113,16 @@ def build_bento(
         "model_version": labels["version"],
         "serve_config": serve_config_json(serve),
     }
-    bento = bentoml.build(service, build_ctx=str(build_ctx), args=args, **options)
+    digest = hashlib.md5(usedforsecurity=False)
+    for part in (json.dumps(args, sort_keys=True), text, _code_digest(build_ctx)):
+        digest.update(part.encode() + b"\0")
+    version = digest.hexdigest()[:16]
+    name = options.get("name") or "pr2prod"
+    try:
+        return str(bentoml.bentos.get(f"{name}:{version}").tag)
+    except NotFound:
+        pass
+    bento = bentoml.build(service, build_ctx=str(build_ctx), args=args, version=version, **options)
     return str(bento.tag)
 
 
