@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -329,3 +331,26 @@ def test_crashing_shadow_leaves_responses_correct(
     with server.client() as c:
         metrics = c.get("/metrics").text
     assert _metric(metrics, "pr2prod_shadow_total", outcome="error") >= 20
+
+
+def test_service_example_input_is_served(bento_server, trained_model_dir: Path, tmp_path: Path):
+    """The service file's EXAMPLE_INPUT (also its OpenAPI example) is a valid request."""
+    server, _ = bento_server
+    code = (
+        "import json; from pr2prod.serving.service import EXAMPLE_INPUT as E; print(json.dumps(E))"
+    )
+    env = {**os.environ, "PR2PROD_MODEL_DIR": str(trained_model_dir)}
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
+    example = json.loads(out.strip().splitlines()[-1])
+    with server.client() as c:
+        r = c.post("/predict", json={"record": example})
+    assert r.status_code == 200, r.text
+    assert set(example) == set(load_artifact(trained_model_dir).schema.feature_names)
