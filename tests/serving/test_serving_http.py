@@ -304,6 +304,7 @@ def test_shadow_mode_logs_both_predictions(
         p["label"] for p in r.json()["predictions"]
     ]
     assert entries[0]["shadow"]["model"]["artifact_hash"] == r.json()["artifact_hash"]
+    assert r.json()["model_version"] == r.json()["artifact_hash"][:12]
     report = run([str(BIN / "pr2prod"), "shadow-report", str(log), "--json"], tmp_path)
     summary = json.loads(report.stdout)
     assert summary["agreement_rate"] == 1.0

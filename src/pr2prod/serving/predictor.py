@@ -74,11 +74,9 @@ class Predictor:
         self.schema = model.schema
         self.names = model.schema.feature_names
         self.task = model.schema.task
+        digest = artifact_hash(model.path)
         self.info = ModelInfo(
-            name=model.name,
-            version=version or "dev",
-            artifact_hash=artifact_hash(model.path),
-            task=self.task,
+            name=model.name, version=version or digest[:12], artifact_hash=digest, task=self.task
         )
         self._has_proba = self.task != "regression" and hasattr(model.pipeline, "predict_proba")
         self._labels = list(getattr(model.pipeline, "classes_", model.schema.labels or []))

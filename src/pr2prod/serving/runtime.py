@@ -115,7 +115,6 @@ def load_shadow(cfg: ServeConfig) -> Predictor | None:
         )
         metrics.SHADOW.labels(outcome="load_error").inc()
         return None
-    shadow.info.version = shadow.info.artifact_hash[:12]
     return shadow
 
 
