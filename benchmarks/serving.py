@@ -5,7 +5,8 @@ One run measures, on this machine and over loopback only:
       in params.yaml: adaptive batching of /predict, prediction log on) - and, to show what
       batching buys, the same service with batching off;
   (b) a plain BentoML service written as BentoML's docs show: a joblib-loaded pipeline, one
-      `@bentoml.api`, no batching (written to a temp dir; the pipeline is the same artifact);
+      `@bentoml.api`, no batching (written to a temp dir; the pipeline is the same artifact),
+      as written and with BentoML's access log switched off (as pr2prod's config does);
   (c) in-process predict of the same pipeline (the limit): the native pipeline on a one-row
       DataFrame, and pr2prod's compiled path;
 plus /predict_batch rows/s. Single-record requests/s and p50/p99 latency at 16 and 64
@@ -47,7 +48,7 @@ import joblib
 import pandas as pd
 
 
-@bentoml.service
+@bentoml.service{decorator_args}
 class PlainService:
     def __init__(self) -> None:
         self.model = joblib.load("{model}")
@@ -253,12 +254,19 @@ def main() -> None:
                 results[name] = measure(s, body, opts.seconds, batch_body, opts.batch_rows)
             print(name, json.dumps(results[name]))
         joblib.dump(artifact.pipeline, tmp / "model.joblib")
-        (tmp / "plain_service.py").write_text(
-            textwrap.dedent(PLAIN_SERVICE.format(model=tmp / "model.joblib"))
-        )
-        with Served("plain_service:PlainService", tmp, [], env) as s:
-            results["plain_bentoml"] = measure(s, body, opts.seconds, None, 0)
-        print("plain_bentoml", json.dumps(results["plain_bentoml"]))
+        plain = {
+            "plain_bentoml": "",
+            "plain_bentoml_no_access_log": ('(logging={"access": {"enabled": False}})'),
+        }
+        for name, decorator_args in plain.items():
+            (tmp / f"{name}.py").write_text(
+                textwrap.dedent(
+                    PLAIN_SERVICE.format(model=tmp / "model.joblib", decorator_args=decorator_args)
+                )
+            )
+            with Served(f"{name}:PlainService", tmp, [], env) as s:
+                results[name] = measure(s, body, opts.seconds, None, 0)
+            print(name, json.dumps(results[name]))
     results["in_process"] = in_process(opts.model, record, opts.seconds)
     results["ratios"] = ratios(results)
     results["config"] = json.loads(serve_config_json(cfg))
@@ -272,10 +280,13 @@ def ratios(r: dict) -> dict:
     for i, c in enumerate(CLIENTS):
         a, b = r["pr2prod"]["predict"][i], r["plain_bentoml"]["predict"][i]
         nb = r["pr2prod_no_batching"]["predict"][i]
+        quiet = r["plain_bentoml_no_access_log"]["predict"][i]
         out[f"c{c}"] = {
             "throughput_vs_plain": round(a["req_per_s"] / b["req_per_s"], 2),
             "p99_vs_plain": round(a["p99_ms"] / b["p99_ms"], 2),
             "batching_gain": round(a["req_per_s"] / nb["req_per_s"], 2),
+            "throughput_vs_plain_no_access_log": round(a["req_per_s"] / quiet["req_per_s"], 2),
+            "p99_vs_plain_no_access_log": round(a["p99_ms"] / quiet["p99_ms"], 2),
             "share_of_in_process_compiled": round(
                 a["req_per_s"] / r["in_process"]["pr2prod_compiled"]["calls_per_s"], 3
             ),
@@ -285,7 +296,7 @@ def ratios(r: dict) -> dict:
 
 def report(r: dict) -> None:
     print(f"\n{'variant':24}{'clients':>8}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
-    for name in ("pr2prod", "pr2prod_no_batching", "plain_bentoml"):
+    for name in ("pr2prod", "pr2prod_no_batching", "plain_bentoml", "plain_bentoml_no_access_log"):
         for p in r[name]["predict"]:
             print(
                 f"{name:24}{p['clients']:>8}{p['req_per_s']:>10}{p['p50_ms']:>10}"
@@ -303,7 +314,9 @@ def report(r: dict) -> None:
     for c, q in r["ratios"].items():
         print(
             f"{c}: pr2prod/plain throughput x{q['throughput_vs_plain']}, p99 ratio "
-            f"{q['p99_vs_plain']}, batching gain x{q['batching_gain']}"
+            f"{q['p99_vs_plain']}, batching gain x{q['batching_gain']}; vs plain with access "
+            f"log off x{q['throughput_vs_plain_no_access_log']}, p99 ratio "
+            f"{q['p99_vs_plain_no_access_log']}"
         )
 
 
