@@ -26,7 +26,13 @@ test: ## the test suite (slow end-to-end tests included)
 test-fast: ## the test suite without slow end-to-end tests
 	$(PY) -m pytest -m "not slow"
 
+serve: ## serve models/model on serve.host:serve.port (conf/serve/)
+	pr2prod serve
+
+bench-serving: ## serving req/s and latency vs a plain BentoML service
+	$(PY) benchmarks/serving.py
+
 bench: ## performance figures into benchmarks/results/
 	$(PY) benchmarks/pipeline.py
 
-.PHONY: help install repro check lint test test-fast bench
+.PHONY: help install repro check lint test test-fast bench serve bench-serving

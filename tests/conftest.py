@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -10,6 +11,15 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from _project import make_project, repro
+
+
+@pytest.fixture(scope="session", autouse=True)
+def bentoml_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A throw-away BentoML model/Bento store for this test session (never ~/bentoml)."""
+    home = tmp_path_factory.mktemp("bentoml_home")
+    os.environ["BENTOML_HOME"] = str(home)
+    os.environ["BENTOML_DO_NOT_TRACK"] = "true"
+    return home
 
 
 @pytest.fixture(scope="session")

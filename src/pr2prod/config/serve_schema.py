@@ -1,10 +1,60 @@
-"""Schema of the ``serve`` config group (conf/serve/)."""
+"""Schema of the ``serve`` config group (conf/serve/): the BentoML service and its extras."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+
+@dataclass
+class ServeLimits:
+    """Request limits enforced before a request reaches the model."""
+
+    max_batch_size: int = 1000
+    max_body_bytes: int = 1_048_576
+    enforce_ranges: bool = False
+    max_abs_value: float = 1e12
+
+
+@dataclass
+class BatchingConfig:
+    """BentoML adaptive batching of concurrent ``/predict`` calls."""
+
+    enabled: bool = True
+    max_batch_size: int = 64
+    max_latency_ms: int = 1000
+
+
+@dataclass
+class ShadowConfig:
+    """Application-level shadow deployment: score a second model off the response path."""
+
+    enabled: bool = False
+    model_path: str | None = None
+    timeout_s: float = 1.0
+    queue_size: int = 1000
+
+
+@dataclass
+class PredictionLogConfig:
+    """JSON-lines prediction log, rotated by size (read by monitoring)."""
+
+    enabled: bool = True
+    path: str = "logs/predictions.jsonl"
+    max_bytes: int = 10_485_760
+    backups: int = 5
 
 
 @dataclass
 class ServeConfig:
-    """Settings of the serve feature (filled in by that feature)."""
+    """Settings of the BentoML service (``pr2prod serve``, ``bentoml serve``, the Bento)."""
+
+    host: str = "127.0.0.1"
+    port: int = 3000
+    workers: int = 1
+    timeout_s: float = 10.0
+    access_log: bool = False
+    fast_path: bool = True
+    limits: ServeLimits = field(default_factory=ServeLimits)
+    batching: BatchingConfig = field(default_factory=BatchingConfig)
+    shadow: ShadowConfig = field(default_factory=ShadowConfig)
+    prediction_log: PredictionLogConfig = field(default_factory=PredictionLogConfig)

@@ -1,0 +1,109 @@
+"""``pr2prod build``, ``serve`` and ``shadow-report``: package, run and watch the service."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pr2prod.cli._app import app, fail
+from pr2prod.config.errors import ConfigError
+
+SERVICE = "pr2prod.serving.service:Pr2ProdService"
+ParamsFile = Annotated[Path, typer.Option("--params", help="Composed params file.")]
+ModelDir = Annotated[Path, typer.Option("--model", help="Model artifact directory.")]
+
+
+def _serve_config(params: Path):  # noqa: ANN202 - ServeConfig, imported lazily
+    from pr2prod.config import load_params
+
+    try:
+        return load_params(params).serve
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+@app.command()
+def build(
+    params: ParamsFile = Path("params.yaml"),
+    model: ModelDir = Path("models/model"),
+    bentofile: Annotated[Path, typer.Option(help="The Bento build configuration.")] = Path(
+        "bentofile.yaml"
+    ),
+    report: Annotated[Path, typer.Option(help="Where to record the tags.")] = Path(
+        "reports/bento.json"
+    ),
+) -> None:
+    """Import the artifact into the BentoML model store and build the Bento."""
+    from pr2prod.fsio import write_json
+    from pr2prod.models.metadata import git_commit
+    from pr2prod.serving.package import package
+
+    cfg = _serve_config(params)
+    if not (model / "model.skops").exists():
+        fail(f"{model}: no model artifact (run `dvc repro train` or `dvc pull`)", 1)
+    result = package(model, cfg, bentofile, Path("src"), git_commit())
+    write_json(report, result.as_dict())
+    typer.echo(f"built Bento {result.bento_tag} (model {result.model_tag}) -> {report}")
+
+
+@app.command()
+def serve(
+    port: Annotated[int | None, typer.Option(help="Port (default: serve.port).")] = None,
+    host: Annotated[str | None, typer.Option(help="Host (default: serve.host).")] = None,
+    model: ModelDir = Path("models/model"),
+    shadow: Annotated[Path | None, typer.Option(help="Shadow model artifact directory.")] = None,
+    params: ParamsFile = Path("params.yaml"),
+) -> None:
+    """Serve the model artifact over HTTP (``bentoml serve`` of pr2prod's service)."""
+    from pr2prod.serving.settings import serve_config_json
+
+    cfg = _serve_config(params)
+    if not (model / "schema.json").exists():
+        fail(f"{model}: no model artifact (run `dvc repro train` or `dvc pull`)", 1)
+    if shadow is not None:
+        cfg = dataclasses.replace(
+            cfg,
+            shadow=dataclasses.replace(cfg.shadow, enabled=True, model_path=str(shadow.resolve())),
+        )
+    exe = shutil.which(
+        "bentoml", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    )
+    if exe is None:
+        fail("bentoml is not installed in this environment", 1)
+    argv = [
+        exe,
+        "serve",
+        SERVICE,
+        "--host",
+        host or cfg.host,
+        "--port",
+        str(port or cfg.port),
+        "--arg",
+        f"model_dir={model.resolve()}",
+        "--arg",
+        f"serve_config={serve_config_json(cfg)}",
+    ]
+    os.execv(exe, argv)  # noqa: S606 - replace this process with bentoml (no shell)
+
+
+@app.command("shadow-report")
+def shadow_report(
+    log: Annotated[Path, typer.Argument(help="Prediction log (rotated files are read too).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Agreement rate, flip matrix per class and latency of production vs shadow."""
+    from pr2prod.serving.predlog import read_log
+    from pr2prod.serving.shadow_report import render, summarise
+
+    entries = read_log(log)
+    if not entries:
+        fail(f"{log}: no prediction log entries", 1)
+    summary = summarise(entries)
+    typer.echo(json.dumps(summary, indent=2, sort_keys=True) if as_json else render(summary))

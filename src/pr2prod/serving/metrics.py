@@ -1,0 +1,47 @@
+"""Prometheus metrics of the service (served on BentoML's ``/metrics``).
+
+Created through ``bentoml.metrics`` (a drop-in for ``prometheus_client`` that handles
+BentoML's multi-process mode); import this module only inside the service.
+"""
+
+from __future__ import annotations
+
+import bentoml
+
+LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+REQUESTS = bentoml.metrics.Counter(
+    name="pr2prod_requests_total",
+    documentation="HTTP requests to the prediction endpoints by endpoint and status code",
+    labelnames=["endpoint", "status"],
+)
+LATENCY = bentoml.metrics.Histogram(
+    name="pr2prod_request_latency_seconds",
+    documentation="Time from request to response of the prediction endpoints",
+    labelnames=["endpoint"],
+    buckets=LATENCY_BUCKETS,
+)
+PREDICTIONS = bentoml.metrics.Counter(
+    name="pr2prod_predictions_total",
+    documentation="Records scored by the production model, by predicted class",
+    labelnames=["model", "label"],
+)
+VALUES = bentoml.metrics.Histogram(
+    name="pr2prod_prediction_value",
+    documentation="Values predicted by the production regression model",
+    labelnames=["model"],
+)
+OUT_OF_RANGE = bentoml.metrics.Counter(
+    name="pr2prod_out_of_range_inputs_total",
+    documentation="Requests with a numeric input outside its training [min, max], per feature",
+    labelnames=["feature"],
+)
+SHADOW = bentoml.metrics.Counter(
+    name="pr2prod_shadow_total",
+    documentation="Shadow scorings by outcome: agree, disagree, error, timeout, skipped",
+    labelnames=["outcome"],
+)
+SHADOW_DISAGREEMENTS = bentoml.metrics.Counter(
+    name="pr2prod_shadow_disagreements_total",
+    documentation="Records where the shadow model's label (or value) differs from production",
+)

@@ -1,0 +1,157 @@
+"""Off the response path: score the shadow model and write the prediction log.
+
+The API hands each scored request to :meth:`Recorder.submit` (a non-blocking queue put) and
+answers at once. One daemon thread takes requests off the queue, scores the shadow model,
+compares, updates metrics and writes log lines. A failing, slow or missing shadow model, or a
+full queue, never changes or delays a production response.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from pr2prod.serving.predlog import LOG_FORMAT_VERSION, PredictionLog
+
+logger = logging.getLogger("pr2prod.serving")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How many records of a request ended in ``kind`` (agree, disagree, error, ...)."""
+
+    kind: str
+    count: int
+
+
+@dataclass
+class Job:
+    """One scored request: its inputs, production outputs and timing."""
+
+    request_id: str
+    endpoint: str
+    records: list[dict[str, Any]]
+    outputs: list[dict[str, Any]]
+    model: dict[str, str]
+    latency_ms: float
+    timestamp: float
+
+
+class Recorder:
+    """Queue + worker thread; ``shadow`` scores an array like ``Predictor.score(..).output``."""
+
+    def __init__(
+        self,
+        log: PredictionLog | None,
+        shadow: Any | None,
+        timeout_s: float,
+        queue_size: int,
+        on_outcome: Callable[[Outcome], None] | None = None,
+    ) -> None:
+        self.log = log
+        self.shadow = shadow
+        self.timeout_s = timeout_s
+        self.on_outcome = on_outcome or (lambda _o: None)
+        self._queue: queue.Queue[Job | None] = queue.Queue(maxsize=queue_size)
+        self.dropped = 0
+        self._thread = threading.Thread(target=self._run, name="pr2prod-recorder", daemon=True)
+        self._thread.start()
+
+    @property
+    def active(self) -> bool:
+        return self.log is not None or self.shadow is not None
+
+    def submit(self, job: Job) -> None:
+        """Hand a job over without ever blocking; a full queue drops it (counted)."""
+        try:
+            self._queue.put_nowait(job)
+        except queue.Full:
+            self.dropped += 1
+            self.on_outcome(Outcome("skipped", len(job.records)))
+
+    def _run(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is None:
+                break
+            try:
+                self._handle(job)
+            except Exception:  # the recorder must outlive any bad job
+                logger.exception("prediction log/shadow failed for request %s", job.request_id)
+            if self._queue.empty() and self.log is not None:
+                self.log.flush()
+        if self.log is not None:
+            self.log.close()
+
+    def _handle(self, job: Job) -> None:
+        shadow_out = self._score_shadow(job) if self.shadow is not None else None
+        if self.log is None:
+            return
+        ts = dt.datetime.fromtimestamp(job.timestamp, dt.UTC).isoformat(timespec="microseconds")
+        for i, (rec, out) in enumerate(zip(job.records, job.outputs, strict=True)):
+            entry: dict[str, Any] = {
+                "v": LOG_FORMAT_VERSION,
+                "request_id": job.request_id,
+                "index": i,
+                "timestamp": ts,
+                "endpoint": job.endpoint,
+                "inputs": rec,
+                "output": out,
+                "model": job.model,
+                "latency_ms": job.latency_ms,
+            }
+            if shadow_out is not None:
+                entry["shadow"] = shadow_out[i]
+            self.log.write(entry)
+
+    def _score_shadow(self, job: Job) -> list[dict[str, Any]]:
+        shadow = self.shadow
+        assert shadow is not None
+        started = time.perf_counter()
+        try:
+            scores = shadow.score(shadow.to_array(job.records))
+            outs = [scores.output(i) for i in range(len(job.records))]
+        except Exception as exc:
+            ms = round((time.perf_counter() - started) * 1000, 3)
+            self.on_outcome(Outcome("error", len(job.records)))
+            err = f"{type(exc).__name__}: {str(exc)[:200]}"
+            return [
+                {"model": shadow.info.as_dict(), "error": err, "latency_ms": ms}
+                for _ in job.records
+            ]
+        ms = round((time.perf_counter() - started) * 1000, 3)
+        if ms > self.timeout_s * 1000:
+            self.on_outcome(Outcome("timeout", len(job.records)))
+            return [
+                {"model": shadow.info.as_dict(), "error": "timeout", "latency_ms": ms}
+                for _ in job.records
+            ]
+        agree = [_same(a, b) for a, b in zip(job.outputs, outs, strict=True)]
+        self.on_outcome(Outcome("agree", sum(agree)))
+        self.on_outcome(Outcome("disagree", len(agree) - sum(agree)))
+        return [
+            {"model": shadow.info.as_dict(), "output": o, "latency_ms": ms, "agree": a}
+            for o, a in zip(outs, agree, strict=True)
+        ]
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Finish queued jobs (up to ``timeout`` seconds) and close the log."""
+        try:
+            self._queue.put(None, timeout=timeout)
+        except queue.Full:
+            return
+        self._thread.join(timeout)
+
+
+def _same(prod: dict[str, Any], shadow: dict[str, Any]) -> bool:
+    if "label" in prod:
+        return bool(prod["label"] == shadow.get("label"))
+    return bool(np.isclose(prod["value"], shadow.get("value", np.nan), rtol=1e-6, atol=0.0))

@@ -1,0 +1,75 @@
+"""What the service needs at import time: its config and where the model is.
+
+Read from ``PR2PROD_<KEY>`` environment variables (deploy-time overrides), else BentoML
+arguments (``bentoml build/serve --arg KEY=VALUE``; a built Bento stores them), else
+``params.yaml`` and ``models/model`` in the working directory. Cheap: no pandas, no
+scikit-learn. Note: ``bentoml serve <bento>`` runs inside the Bento's ``src/``, so give a
+Bento an absolute ``prediction_log.path`` (``PR2PROD_SERVE_CONFIG``) to log outside it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from omegaconf import OmegaConf
+
+from pr2prod.config.serve_schema import ServeConfig
+
+DEFAULT_MODEL_DIR = "models/model"
+DEFAULT_PARAMS = "params.yaml"
+ARG_KEYS = ("model_tag", "model_dir", "model_version", "serve_config", "params")
+
+
+@dataclass
+class Settings:
+    """Resolved settings: ``model_tag`` (model store) or ``model_dir`` (a directory)."""
+
+    serve: ServeConfig
+    model_tag: str | None
+    model_dir: str
+    model_version: str | None
+
+
+def serve_config_from_dict(data: dict[str, Any]) -> ServeConfig:
+    """Validate a ``serve`` mapping against the schema (unknown keys and bad types fail)."""
+    node = OmegaConf.merge(OmegaConf.structured(ServeConfig), data)
+    obj = OmegaConf.to_object(node)
+    assert isinstance(obj, ServeConfig)
+    return obj
+
+
+def serve_config_json(cfg: ServeConfig) -> str:
+    return json.dumps(asdict(cfg), sort_keys=True)
+
+
+def _serve_from_params(path: Path) -> ServeConfig:
+    if not path.exists():
+        return ServeConfig()
+    from pr2prod.config.loader import load_params
+
+    return load_params(path).serve
+
+
+def resolve(args: dict[str, Any] | None = None) -> Settings:
+    """``PR2PROD_<KEY>`` env vars, then BentoML arguments, then the defaults."""
+    given = {k: v for k, v in (args or {}).items() if v not in (None, "")}
+
+    def get(key: str) -> str | None:
+        return os.environ.get(f"PR2PROD_{key.upper()}") or given.get(key) or None
+
+    raw = get("serve_config")
+    serve = (
+        serve_config_from_dict(json.loads(raw))
+        if raw
+        else _serve_from_params(Path(get("params") or DEFAULT_PARAMS))
+    )
+    return Settings(
+        serve=serve,
+        model_tag=get("model_tag"),
+        model_dir=get("model_dir") or DEFAULT_MODEL_DIR,
+        model_version=get("model_version"),
+    )

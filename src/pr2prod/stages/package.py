@@ -1,0 +1,34 @@
+"""Stage ``package``: model store import + Bento build; records ``reports/bento.json``."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from pr2prod.config import load_params
+from pr2prod.fsio import write_json
+from pr2prod.models.metadata import git_commit
+from pr2prod.serving.package import package
+from pr2prod.stages._common import MODEL_DIR, PARAMS, run_stage
+
+BENTOFILE = Path("bentofile.yaml")
+BUILD_CTX = Path("src")
+BENTO_REPORT = Path("reports/bento.json")
+
+
+def main() -> None:
+    def body() -> None:
+        cfg = load_params(PARAMS)
+        started = time.perf_counter()
+        result = package(MODEL_DIR, cfg.serve, BENTOFILE, BUILD_CTX, git_commit())
+        write_json(BENTO_REPORT, result.as_dict())
+        print(
+            f"[package] {result.model_tag} -> Bento {result.bento_tag} "
+            f"in {time.perf_counter() - started:.2f}s"
+        )
+
+    run_stage("package", body)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""The runtime in-process: the prediction log can be switched off, batching answers alike."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from pr2prod.config.serve_schema import ServeConfig
+from pr2prod.serving.predlog import read_log
+from pr2prod.serving.runtime import Runtime
+
+
+def _cfg(tmp_path: Path, log: bool, batching: bool) -> ServeConfig:
+    cfg = ServeConfig()
+    return dataclasses.replace(
+        cfg,
+        prediction_log=dataclasses.replace(
+            cfg.prediction_log, enabled=log, path=str(tmp_path / "p.jsonl")
+        ),
+        batching=dataclasses.replace(cfg.batching, enabled=batching),
+    )
+
+
+def _records(project: Path, names: list[str], n: int) -> list[dict]:
+    test = pd.read_parquet(project / "data" / "prepared" / "test.parquet")
+    return test[names].iloc[:n].to_dict("records")
+
+
+def test_log_switched_off_writes_nothing(trained_project: Path, tmp_path: Path) -> None:
+    rt = Runtime.start(trained_project / "models" / "model", None, _cfg(tmp_path, False, False))
+    recs = _records(trained_project, rt.predictor.names, 3)
+    rt.after(recs, rt.score_many(recs), "r1", "predict_batch", time.perf_counter())
+    rt.close()
+    assert not rt.recorder.active
+    assert not (tmp_path / "p.jsonl").exists()
+
+
+def test_batched_single_calls_equal_direct_scoring(trained_project: Path, tmp_path: Path) -> None:
+    rt = Runtime.start(trained_project / "models" / "model", None, _cfg(tmp_path, True, True))
+    recs = _records(trained_project, rt.predictor.names, 40)
+
+    async def concurrently() -> list[dict]:
+        return list(await asyncio.gather(*(rt.score_one(r) for r in recs)))
+
+    batched = asyncio.run(concurrently())
+    direct = [rt.score_many([r])[0] for r in recs]
+    assert [b["label"] for b in batched] == [d["label"] for d in direct]
+    rt.after(recs, batched, "r2", "predict", time.perf_counter())
+    rt.close()
+    entries = read_log(tmp_path / "p.jsonl")
+    assert len(entries) == 40
+    assert entries[0]["model"]["model_version"] == entries[0]["model"]["artifact_hash"][:12]
