@@ -15,8 +15,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 # What a project needs: the pipeline definition, the configs and the code DVC tracks as deps.
-PROJECT_FILES = (".dvcignore", "dvc.yaml", "conf", "data/raw", "src", "pyproject.toml",
-                 "pipelines", "bentofile.yaml")
+PROJECT_FILES = (
+    ".dvcignore",
+    "dvc.yaml",
+    "conf",
+    "data/raw",
+    "src",
+    "pyproject.toml",
+    "pipelines",
+    "bentofile.yaml",
+)
 
 
 def env() -> dict[str, str]:
