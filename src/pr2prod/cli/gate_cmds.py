@@ -11,18 +11,27 @@ import typer
 from pr2prod.cli._app import app, fail
 from pr2prod.config.errors import ConfigError
 
-AllowDifferent = Annotated[bool, typer.Option(
-    "--allow-different-data", help="Compare even when the models were built on different data.")]
+AllowDifferent = Annotated[
+    bool,
+    typer.Option(
+        "--allow-different-data", help="Compare even when the models were built on different data."
+    ),
+]
 
 
 @app.command()
 def gate(
-    baseline: Annotated[str | None, typer.Option(
-        help="Production override: an artifact directory or a git revision "
-             "(default: gate.baseline.ref from params.yaml).")] = None,
+    baseline: Annotated[
+        str | None,
+        typer.Option(
+            help="Production override: an artifact directory or a git revision "
+            "(default: gate.baseline.ref from params.yaml)."
+        ),
+    ] = None,
     allow_different_data: AllowDifferent = False,
     params: Annotated[Path, typer.Option("--params", help="Composed params file.")] = Path(
-        "params.yaml"),
+        "params.yaml"
+    ),
 ) -> None:
     """Compare the workspace's model with production; write reports/gate.{json,md}."""
     from pr2prod.compare.errors import GateError
@@ -58,11 +67,12 @@ def diff(
     from pr2prod.compare.errors import GateError
 
     try:
-        result = diff_revisions(Path("."), rev_a, rev_b,
-                                allow_different_data=allow_different_data)
+        result = diff_revisions(Path("."), rev_a, rev_b, allow_different_data=allow_different_data)
     except ConfigError as exc:
         fail(str(exc))
     except GateError as exc:
         fail(str(exc), 1)
-    typer.echo(json.dumps(result, indent=2, default=str) if as_json
-               else diff_text(result, markdown=md), nl=False)
+    typer.echo(
+        json.dumps(result, indent=2, default=str) if as_json else diff_text(result, markdown=md),
+        nl=False,
+    )

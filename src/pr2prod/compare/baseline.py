@@ -44,8 +44,9 @@ def _from_ref(root: Path, ref: str, artifact: str, workdir: Path, explicit: bool
     return Baseline("ref", dest, f"{artifact} at {ref} ({commit[:12]}, md5 {md5})", info)
 
 
-def resolve_baseline(root: Path, ref: str | None, artifact: str, workdir: Path,
-                     override: str | None = None) -> Baseline:
+def resolve_baseline(
+    root: Path, ref: str | None, artifact: str, workdir: Path, override: str | None = None
+) -> Baseline:
     """Resolve and materialise the production model into ``workdir``.
 
     Args:

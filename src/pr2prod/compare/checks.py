@@ -56,8 +56,10 @@ class CheckResult:
     note: str = ""
 
     def to_dict(self) -> dict:
-        return {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-                for k, v in asdict(self).items()}
+        return {
+            k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+            for k, v in asdict(self).items()
+        }
 
 
 def score(p: Paired, bs: BootstrapConfig) -> Scored:
@@ -76,15 +78,28 @@ def metric_values(s: Scored, name: str) -> tuple[float, float]:
     return float(fn(s.point, "c")[0]), float(fn(s.point, "b")[0])
 
 
-def metric_check(s: Scored, name: str, tol: Tolerance, check_id: str,
-                 slice_name: str | None = None) -> CheckResult:
+def metric_check(
+    s: Scored, name: str, tol: Tolerance, check_id: str, slice_name: str | None = None
+) -> CheckResult:
     """Compare one metric; with the bootstrap on, fail only on a significant worsening."""
     c, b = metric_values(s, name)
     higher = tol.direction == "higher"
     allowed = tol.allowed(b)
     worse = (b - c) if higher else (c - b)
-    result = CheckResult(check_id, "metric", name, slice_name, tol.direction, b, c, c - b,
-                         None, allowed, worse <= allowed + EPS, s.rows)
+    result = CheckResult(
+        check_id,
+        "metric",
+        name,
+        slice_name,
+        tol.direction,
+        b,
+        c,
+        c - b,
+        None,
+        allowed,
+        worse <= allowed + EPS,
+        s.rows,
+    )
     if not (math.isfinite(c) and math.isfinite(b)):
         result.passed, result.note = True, "undefined on these rows; not gated"
         return result
@@ -94,18 +109,30 @@ def metric_check(s: Scored, name: str, tol: Tolerance, check_id: str,
         result.ci = [lo, hi]
         worse_lo = -hi if higher else lo
         if worse > allowed + EPS and not worse_lo > allowed + EPS:
-            result.note = (f"worse than tolerance but not significant at level {s.level:g}")
+            result.note = f"worse than tolerance but not significant at level {s.level:g}"
         result.passed = not (worse_lo > allowed + EPS)
     return result
 
 
-def floor_check(s: Scored, name: str, direction: str, floor: float,
-                check_id: str) -> CheckResult:
+def floor_check(s: Scored, name: str, direction: str, floor: float, check_id: str) -> CheckResult:
     """The candidate alone against an absolute floor (a ceiling when lower is better)."""
     c, _ = metric_values(s, name)
     ok = c >= floor if direction == "higher" else c <= floor
-    return CheckResult(check_id, "floor", name, None, direction, None, c, None, None, floor,
-                       bool(ok), s.rows, "" if ok else f"candidate {c:.4g} beyond floor {floor:g}")
+    return CheckResult(
+        check_id,
+        "floor",
+        name,
+        None,
+        direction,
+        None,
+        c,
+        None,
+        None,
+        floor,
+        bool(ok),
+        s.rows,
+        "" if ok else f"candidate {c:.4g} beyond floor {floor:g}",
+    )
 
 
 def stability_value(s: Scored, task: str) -> tuple[str, float, np.ndarray | None]:
@@ -115,12 +142,26 @@ def stability_value(s: Scored, task: str) -> tuple[str, float, np.ndarray | None
     return name, float(fn(s.point)[0]), None if s.boot is None else fn(s.boot)
 
 
-def stability_check(s: Scored, task: str, limit: float | None,
-                    slice_name: str | None = None) -> CheckResult:
+def stability_check(
+    s: Scored, task: str, limit: float | None, slice_name: str | None = None
+) -> CheckResult:
     """Flip rate (classification) or mean absolute change (regression) against its limit."""
     name, value, samples = stability_value(s, task)
     ci = None if samples is None else list(interval(samples, s.level))
     passed = limit is None or value <= limit + EPS
     prefix = "stability" if slice_name is None else f"slice:{slice_name}"
-    return CheckResult(f"{prefix}:{name}", "stability", name, slice_name, "lower", None, value,
-                       None, ci, limit, passed, s.rows, "" if limit is not None else "not gated")
+    return CheckResult(
+        f"{prefix}:{name}",
+        "stability",
+        name,
+        slice_name,
+        "lower",
+        None,
+        value,
+        None,
+        ci,
+        limit,
+        passed,
+        s.rows,
+        "" if limit is not None else "not gated",
+    )

@@ -18,13 +18,16 @@ def check_candidate_data(candidate_meta: dict[str, Any], split_files: list[Path]
     current = data_hash(split_files)
     recorded = candidate_meta.get("data_hash")
     if recorded and recorded != current:
-        raise GateError(f"the candidate model was trained on data {recorded}, but the prepared "
-                        f"split is {current}; run `dvc repro` first")
+        raise GateError(
+            f"the candidate model was trained on data {recorded}, but the prepared "
+            f"split is {current}; run `dvc repro` first"
+        )
     return current
 
 
-def check_same_data(candidate_meta: dict[str, Any], baseline_meta: dict[str, Any],
-                    allow_different: bool) -> dict[str, Any]:
+def check_same_data(
+    candidate_meta: dict[str, Any], baseline_meta: dict[str, Any], allow_different: bool
+) -> dict[str, Any]:
     """Compare the two models' data hashes; refuse different data unless allowed.
 
     Raises:
@@ -39,5 +42,9 @@ def check_same_data(candidate_meta: dict[str, Any], baseline_meta: dict[str, Any
             "rows. Pass --allow-different-data (or set gate.allow_different_data: true) to "
             "compare on the candidate's test split anyway"
         )
-    return {"same": same, "candidate_hash": cand, "baseline_hash": base,
-            "allowed_different": allow_different}
+    return {
+        "same": same,
+        "candidate_hash": cand,
+        "baseline_hash": base,
+        "allowed_different": allow_different,
+    }

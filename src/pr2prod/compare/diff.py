@@ -84,12 +84,23 @@ def _gate(root: Path, a: dict, b: dict, paths: Paths, allow: bool) -> dict[str, 
         except GateError as exc:
             return {"verdict": "refused", "reason": str(exc)}
         info = {"source": "ref", "ref": a["rev"], "commit": a["commit"], "md5": a["md5"]}
-        return run_gate(cfg, cand, base, pd.read_parquet(test_file), baseline_info=info,
-                        data_info={**data, "test_split": f"{paths.test}@{b['rev']}"})
+        return run_gate(
+            cfg,
+            cand,
+            base,
+            pd.read_parquet(test_file),
+            baseline_info=info,
+            data_info={**data, "test_split": f"{paths.test}@{b['rev']}"},
+        )
 
 
-def diff_revisions(root: Path, rev_a: str, rev_b: str, paths: Paths | None = None,
-                   allow_different_data: bool = False) -> dict[str, Any]:
+def diff_revisions(
+    root: Path,
+    rev_a: str,
+    rev_b: str,
+    paths: Paths | None = None,
+    allow_different_data: bool = False,
+) -> dict[str, Any]:
     """Params diff, metrics diff and the gate of ``rev_b`` (candidate) vs ``rev_a``.
 
     Raises:
@@ -98,11 +109,13 @@ def diff_revisions(root: Path, rev_a: str, rev_b: str, paths: Paths | None = Non
     """
     paths = paths or Paths()
     a, b = _side(root, rev_a, paths), _side(root, rev_b, paths)
-    return {"a": {k: a[k] for k in ("rev", "commit", "md5")},
-            "b": {k: b[k] for k in ("rev", "commit", "md5")},
-            "params": dict_diff(a["params"], b["params"]),
-            "metrics": dict_diff(a["metrics"], b["metrics"]),
-            "gate": _gate(root, a, b, paths, allow_different_data)}
+    return {
+        "a": {k: a[k] for k in ("rev", "commit", "md5")},
+        "b": {k: b[k] for k in ("rev", "commit", "md5")},
+        "params": dict_diff(a["params"], b["params"]),
+        "metrics": dict_diff(a["metrics"], b["metrics"]),
+        "gate": _gate(root, a, b, paths, allow_different_data),
+    }
 
 
 def _fmt(v: Any) -> str:
@@ -117,16 +130,28 @@ def diff_text(d: dict[str, Any], markdown: bool = False) -> str:
     if not markdown:
         lines = [f"diff {title}", "params:"]
         lines += [f"  {k}: {_fmt(v['a'])} -> {_fmt(v['b'])}" for k, v in d["params"].items()]
-        lines += ["metrics:"] + [f"  {k}: {_fmt(v['a'])} -> {_fmt(v['b'])}"
-                                 + (f" ({v['delta']:+.4f})" if v["delta"] is not None else "")
-                                 for k, v in d["metrics"].items()]
+        lines += ["metrics:"] + [
+            f"  {k}: {_fmt(v['a'])} -> {_fmt(v['b'])}"
+            + (f" ({v['delta']:+.4f})" if v["delta"] is not None else "")
+            for k, v in d["metrics"].items()
+        ]
         return "\n".join([*lines, f"gate: {verdict}"]) + "\n"
-    lines = [f"# pr2prod diff: {title}", "", "## Params", "", "| key | a | b |", "| --- | --- | --- |"]
+    lines = [
+        f"# pr2prod diff: {title}",
+        "",
+        "## Params",
+        "",
+        "| key | a | b |",
+        "| --- | --- | --- |",
+    ]
     lines += [f"| {k} | {_fmt(v['a'])} | {_fmt(v['b'])} |" for k, v in d["params"].items()]
     lines += ["", "## Metrics", "", "| metric | a | b | delta |", "| --- | ---: | ---: | ---: |"]
-    lines += [f"| {k} | {_fmt(v['a'])} | {_fmt(v['b'])} | "
-              f"{'' if v['delta'] is None else format(v['delta'], '+.4f')} |"
-              for k, v in d["metrics"].items()]
-    body = (f"**Verdict: refused** — {verdict}\n" if gate["verdict"] == "refused"
-            else to_markdown(gate))
+    lines += [
+        f"| {k} | {_fmt(v['a'])} | {_fmt(v['b'])} | "
+        f"{'' if v['delta'] is None else format(v['delta'], '+.4f')} |"
+        for k, v in d["metrics"].items()
+    ]
+    body = (
+        f"**Verdict: refused** — {verdict}\n" if gate["verdict"] == "refused" else to_markdown(gate)
+    )
     return "\n".join(lines) + "\n\n" + body

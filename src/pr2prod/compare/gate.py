@@ -33,8 +33,9 @@ def _direction(cfg: GateConfig, name: str) -> str:
     return (check.direction if check and check.direction else None) or METRICS[name].direction
 
 
-def _metric_checks(cfg: GateConfig, s: Scored, task: str, has_proba: bool, has_baseline: bool,
-                   skipped: list[dict]) -> list[CheckResult]:
+def _metric_checks(
+    cfg: GateConfig, s: Scored, task: str, has_proba: bool, has_baseline: bool, skipped: list[dict]
+) -> list[CheckResult]:
     out = []
     for name, mc in cfg.metrics.items():
         if (why := skip_reason(name, task, has_proba)) is not None:
@@ -53,12 +54,12 @@ def _slice_tolerance(cfg: GateConfig, sl: SliceConfig, name: str) -> Tolerance:
     if sl.abs_tol is not None or sl.rel_tol is not None:
         return Tolerance(_direction(cfg, name), sl.abs_tol, sl.rel_tol)
     mc = cfg.metrics.get(name)
-    return Tolerance(_direction(cfg, name), mc.abs_tol if mc else None,
-                     mc.rel_tol if mc else None)
+    return Tolerance(_direction(cfg, name), mc.abs_tol if mc else None, mc.rel_tol if mc else None)
 
 
-def _slice_checks(cfg: GateConfig, p: Paired, test: pd.DataFrame, has_proba: bool,
-                  skipped: list[dict]) -> tuple[list[CheckResult], list[dict]]:
+def _slice_checks(
+    cfg: GateConfig, p: Paired, test: pd.DataFrame, has_proba: bool, skipped: list[dict]
+) -> tuple[list[CheckResult], list[dict]]:
     checks: list[CheckResult] = []
     rows: list[dict] = []
     for key, sl in cfg.slices.items():
@@ -82,8 +83,15 @@ def _slice_checks(cfg: GateConfig, p: Paired, test: pd.DataFrame, has_proba: boo
                 if (why := skip_reason(name, p.task, has_proba)) is not None:
                     skipped.append({"id": f"slice:{one.name}:{name}", "reason": why})
                     continue
-                checks.append(metric_check(s, name, _slice_tolerance(cfg, sl, name),
-                                           f"slice:{one.name}:{name}", one.name))
+                checks.append(
+                    metric_check(
+                        s,
+                        name,
+                        _slice_tolerance(cfg, sl, name),
+                        f"slice:{one.name}:{name}",
+                        one.name,
+                    )
+                )
     return checks, rows
 
 
@@ -105,9 +113,15 @@ def _verdict(checks: list[CheckResult], has_baseline: bool) -> str:
     return "pass" if has_baseline else "first release"
 
 
-def run_gate(cfg: GateConfig, candidate: LoadedModel, baseline: LoadedModel | None,
-             test: pd.DataFrame, *, baseline_info: dict[str, Any] | None = None,
-             data_info: dict[str, Any] | None = None) -> dict[str, Any]:
+def run_gate(
+    cfg: GateConfig,
+    candidate: LoadedModel,
+    baseline: LoadedModel | None,
+    test: pd.DataFrame,
+    *,
+    baseline_info: dict[str, Any] | None = None,
+    data_info: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Compare ``candidate`` with ``baseline`` on ``test`` and return the gate report.
 
     ``baseline`` None means no production model: a first release (floors still apply).
@@ -130,8 +144,11 @@ def run_gate(cfg: GateConfig, candidate: LoadedModel, baseline: LoadedModel | No
     stability: dict[str, Any] = {}
     per_class_changes: dict[str, Any] = {}
     if has_baseline:
-        limit = (cfg.stability.max_mean_abs_change if p.task == "regression"
-                 else cfg.stability.max_flip_rate)
+        limit = (
+            cfg.stability.max_mean_abs_change
+            if p.task == "regression"
+            else cfg.stability.max_flip_rate
+        )
         stab = stability_check(s, p.task, limit)
         checks.append(stab)
         stability = {stab.metric: stab.candidate, "ci": stab.ci, "limit": limit}
@@ -151,8 +168,9 @@ def run_gate(cfg: GateConfig, candidate: LoadedModel, baseline: LoadedModel | No
         "rows": p.n,
         "failed": failed,
         "candidate": {"path": str(candidate.path), **_model_facts(candidate)},
-        "baseline": None if baseline is None else {**(baseline_info or {}),
-                                                   **_model_facts(baseline)},
+        "baseline": None
+        if baseline is None
+        else {**(baseline_info or {}), **_model_facts(baseline)},
         "data": data_info or {},
         "bootstrap": {**dataclasses.asdict(bs), "units": min(p.n, bs.max_units)},
         "checks": [c.to_dict() for c in checks],

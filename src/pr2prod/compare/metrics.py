@@ -34,8 +34,12 @@ def per_class(s: Sums, side: str) -> dict[str, np.ndarray]:
     m = confusion(s, side)
     tp = np.diagonal(m, axis1=1, axis2=2)
     actual, predicted = m.sum(axis=2), m.sum(axis=1)
-    return {"precision": _div(tp, predicted), "recall": _div(tp, actual),
-            "f1": _div(2 * tp, actual + predicted), "support": actual}
+    return {
+        "precision": _div(tp, predicted),
+        "recall": _div(tp, actual),
+        "f1": _div(2 * tp, actual + predicted),
+        "support": actual,
+    }
 
 
 def _averaged(kind: str) -> Callable[[Sums, str], np.ndarray]:
@@ -97,18 +101,21 @@ class MetricSpec:
     needs_proba: bool = False
 
 
-METRICS: dict[str, MetricSpec] = {m.name: m for m in (
-    MetricSpec("accuracy", CLASSIFICATION, "higher", accuracy),
-    MetricSpec("balanced_accuracy", CLASSIFICATION, "higher", balanced_accuracy),
-    MetricSpec("f1", CLASSIFICATION, "higher", _averaged("f1")),
-    MetricSpec("precision", CLASSIFICATION, "higher", _averaged("precision")),
-    MetricSpec("recall", CLASSIFICATION, "higher", _averaged("recall")),
-    MetricSpec("roc_auc", CLASSIFICATION, "higher", roc_auc, needs_proba=True),
-    MetricSpec("log_loss", CLASSIFICATION, "lower", log_loss, needs_proba=True),
-    MetricSpec("rmse", ("regression",), "lower", rmse),
-    MetricSpec("mae", ("regression",), "lower", mae),
-    MetricSpec("r2", ("regression",), "higher", r2),
-)}
+METRICS: dict[str, MetricSpec] = {
+    m.name: m
+    for m in (
+        MetricSpec("accuracy", CLASSIFICATION, "higher", accuracy),
+        MetricSpec("balanced_accuracy", CLASSIFICATION, "higher", balanced_accuracy),
+        MetricSpec("f1", CLASSIFICATION, "higher", _averaged("f1")),
+        MetricSpec("precision", CLASSIFICATION, "higher", _averaged("precision")),
+        MetricSpec("recall", CLASSIFICATION, "higher", _averaged("recall")),
+        MetricSpec("roc_auc", CLASSIFICATION, "higher", roc_auc, needs_proba=True),
+        MetricSpec("log_loss", CLASSIFICATION, "lower", log_loss, needs_proba=True),
+        MetricSpec("rmse", ("regression",), "lower", rmse),
+        MetricSpec("mae", ("regression",), "lower", mae),
+        MetricSpec("r2", ("regression",), "higher", r2),
+    )
+}
 
 
 def skip_reason(name: str, task: str, has_proba: bool) -> str | None:

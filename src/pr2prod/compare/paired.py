@@ -21,8 +21,7 @@ def _encode(values: np.ndarray, labels: list, what: str) -> np.ndarray:
     return codes.to_numpy(dtype=np.int64)
 
 
-def score_pair(candidate: LoadedModel, baseline: LoadedModel | None,
-               test: pd.DataFrame) -> Paired:
+def score_pair(candidate: LoadedModel, baseline: LoadedModel | None, test: pd.DataFrame) -> Paired:
     """Predictions of both models on ``test`` (the candidate's schema decides the columns).
 
     With no baseline the candidate is paired with itself (floors still apply).
@@ -33,24 +32,34 @@ def score_pair(candidate: LoadedModel, baseline: LoadedModel | None,
     schema = candidate.schema
     baseline = baseline or candidate
     if baseline.schema.task != schema.task:
-        raise GateError(f"candidate is a {schema.task} model, production a "
-                        f"{baseline.schema.task} model: nothing to compare")
+        raise GateError(
+            f"candidate is a {schema.task} model, production a "
+            f"{baseline.schema.task} model: nothing to compare"
+        )
     x = test[schema.feature_names]
     pred_c, proba_c = predict(candidate.pipeline, x, schema.task)
     if baseline is candidate:
         pred_b, proba_b = pred_c, proba_c
     else:
-        pred_b, proba_b = predict(baseline.pipeline, test[baseline.schema.feature_names],
-                                  schema.task)
+        pred_b, proba_b = predict(
+            baseline.pipeline, test[baseline.schema.feature_names], schema.task
+        )
     y = test[schema.target].to_numpy()
     if schema.task == "regression":
-        return Paired(schema.task, y.astype(np.float64), pred_c.astype(np.float64),
-                      pred_b.astype(np.float64))
+        return Paired(
+            schema.task, y.astype(np.float64), pred_c.astype(np.float64), pred_b.astype(np.float64)
+        )
     labels = list(schema.labels or [])
     if [str(v) for v in baseline.schema.labels or []] != [str(v) for v in labels]:
-        raise GateError(f"candidate classes {labels} differ from production's "
-                        f"{baseline.schema.labels}")
-    return Paired(schema.task, _encode(y, labels, "the test target"),
-                  _encode(pred_c, labels, "candidate predictions"),
-                  _encode(pred_b, labels, "production predictions"),
-                  proba_c, proba_b, len(labels))
+        raise GateError(
+            f"candidate classes {labels} differ from production's {baseline.schema.labels}"
+        )
+    return Paired(
+        schema.task,
+        _encode(y, labels, "the test target"),
+        _encode(pred_c, labels, "candidate predictions"),
+        _encode(pred_b, labels, "production predictions"),
+        proba_c,
+        proba_b,
+        len(labels),
+    )

@@ -25,10 +25,15 @@ def verdict_line(report: dict[str, Any]) -> str:
     verdict = report["verdict"]
     n = len(report["checks"])
     if verdict == "fail":
-        enforced = "enforced: the pipeline stops" if report["enforced"] else \
-            "report only (gate.enforce: false)"
-        return (f"FAIL: {len(report['failed'])} of {n} checks failed "
-                f"({', '.join(report['failed'])}); {enforced}")
+        enforced = (
+            "enforced: the pipeline stops"
+            if report["enforced"]
+            else "report only (gate.enforce: false)"
+        )
+        return (
+            f"FAIL: {len(report['failed'])} of {n} checks failed "
+            f"({', '.join(report['failed'])}); {enforced}"
+        )
     if verdict == "first release":
         return f"FIRST RELEASE: no production model ({report.get('baseline_reason', '')}); pass"
     return f"PASS: all {n} checks passed"
@@ -43,23 +48,34 @@ def _header(report: dict[str, Any]) -> list[str]:
             where += f" ({base['ref']} @ {str(base['commit'])[:12]})"
         elif base.get("path"):
             where += f" ({base['path']})"
-    boot = (f"paired bootstrap: {bs['resamples']} resamples of {bs['units']} units, "
-            f"{bs['level']:.0%} intervals" if bs["enabled"] else "no bootstrap (point estimates)")
-    return [f"## Differential gate: {report['verdict']}", "",
-            f"Candidate `{cand.get('model_name')}` vs {where} on {report['rows']} test rows; "
-            f"{boot}.", ""]
+    boot = (
+        f"paired bootstrap: {bs['resamples']} resamples of {bs['units']} units, "
+        f"{bs['level']:.0%} intervals"
+        if bs["enabled"]
+        else "no bootstrap (point estimates)"
+    )
+    return [
+        f"## Differential gate: {report['verdict']}",
+        "",
+        f"Candidate `{cand.get('model_name')}` vs {where} on {report['rows']} test rows; {boot}.",
+        "",
+    ]
 
 
 def _checks_table(checks: list[dict[str, Any]]) -> list[str]:
-    lines = ["| check | production | candidate | delta | interval | tolerance | |",
-             "| --- | ---: | ---: | ---: | --- | ---: | :---: |"]
+    lines = [
+        "| check | production | candidate | delta | interval | tolerance | |",
+        "| --- | ---: | ---: | ---: | --- | ---: | :---: |",
+    ]
     for c in checks:
         name = f"{c['id']} {ARROW.get(c['direction'], '')}"
         if c["note"]:
             name += f" ({c['note']})"
-        lines.append(f"| {name} | {_num(c['baseline'])} | {_num(c['candidate'])} | "
-                     f"{_num(c['delta'], True)} | {_ci(c['ci'])} | {_num(c['tolerance'])} | "
-                     f"{MARK[c['passed']]} |")
+        lines.append(
+            f"| {name} | {_num(c['baseline'])} | {_num(c['candidate'])} | "
+            f"{_num(c['delta'], True)} | {_ci(c['ci'])} | {_num(c['tolerance'])} | "
+            f"{MARK[c['passed']]} |"
+        )
     return lines
 
 
@@ -68,20 +84,31 @@ def _stability(report: dict[str, Any]) -> list[str]:
     if not st:
         return []
     if "flip_rate" in st:
-        text = (f"Flip rate {st['flip_rate']:.2%} of rows change class (agreement "
-                f"{st['agreement']:.2%}); interval {_ci(st['ci'])}")
+        text = (
+            f"Flip rate {st['flip_rate']:.2%} of rows change class (agreement "
+            f"{st['agreement']:.2%}); interval {_ci(st['ci'])}"
+        )
     else:
         text = f"Mean |candidate − production| {st['mean_abs_change']:.4g}"
     limit = st["limit"]
-    return ["", "### Prediction stability", "",
-            text + (f"; limit {limit:g}." if limit is not None else "; not gated."), ""]
+    return [
+        "",
+        "### Prediction stability",
+        "",
+        text + (f"; limit {limit:g}." if limit is not None else "; not gated."),
+        "",
+    ]
 
 
 def _slices(report: dict[str, Any]) -> list[str]:
     if not report["slices"]:
         return []
-    lines = ["### Slices", "", "| slice | rows | flip rate / mean change | gated |",
-             "| --- | ---: | ---: | :---: |"]
+    lines = [
+        "### Slices",
+        "",
+        "| slice | rows | flip rate / mean change | gated |",
+        "| --- | ---: | ---: | :---: |",
+    ]
     for s in report["slices"]:
         change = s.get("flip_rate", s.get("mean_abs_change"))
         gated = "yes" if s["gated"] else f"no ({s.get('note', '')})"
@@ -92,11 +119,17 @@ def _slices(report: dict[str, Any]) -> list[str]:
 def _per_class(report: dict[str, Any]) -> list[str]:
     if not report["per_class"]:
         return []
-    lines = ["### Per-class changes", "", "| class | support | precision Δ | recall Δ | f1 Δ |",
-             "| --- | ---: | ---: | ---: | ---: |"]
+    lines = [
+        "### Per-class changes",
+        "",
+        "| class | support | precision Δ | recall Δ | f1 Δ |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
     for label, e in report["per_class"].items():
-        lines.append(f"| {label} | {e['support']} | {_num(e['precision']['delta'], True)} | "
-                     f"{_num(e['recall']['delta'], True)} | {_num(e['f1']['delta'], True)} |")
+        lines.append(
+            f"| {label} | {e['support']} | {_num(e['precision']['delta'], True)} | "
+            f"{_num(e['recall']['delta'], True)} | {_num(e['f1']['delta'], True)} |"
+        )
     return [*lines, ""]
 
 

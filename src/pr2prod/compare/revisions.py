@@ -11,8 +11,9 @@ from pr2prod.compare.errors import GateError
 
 
 def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
-                          check=False, timeout=60)
+    return subprocess.run(
+        ["git", *args], cwd=root, capture_output=True, text=True, check=False, timeout=60
+    )
 
 
 def resolve_commit(root: Path, rev: str) -> str | None:

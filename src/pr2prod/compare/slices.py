@@ -27,12 +27,16 @@ def check_slice_config(key: str, cfg: SliceConfig) -> None:
     Raises:
         ConfigError: naming ``gate.slices.<key>`` and the allowed forms.
     """
-    given = [k for k, v in (("values", cfg.values), ("bins", cfg.bins), ("query", cfg.query))
-             if v is not None]
+    given = [
+        k
+        for k, v in (("values", cfg.values), ("bins", cfg.bins), ("query", cfg.query))
+        if v is not None
+    ]
     where = f"gate.slices.{key}"
     if len(given) != 1:
-        raise ConfigError(f"{where}: set exactly one of values, bins, query (got "
-                          f"{', '.join(given) or 'none'})")
+        raise ConfigError(
+            f"{where}: set exactly one of values, bins, query (got {', '.join(given) or 'none'})"
+        )
     if given[0] in ("values", "bins") and not cfg.column:
         raise ConfigError(f"{where}.column: required with {given[0]}")
     if cfg.bins is not None and (len(cfg.bins) < 2 or list(cfg.bins) != sorted(cfg.bins)):

@@ -34,9 +34,16 @@ class Paired:
 
     def subset(self, mask: np.ndarray) -> Paired:
         """The same pairing restricted to the rows in ``mask``."""
-        pick = (lambda a: None if a is None else a[mask])  # noqa: E731
-        return Paired(self.task, self.y[mask], self.pred_c[mask], self.pred_b[mask],
-                      pick(self.proba_c), pick(self.proba_b), self.n_classes)
+        pick = lambda a: None if a is None else a[mask]  # noqa: E731
+        return Paired(
+            self.task,
+            self.y[mask],
+            self.pred_c[mask],
+            self.pred_b[mask],
+            pick(self.proba_c),
+            pick(self.proba_b),
+            self.n_classes,
+        )
 
 
 def assign_units(n: int, max_units: int, seed: int) -> np.ndarray:
@@ -65,15 +72,17 @@ def auc_bins(score: np.ndarray, n_bins: int = AUC_BINS) -> np.ndarray:
     return np.searchsorted(edges, score, side="right")
 
 
-def _auc_hist(units: np.ndarray, n_units: int, proba: np.ndarray, y: np.ndarray,
-              n_classes: int) -> np.ndarray:
+def _auc_hist(
+    units: np.ndarray, n_units: int, proba: np.ndarray, y: np.ndarray, n_classes: int
+) -> np.ndarray:
     """Per unit, per one-vs-rest class, per score bin: counts of (negative, positive)."""
     classes = [1] if n_classes == 2 else list(range(n_classes))
     out = np.zeros((n_units, len(classes), AUC_BINS + 1, 2))
     for i, k in enumerate(classes):
         cell = auc_bins(proba[:, k]) * 2 + (y == k)
         out[:, i] = _per_unit_cells(units, n_units, cell, (AUC_BINS + 1) * 2).reshape(
-            n_units, AUC_BINS + 1, 2)
+            n_units, AUC_BINS + 1, 2
+        )
     return out
 
 
@@ -83,11 +92,15 @@ def unit_sums(p: Paired, units: np.ndarray, n_units: int) -> dict[str, np.ndarra
     if p.task == "regression":
         y = p.y.astype(np.float64)
         ec, eb = p.pred_c - y, p.pred_b - y
-        s.update(y=_per_unit(units, n_units, y), y2=_per_unit(units, n_units, y * y),
-                 se_c=_per_unit(units, n_units, ec * ec), se_b=_per_unit(units, n_units, eb * eb),
-                 ae_c=_per_unit(units, n_units, np.abs(ec)),
-                 ae_b=_per_unit(units, n_units, np.abs(eb)),
-                 change=_per_unit(units, n_units, np.abs(p.pred_c - p.pred_b)))
+        s.update(
+            y=_per_unit(units, n_units, y),
+            y2=_per_unit(units, n_units, y * y),
+            se_c=_per_unit(units, n_units, ec * ec),
+            se_b=_per_unit(units, n_units, eb * eb),
+            ae_c=_per_unit(units, n_units, np.abs(ec)),
+            ae_b=_per_unit(units, n_units, np.abs(eb)),
+            change=_per_unit(units, n_units, np.abs(p.pred_c - p.pred_b)),
+        )
         return s
     k = p.n_classes
     cell = (p.y * k + p.pred_c) * k + p.pred_b

@@ -24,8 +24,10 @@ def validate_gate_config(cfg: GateConfig) -> None:
         key = f"gate.metrics.{name}"
         _known_metric(key, name)
         if check.direction is not None and check.direction not in DIRECTIONS:
-            raise ConfigError(f"{key}.direction: {check.direction!r} is not one of "
-                              f"{', '.join(DIRECTIONS)} (or null)")
+            raise ConfigError(
+                f"{key}.direction: {check.direction!r} is not one of "
+                f"{', '.join(DIRECTIONS)} (or null)"
+            )
         _non_negative(f"{key}.abs_tol", check.abs_tol)
         _non_negative(f"{key}.rel_tol", check.rel_tol)
     bs = cfg.bootstrap

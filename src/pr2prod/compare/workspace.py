@@ -26,8 +26,9 @@ class Workspace:
     test: Path
 
 
-def gate_workspace(ws: Workspace, cfg: GateConfig, override: str | None = None,
-                   allow_different_data: bool = False) -> dict[str, Any]:
+def gate_workspace(
+    ws: Workspace, cfg: GateConfig, override: str | None = None, allow_different_data: bool = False
+) -> dict[str, Any]:
     """Gate the workspace's candidate model against the production baseline.
 
     Raises:
@@ -40,14 +41,20 @@ def gate_workspace(ws: Workspace, cfg: GateConfig, override: str | None = None,
     current = check_candidate_data(candidate.metadata, [ws.root / ws.train, ws.root / ws.test])
     test = pd.read_parquet(ws.root / ws.test)
     with tempfile.TemporaryDirectory(prefix="pr2prod-gate-") as tmp:
-        found = resolve_baseline(ws.root, cfg.baseline.ref, cfg.baseline.artifact, Path(tmp),
-                                 override)
+        found = resolve_baseline(
+            ws.root, cfg.baseline.ref, cfg.baseline.artifact, Path(tmp), override
+        )
         baseline = None if found.path is None else load_artifact(found.path)
         data: dict[str, Any] = {"test_split": str(ws.test), "hash": current}
         if baseline is not None:
             data.update(check_same_data(candidate.metadata, baseline.metadata, allow))
-        report = run_gate(cfg, candidate, baseline, test,
-                          baseline_info={**found.info, "reason": found.reason},
-                          data_info=data)
+        report = run_gate(
+            cfg,
+            candidate,
+            baseline,
+            test,
+            baseline_info={**found.info, "reason": found.reason},
+            data_info=data,
+        )
     report["baseline_reason"] = found.reason
     return report

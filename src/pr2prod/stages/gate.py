@@ -29,8 +29,9 @@ from pr2prod.stages._common import (
 WORKSPACE = Workspace(Path("."), MODEL_DIR, TRAIN, TEST)
 
 
-def write_reports(report: dict[str, Any], json_path: Path = GATE_JSON,
-                  md_path: Path = GATE_MD) -> None:
+def write_reports(
+    report: dict[str, Any], json_path: Path = GATE_JSON, md_path: Path = GATE_MD
+) -> None:
     """Write ``gate.json`` and ``gate.md`` (each atomically)."""
     write_json(json_path, report)
     atomic_write_text(md_path, to_markdown(report))
