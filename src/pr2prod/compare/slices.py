@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from pr2prod.compare.plan import slice_names
 from pr2prod.config.errors import ConfigError
 from pr2prod.config.gate_schema import SliceConfig
 
@@ -43,10 +43,6 @@ def check_slice_config(key: str, cfg: SliceConfig) -> None:
         raise ConfigError(f"{where}.bins: need at least two increasing edges, got {cfg.bins}")
 
 
-def _edge(x: float) -> str:
-    return "-inf" if x == -math.inf else "inf" if x == math.inf else f"{x:g}"
-
-
 def build_slices(key: str, cfg: SliceConfig, test: pd.DataFrame) -> tuple[list[Slice], str | None]:
     """The concrete slices of one config entry, or a note saying why it was skipped.
 
@@ -65,11 +61,15 @@ def build_slices(key: str, cfg: SliceConfig, test: pd.DataFrame) -> tuple[list[S
     col = test[cfg.column]
     if cfg.values is not None:
         as_text = col.astype(str).to_numpy()
-        return [Slice(key, f"{key}={v}", as_text == str(v)) for v in cfg.values], None
+        names = slice_names(key, cfg.values, None)
+        return [
+            Slice(key, n, as_text == str(v)) for n, v in zip(names, cfg.values, strict=True)
+        ], None
     assert cfg.bins is not None
     values = col.to_numpy(dtype=np.float64)
-    out = []
-    for lo, hi in zip(cfg.bins[:-1], cfg.bins[1:], strict=True):
-        mask = (values >= lo) & (values < hi)
-        out.append(Slice(key, f"{key}[{_edge(lo)}, {_edge(hi)})", mask))
-    return out, None
+    names = slice_names(key, None, cfg.bins)
+    edges = zip(cfg.bins[:-1], cfg.bins[1:], strict=True)
+    return [
+        Slice(key, n, (values >= lo) & (values < hi))
+        for n, (lo, hi) in zip(names, edges, strict=True)
+    ], None
