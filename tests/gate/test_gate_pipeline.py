@@ -59,7 +59,7 @@ def test_no_baseline_is_a_first_release(released):
     assert first["verdict"] == "first release"
     assert first["passed"]
     assert first["baseline"] is None
-    assert "does not exist yet" in first["baseline_reason"]
+    assert "has no dvc.lock" in first["baseline_reason"]  # main was committed before repro
     assert {c["kind"] for c in first["checks"]} == {"floor"}
 
 
@@ -123,6 +123,7 @@ def test_worse_candidate_fails_naming_the_metric_and_diff_needs_no_retraining(re
     assert "report only" in (project / "reports/gate.md").read_text()
 
     # pr2prod diff between two commits, in a fresh clone with an empty cache
+    run(["git", "checkout", "-qb", "pr"], project)
     run(["git", "add", "-A"], project)
     run(["git", "commit", "-qm", "worse model"], project)
     run(["git", "tag", "worse"], project)

@@ -7,7 +7,14 @@ import pytest
 from sklearn import metrics as skm
 
 from pr2prod.compare.bootstrap import interval, resample_counts, resampled
-from pr2prod.compare.checks import Scored, Tolerance, metric_check, score, stability_check
+from pr2prod.compare.checks import (
+    Scored,
+    Tolerance,
+    metric_check,
+    metric_values,
+    score,
+    stability_check,
+)
 from pr2prod.compare.metrics import METRICS, flip_rate, skip_reason
 from pr2prod.compare.sums import Paired, assign_units, total, unit_sums
 from pr2prod.config.gate_schema import BootstrapConfig
@@ -51,13 +58,18 @@ def test_classification_metrics_match_sklearn(k):
             "precision": skm.precision_score(p.y, pred, average=avg, zero_division=0),
             "recall": skm.recall_score(p.y, pred, average=avg),
             "log_loss": skm.log_loss(p.y, proba, labels=list(range(k))),
-            "roc_auc": skm.roc_auc_score(p.y, proba[:, 1])
-            if k == 2
-            else skm.roc_auc_score(p.y, proba, multi_class="ovr"),
         }
         for name, value in expected.items():
             got = METRICS[name].fn(s, side)[0]
             assert got == pytest.approx(value, abs=1e-9), (name, side)
+    auc_c, auc_b = metric_values(score(p, BootstrapConfig(enabled=False)), "roc_auc")
+    for got, proba in ((auc_c, p.proba_c), (auc_b, p.proba_b)):
+        expected = (
+            skm.roc_auc_score(p.y, proba[:, 1])
+            if k == 2
+            else skm.roc_auc_score(p.y, proba, multi_class="ovr")
+        )
+        assert got == pytest.approx(expected, abs=1e-12)
 
 
 def test_roc_auc_handles_tied_scores_exactly():
@@ -65,7 +77,21 @@ def test_roc_auc_handles_tied_scores_exactly():
     score_ = np.array([0.2, 0.5, 0.5, 0.9, 0.5, 0.2, 0.7, 0.1])
     proba = np.column_stack([1 - score_, score_])
     p = Paired("binary", y, (score_ > 0.5).astype(int), (score_ > 0.5).astype(int), proba, proba, 2)
-    assert METRICS["roc_auc"].fn(_point(p), "c")[0] == pytest.approx(skm.roc_auc_score(y, score_))
+    auc_c, _ = metric_values(score(p, BootstrapConfig(enabled=False)), "roc_auc")
+    assert auc_c == pytest.approx(skm.roc_auc_score(y, score_))
+
+
+def test_linearised_auc_bootstrap_tracks_the_exact_resampled_auc():
+    p = _classification(400, 2, seed=7)
+    sums = unit_sums(p, np.arange(p.n), p.n)
+    counts = resample_counts(p.n, 50, seed=1)
+    boot = resampled(sums, counts)
+    theta = skm.roc_auc_score(p.y, p.proba_c[:, 1])
+    for r in range(50):
+        rows = np.repeat(np.arange(p.n), counts[r].astype(int))
+        exact = skm.roc_auc_score(p.y[rows], p.proba_c[rows, 1])
+        linear = METRICS["roc_auc"].fn(boot, "c")[r] - theta
+        assert linear == pytest.approx(exact, abs=0.01)
 
 
 def test_regression_metrics_match_sklearn():

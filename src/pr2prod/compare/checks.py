@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 from pr2prod.compare.bootstrap import interval, resample_counts, resampled
-from pr2prod.compare.metrics import METRICS, Sums, flip_rate, mean_abs_change
+from pr2prod.compare.metrics import METRICS, Sums, auc_point, flip_rate, mean_abs_change
 from pr2prod.compare.sums import Paired, assign_units, total, unit_sums
 from pr2prod.config.gate_schema import BootstrapConfig
 
@@ -23,6 +24,7 @@ class Scored:
     point: Sums
     boot: Sums | None
     level: float
+    exact: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 @dataclass
@@ -62,18 +64,25 @@ class CheckResult:
         }
 
 
-def score(p: Paired, bs: BootstrapConfig) -> Scored:
-    """Unit sums of ``p`` and their paired bootstrap resamples."""
+def score(p: Paired, bs: BootstrapConfig, metrics: Iterable[str] | None = None) -> Scored:
+    """Unit sums of ``p`` (for ``metrics``; None = all) and their paired bootstrap resamples."""
+    wanted = None if metrics is None else set(metrics)
     n_units = min(p.n, bs.max_units)
-    sums = unit_sums(p, assign_units(p.n, bs.max_units, bs.seed), n_units)
+    sums = unit_sums(p, assign_units(p.n, bs.max_units, bs.seed), n_units, wanted)
     boot = None
     if bs.enabled and p.n > 1:
         boot = resampled(sums, resample_counts(n_units, bs.resamples, bs.seed))
-    return Scored(p.n, total(sums), boot, bs.level)
+    scored = Scored(p.n, total(sums), boot, bs.level)
+    if "auc_c" in sums:  # the bootstrap uses the linearised AUC; points are exact
+        point = scored.point
+        scored.exact["roc_auc"] = (float(auc_point(point, "c")[0]), float(auc_point(point, "b")[0]))
+    return scored
 
 
 def metric_values(s: Scored, name: str) -> tuple[float, float]:
     """(candidate, baseline) point values of metric ``name``."""
+    if name in s.exact:
+        return s.exact[name]
     fn = METRICS[name].fn
     return float(fn(s.point, "c")[0]), float(fn(s.point, "b")[0])
 
@@ -105,7 +114,9 @@ def metric_check(
         return result
     if s.boot is not None:
         fn = METRICS[name].fn
-        lo, hi = interval(fn(s.boot, "c") - fn(s.boot, "b"), s.level)
+        # shift by the binning error of the point delta (zero for exactly summed metrics)
+        shift = (c - b) - float(fn(s.point, "c")[0] - fn(s.point, "b")[0])
+        lo, hi = interval(fn(s.boot, "c") - fn(s.boot, "b") + shift, s.level)
         result.ci = [lo, hi]
         worse_lo = -hi if higher else lo
         if worse > allowed + EPS and not worse_lo > allowed + EPS:

@@ -73,13 +73,14 @@ def _slice_checks(
             if n == 0:
                 entry["note"] = "no rows"
                 continue
-            s = score(p.subset(one.mask), cfg.bootstrap)
+            names = sl.metrics or list(cfg.metrics)
+            s = score(p.subset(one.mask), cfg.bootstrap, names)
             change, value, _ = stability_value(s, p.task)
             entry[change] = value
             if n < sl.min_rows:
                 entry["note"] = f"fewer than min_rows={sl.min_rows} rows; reported, not gated"
                 continue
-            for name in sl.metrics or list(cfg.metrics):
+            for name in names:
                 if (why := skip_reason(name, p.task, has_proba)) is not None:
                     skipped.append({"id": f"slice:{one.name}:{name}", "reason": why})
                     continue
@@ -136,7 +137,7 @@ def run_gate(
     p = score_pair(candidate, baseline, test)
     bs = cfg.bootstrap if has_baseline else dataclasses.replace(cfg.bootstrap, enabled=False)
     cfg = dataclasses.replace(cfg, bootstrap=bs)
-    s = score(p, bs)
+    s = score(p, bs, cfg.metrics)
     has_proba = p.proba_c is not None and p.proba_b is not None
     skipped: list[dict] = []
     checks = _metric_checks(cfg, s, p.task, has_proba, has_baseline, skipped)

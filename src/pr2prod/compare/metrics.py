@@ -66,15 +66,25 @@ def log_loss(s: Sums, side: str) -> np.ndarray:
 
 
 def roc_auc(s: Sums, side: str) -> np.ndarray:
-    """One-vs-rest AUC (macro over classes) from per-bin (negative, positive) counts."""
-    h = s[f"auc_{side}"]  # (R, classes, bins, 2)
-    neg, pos = h[..., 0], h[..., 1]
-    below = np.cumsum(neg, axis=-1) - neg
-    wins = (pos * (below + 0.5 * neg)).sum(axis=-1)
-    pairs = pos.sum(axis=-1) * neg.sum(axis=-1)
+    """Linearised one-vs-rest ROC AUC (macro over classes), for the bootstrap.
+
+    Returns the positives' plus the negatives' mean DeLong placement: each mean equals the
+    AUC on the full rows, and their resampled sum minus the AUC is DeLong's first-order
+    expansion of the resampled AUC. Use :func:`auc_point` for the value itself; checks
+    shift the bootstrap differences by the point difference. NaN when a class is absent.
+    """
+    h = s[f"auc_{side}"]  # (R, classes, 4): placements+ , positives, placements-, negatives
     with np.errstate(divide="ignore", invalid="ignore"):
-        per_class_auc = np.where(pairs > 0, wins / np.where(pairs > 0, pairs, 1), np.nan)
-    return per_class_auc.mean(axis=-1)  # undefined (NaN) when a class is absent
+        value = h[..., 0] / h[..., 1] + h[..., 2] / h[..., 3]
+    return value.mean(axis=-1)
+
+
+def auc_point(s: Sums, side: str) -> np.ndarray:
+    """Exact ROC AUC (one-vs-rest macro) from the summed placements; NaN if a class is absent."""
+    h = s[f"auc_{side}"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = np.where(h[..., 3] > 0, h[..., 0] / h[..., 1], np.nan)
+    return value.mean(axis=-1)
 
 
 def rmse(s: Sums, side: str) -> np.ndarray:

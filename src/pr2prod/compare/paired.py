@@ -12,6 +12,12 @@ from pr2prod.models.persist import LoadedModel
 
 
 def _encode(values: np.ndarray, labels: list, what: str) -> np.ndarray:
+    lab = np.asarray(labels)
+    if lab.dtype.kind in "iufb" and values.dtype.kind in "iufb":  # fast numeric path
+        order = np.argsort(lab)
+        pos = np.clip(np.searchsorted(lab[order], values), 0, len(lab) - 1)
+        if np.array_equal(lab[order][pos], values):
+            return order[pos].astype(np.int64)
     index = {str(lab): i for i, lab in enumerate(labels)}
     as_text = pd.Series(values).astype(str)
     codes = as_text.map(index)

@@ -6,6 +6,7 @@ every failing check even before the (lazy) gate run that decides them.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 from pr2prod.compare.metrics import skip_reason
@@ -21,7 +22,7 @@ def slice_names(key: str, values: list | None, bins: list[float] | None) -> list
     if values is not None:
         return [f"{key}={v}" for v in values]
     if bins is not None:
-        return [f"{key}[{_edge(lo)}, {_edge(hi)})" for lo, hi in zip(bins[:-1], bins[1:])]
+        return [f"{key}[{_edge(lo)}, {_edge(hi)})" for lo, hi in itertools.pairwise(bins)]
     return [key]
 
 

@@ -1,18 +1,18 @@
 """Per-unit sufficient statistics of a paired prediction set.
 
 Every gated metric is a function of sums over rows (confusion counts, squared errors,
-log-losses, score histograms). Rows are grouped into *units* (one row each, or random
+log-losses, ROC placements). Rows are grouped into *units* (one row each, or random
 equal-sized groups of rows when there are many); the gate keeps one sum per unit, so the
 bootstrap resamples units with a matrix product instead of touching rows again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
-AUC_BINS = 1024
 Sums = dict[str, np.ndarray]
 
 
@@ -63,31 +63,57 @@ def _per_unit_cells(units: np.ndarray, n_units: int, cell: np.ndarray, n_cells: 
     return flat.reshape(n_units, n_cells).astype(np.float64)
 
 
-def auc_bins(score: np.ndarray, n_bins: int = AUC_BINS) -> np.ndarray:
-    """Bin index of each score: exact ranks when scores are few, else quantile bins."""
-    uniq = np.unique(score)
-    if len(uniq) <= n_bins:
-        return np.searchsorted(uniq, score)
-    edges = np.unique(np.quantile(score, np.linspace(0, 1, n_bins + 1)[1:-1]))
-    return np.searchsorted(edges, score, side="right")
+def placements(score: np.ndarray, positive: np.ndarray) -> np.ndarray:
+    """DeLong placement of each row: for a positive, the share of negatives scored below it;
+    for a negative, the share of positives scored above it (ties count one half).
 
-
-def _auc_hist(
-    units: np.ndarray, n_units: int, proba: np.ndarray, y: np.ndarray, n_classes: int
-) -> np.ndarray:
-    """Per unit, per one-vs-rest class, per score bin: counts of (negative, positive)."""
-    classes = [1] if n_classes == 2 else list(range(n_classes))
-    out = np.zeros((n_units, len(classes), AUC_BINS + 1, 2))
-    for i, k in enumerate(classes):
-        cell = auc_bins(proba[:, k]) * 2 + (y == k)
-        out[:, i] = _per_unit_cells(units, n_units, cell, (AUC_BINS + 1) * 2).reshape(
-            n_units, AUC_BINS + 1, 2
-        )
+    The mean placement over positives (or negatives) is the exact ROC AUC. One sort, then
+    cumulative counts per group of tied scores.
+    """
+    n = len(score)
+    order = np.argsort(score, kind="stable")
+    s, pos = score[order], positive[order]
+    start = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
+    group = np.cumsum(np.r_[True, s[1:] != s[:-1]]) - 1
+    end = np.r_[start[1:], n]
+    cum_pos, cum_neg = np.r_[0, np.cumsum(pos)], np.r_[0, np.cumsum(~pos)]
+    n_pos, n_neg = cum_pos[-1], cum_neg[-1]
+    neg_below, neg_tied = cum_neg[start], cum_neg[end] - cum_neg[start]
+    pos_above, pos_tied = n_pos - cum_pos[end], cum_pos[end] - cum_pos[start]
+    sorted_v = np.where(
+        pos,
+        (neg_below[group] + 0.5 * neg_tied[group]) / max(n_neg, 1),
+        (pos_above[group] + 0.5 * pos_tied[group]) / max(n_pos, 1),
+    )
+    out = np.empty(n)
+    out[order] = sorted_v
     return out
 
 
-def unit_sums(p: Paired, units: np.ndarray, n_units: int) -> dict[str, np.ndarray]:
-    """Sufficient statistics per unit, each of shape ``(n_units, ...)``."""
+def _auc_sums(
+    units: np.ndarray, n_units: int, proba: np.ndarray, y: np.ndarray, n_classes: int
+) -> np.ndarray:
+    """Per unit and one-vs-rest class: (positives' placements, positives, negatives'
+    placements, negatives), shape ``(n_units, classes, 4)``."""
+    classes = [1] if n_classes == 2 else list(range(n_classes))
+    out = np.zeros((n_units, len(classes), 4))
+    for i, k in enumerate(classes):
+        pos = y == k
+        v = placements(proba[:, k], pos)
+        for j, values in enumerate((v * pos, pos, v * ~pos, ~pos)):
+            out[:, i, j] = _per_unit(units, n_units, values.astype(np.float64))
+    return out
+
+
+def unit_sums(
+    p: Paired, units: np.ndarray, n_units: int, metrics: Iterable[str] | None = None
+) -> dict[str, np.ndarray]:
+    """Sufficient statistics per unit, each of shape ``(n_units, ...)``.
+
+    ``metrics`` limits the probability-based statistics to what those metrics need
+    (None: everything); confusion cells are always kept (flip rate, per-class changes).
+    """
+    wanted = set(metrics) if metrics is not None else {"log_loss", "roc_auc"}
     s: dict[str, np.ndarray] = {"n": _per_unit(units, n_units, np.ones(p.n))}
     if p.task == "regression":
         y = p.y.astype(np.float64)
@@ -108,9 +134,11 @@ def unit_sums(p: Paired, units: np.ndarray, n_units: int) -> dict[str, np.ndarra
     for side, proba in (("c", p.proba_c), ("b", p.proba_b)):
         if proba is None:
             continue
-        picked = np.clip(proba[np.arange(p.n), p.y], 1e-15, 1 - 1e-15)
-        s[f"ll_{side}"] = _per_unit(units, n_units, -np.log(picked))
-        s[f"auc_{side}"] = _auc_hist(units, n_units, proba, p.y, k)
+        if "log_loss" in wanted:
+            picked = np.clip(proba[np.arange(p.n), p.y], 1e-15, 1 - 1e-15)
+            s[f"ll_{side}"] = _per_unit(units, n_units, -np.log(picked))
+        if "roc_auc" in wanted:
+            s[f"auc_{side}"] = _auc_sums(units, n_units, proba, p.y, k)
     return s
 
 
