@@ -215,31 +215,28 @@ def test_baseline_override_by_path_and_bad_revision(released, tmp_path):
 
 
 def test_slice_regression_hidden_by_an_average_gain_fails_naming_the_slice(released, tmp_path):
-    project = propose(released, tmp_path / "slice", "features.select_k_best=5")
-    # production: a 5-feature model, committed on branch `prod`
+    project = propose(released, tmp_path / "slice", "model.C=0.01")
+    # production: a strongly regularised model, committed on branch `prod`
     repro(project, "train")
     run(["git", "checkout", "-qb", "prod"], project)
     run(["git", "add", "-A"], project)
-    run(["git", "commit", "-qm", "prod: 5 features"], project)
+    run(["git", "commit", "-qm", "prod: C=0.01"], project)
     run(["dvc", "push", "-q"], project)
-    # candidate: the default (all features) model, better on average ...
+    # candidate: a weakly regularised one, better on average ...
     run(["git", "checkout", "-q", "main"], project)
-    run(["dvc", "checkout", "-q"], project)
-    slice_ = (
-        "+gate.slices={compact:{query:'worst_compactness >= 0.344',"
-        "metrics:[accuracy],abs_tol:0.05}}"
-    )
-    run([PR2PROD, "compose", slice_, "gate.bootstrap.enabled=false"], project)
+    slice_ = "+gate.slices={sym:{query:'symmetry_error >= 0.0174',metrics:[accuracy],abs_tol:0.01}}"
+    run([PR2PROD, "compose", "model.C=10", slice_, "gate.bootstrap.enabled=false"], project)
+    repro(project, "train")
     proc = run([PR2PROD, "gate", "--baseline", "prod"], project, check=False)
     report = gate_json(project)
     checks = by_id(report)
-    assert checks["metric:accuracy"]["delta"] > 0
+    assert checks["metric:accuracy"]["delta"] > 0, proc.stderr
     assert checks["metric:accuracy"]["passed"]
-    # ... but worse on highly compact tumours
-    compact = checks["slice:compact:accuracy"]
-    assert not compact["passed"]
-    assert compact["delta"] < -0.05
-    assert compact["rows"] >= 20
+    # ... but worse on the rows with a high symmetry error
+    sym = checks["slice:sym:accuracy"]
+    assert not sym["passed"]
+    assert sym["delta"] < -0.01
+    assert sym["rows"] >= 20
     assert proc.returncode == 1
-    assert "slice:compact:accuracy" in proc.stdout
-    assert "slice:compact:accuracy" in report["failed"]
+    assert "slice:sym:accuracy" in proc.stdout
+    assert "slice:sym:accuracy" in report["failed"]

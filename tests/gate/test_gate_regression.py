@@ -16,7 +16,7 @@ def test_regression_task_is_gated_on_rmse(tmp_path):
     repro(project)
     run(["git", "add", "-A"], project)
     run(["git", "commit", "-qm", "release ridge"], project)
-    run([str(BIN / "pr2prod"), "compose", "model.alpha=1000"], project)
+    run([str(BIN / "pr2prod"), "compose", "model.alpha=100000"], project)
     proc = run(["dvc", "repro"], project, check=False)
     report = json.loads((project / "reports/gate.json").read_text())
     rmse = next(c for c in report["checks"] if c["id"] == "metric:rmse")

@@ -38,6 +38,7 @@ def gate(
     from pr2prod.compare.report import verdict_line
     from pr2prod.compare.workspace import gate_workspace
     from pr2prod.config import load_params
+    from pr2prod.models.persist import UntrustedArtifactError
     from pr2prod.stages._common import GATE_MD
     from pr2prod.stages.gate import WORKSPACE, write_reports
 
@@ -46,7 +47,7 @@ def gate(
         report = gate_workspace(WORKSPACE, cfg.gate, baseline, allow_different_data)
     except ConfigError as exc:
         fail(str(exc))
-    except (GateError, FileNotFoundError) as exc:
+    except (GateError, FileNotFoundError, UntrustedArtifactError) as exc:
         fail(str(exc), 1)
     write_reports(report)
     typer.echo(verdict_line(report) + f" (see {GATE_MD})")
@@ -65,12 +66,13 @@ def diff(
     """Params diff, metrics diff and the differential verdict of REV_B against REV_A."""
     from pr2prod.compare.diff import diff_revisions, diff_text
     from pr2prod.compare.errors import GateError
+    from pr2prod.models.persist import UntrustedArtifactError
 
     try:
         result = diff_revisions(Path("."), rev_a, rev_b, allow_different_data=allow_different_data)
     except ConfigError as exc:
         fail(str(exc))
-    except GateError as exc:
+    except (GateError, UntrustedArtifactError) as exc:
         fail(str(exc), 1)
     typer.echo(
         json.dumps(result, indent=2, default=str) if as_json else diff_text(result, markdown=md),
