@@ -92,3 +92,15 @@ def test_missing_column_is_skipped_with_a_note_and_bad_query_is_an_error():
     assert "absent" in note
     with pytest.raises(ConfigError, match=r"gate.slices.q.query"):
         build_slices("q", SliceConfig(query="no_such_column > 1"), FRAME)
+
+
+def test_planned_check_ids_are_task_aware(gate_cfg):
+    from pr2prod.compare.plan import planned_check_ids
+
+    binary = planned_check_ids(gate_cfg, "binary")
+    assert binary[:6] == ["metric:accuracy", "floor:accuracy", "metric:f1", "metric:roc_auc",
+                          "metric:log_loss", "stability:flip_rate"]
+    assert "slice:tumour_size[12, 15):accuracy" in binary
+    assert "metric:rmse" not in binary
+    regression = planned_check_ids(gate_cfg, "regression")
+    assert regression == ["metric:rmse", "metric:r2", "stability:mean_abs_change"]
