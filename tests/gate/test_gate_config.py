@@ -98,8 +98,14 @@ def test_planned_check_ids_are_task_aware(gate_cfg):
     from pr2prod.compare.plan import planned_check_ids
 
     binary = planned_check_ids(gate_cfg, "binary")
-    assert binary[:6] == ["metric:accuracy", "floor:accuracy", "metric:f1", "metric:roc_auc",
-                          "metric:log_loss", "stability:flip_rate"]
+    assert binary[:6] == [
+        "metric:accuracy",
+        "floor:accuracy",
+        "metric:f1",
+        "metric:roc_auc",
+        "metric:log_loss",
+        "stability:flip_rate",
+    ]
     assert "slice:tumour_size[12, 15):accuracy" in binary
     assert "metric:rmse" not in binary
     regression = planned_check_ids(gate_cfg, "regression")

@@ -54,8 +54,10 @@ def dict_diff(a: dict[str, Any], b: dict[str, Any]) -> dict[str, dict[str, Any]]
         va, vb = fa.get(key), fb.get(key)
         if va == vb or key in IGNORED_PARAMS:
             continue
-        numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (va, vb))
-        out[key] = {"a": va, "b": vb, "delta": (vb - va) if numeric else None}
+        delta = None
+        if all(isinstance(v, int | float) and not isinstance(v, bool) for v in (va, vb)):
+            delta = float(vb) - float(va)  # type: ignore[arg-type]
+        out[key] = {"a": va, "b": vb, "delta": delta}
     return out
 
 
