@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pr2prod.cli import (
     config_cmds,  # noqa: F401  (registers compose, check, stage)
+    gate_cmds,  # noqa: F401  (registers gate, diff)
     serve_cmds,  # noqa: F401  (registers build, serve, shadow-report)
 )
 from pr2prod.cli._app import app

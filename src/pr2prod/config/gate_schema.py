@@ -1,10 +1,82 @@
-"""Schema of the ``gate`` config group (conf/gate/)."""
+"""Schema of the ``gate`` config group (conf/gate/): the differential release gate."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+DIRECTIONS = ("higher", "lower")
+
+
+@dataclass
+class MetricCheck:
+    """One gated metric: how much worse than production the candidate may be.
+
+    ``direction`` null means the metric's natural direction (higher for accuracy, lower
+    for rmse). The allowed worsening is the larger of ``abs_tol`` and
+    ``rel_tol * |baseline|`` (0 when both are null). ``floor`` is the worst value the
+    candidate may have at all (a ceiling for lower-is-better metrics).
+    """
+
+    direction: str | None = None
+    abs_tol: float | None = None
+    rel_tol: float | None = None
+    floor: float | None = None
+
+
+@dataclass
+class BootstrapConfig:
+    """Paired bootstrap of the candidate-minus-baseline difference."""
+
+    enabled: bool = True
+    resamples: int = 1000
+    level: float = 0.95
+    seed: int = 0
+    max_units: int = 10000
+
+
+@dataclass
+class StabilityConfig:
+    """How much the predictions themselves may move between baseline and candidate."""
+
+    max_flip_rate: float | None = 0.1
+    max_mean_abs_change: float | None = None
+
+
+@dataclass
+class SliceConfig:
+    """A named group of test rows with its own tolerances.
+
+    Exactly one of: ``column`` + ``values`` (one slice per categorical value),
+    ``column`` + ``bins`` (one slice per numeric interval ``[lo, hi)``), or ``query``
+    (a pandas ``DataFrame.query`` expression).
+    """
+
+    column: str | None = None
+    values: list[str] | None = None
+    bins: list[float] | None = None
+    query: str | None = None
+    metrics: list[str] | None = None
+    abs_tol: float | None = None
+    rel_tol: float | None = None
+    min_rows: int = 20
+
+
+@dataclass
+class BaselineConfig:
+    """Where the production model comes from."""
+
+    ref: str | None = "main"
+    artifact: str = "models/model"
 
 
 @dataclass
 class GateConfig:
-    """Settings of the gate feature (filled in by that feature)."""
+    """The differential gate: candidate vs production on the same test rows."""
+
+    enforce: bool = True
+    allow_different_data: bool = False
+    baseline: BaselineConfig = field(default_factory=BaselineConfig)
+    metrics: dict[str, MetricCheck] = field(default_factory=dict)
+    bootstrap: BootstrapConfig = field(default_factory=BootstrapConfig)
+    stability: StabilityConfig = field(default_factory=StabilityConfig)
+    slices: dict[str, SliceConfig] = field(default_factory=dict)

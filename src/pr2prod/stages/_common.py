@@ -20,6 +20,8 @@ MODEL_DIR = Path("models/model")
 RUN_DIR = Path("reports/train")
 METRICS = Path("metrics/metrics.json")
 PLOTS = Path("plots")
+GATE_JSON = Path("reports/gate.json")
+GATE_MD = Path("reports/gate.md")
 
 
 class StageFailedError(RuntimeError):

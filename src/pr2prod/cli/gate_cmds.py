@@ -1,0 +1,80 @@
+"""``pr2prod gate`` and ``pr2prod diff``: the differential gate from the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pr2prod.cli._app import app, fail
+from pr2prod.config.errors import ConfigError
+
+AllowDifferent = Annotated[
+    bool,
+    typer.Option(
+        "--allow-different-data", help="Compare even when the models were built on different data."
+    ),
+]
+
+
+@app.command()
+def gate(
+    baseline: Annotated[
+        str | None,
+        typer.Option(
+            help="Production override: an artifact directory or a git revision "
+            "(default: gate.baseline.ref from params.yaml)."
+        ),
+    ] = None,
+    allow_different_data: AllowDifferent = False,
+    params: Annotated[Path, typer.Option("--params", help="Composed params file.")] = Path(
+        "params.yaml"
+    ),
+) -> None:
+    """Compare the workspace's model with production; write reports/gate.{json,md}."""
+    from pr2prod.compare.errors import GateError
+    from pr2prod.compare.report import verdict_line
+    from pr2prod.compare.workspace import gate_workspace
+    from pr2prod.config import load_params
+    from pr2prod.models.persist import UntrustedArtifactError
+    from pr2prod.stages._common import GATE_MD
+    from pr2prod.stages.gate import WORKSPACE, write_reports
+
+    try:
+        cfg = load_params(params)
+        report = gate_workspace(WORKSPACE, cfg.gate, baseline, allow_different_data)
+    except ConfigError as exc:
+        fail(str(exc))
+    except (GateError, FileNotFoundError, UntrustedArtifactError) as exc:
+        fail(str(exc), 1)
+    write_reports(report)
+    typer.echo(verdict_line(report) + f" (see {GATE_MD})")
+    if report["verdict"] == "fail" and report["enforced"]:
+        raise typer.Exit(1)
+
+
+@app.command()
+def diff(
+    rev_a: Annotated[str, typer.Argument(help="Baseline revision (commit, branch or tag).")],
+    rev_b: Annotated[str, typer.Argument(help="Candidate revision.")],
+    md: Annotated[bool, typer.Option("--md", help="Markdown (a PR comment).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="The full diff as JSON.")] = False,
+    allow_different_data: AllowDifferent = False,
+) -> None:
+    """Params diff, metrics diff and the differential verdict of REV_B against REV_A."""
+    from pr2prod.compare.diff import diff_revisions, diff_text
+    from pr2prod.compare.errors import GateError
+    from pr2prod.models.persist import UntrustedArtifactError
+
+    try:
+        result = diff_revisions(Path("."), rev_a, rev_b, allow_different_data=allow_different_data)
+    except ConfigError as exc:
+        fail(str(exc))
+    except (GateError, UntrustedArtifactError) as exc:
+        fail(str(exc), 1)
+    typer.echo(
+        json.dumps(result, indent=2, default=str) if as_json else diff_text(result, markdown=md),
+        nl=False,
+    )

@@ -1,0 +1,75 @@
+"""Find the production model: the one place that decides what "baseline" means.
+
+Today production is the model recorded in ``dvc.lock`` at a git ref (``gate.baseline.ref``,
+default ``main``). The release feature will swap in the registry's ``prod`` stage here, and
+nothing else in the gate needs to change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pr2prod.compare.errors import GateError
+from pr2prod.compare.revisions import locked_out_md5, materialise, resolve_commit, show_file
+from pr2prod.models.persist import MODEL_FILE
+
+
+@dataclass
+class Baseline:
+    """Where the baseline came from; ``path`` None means there is none (first release)."""
+
+    source: str  # ref | path | none
+    path: Path | None
+    reason: str
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def _from_ref(root: Path, ref: str, artifact: str, workdir: Path, explicit: bool) -> Baseline:
+    commit = resolve_commit(root, ref)
+    if commit is None:
+        if explicit:
+            raise GateError(f"--baseline {ref}: no such directory, git commit, branch or tag")
+        return Baseline("none", None, f"git ref {ref!r} does not exist yet")
+    lock = show_file(root, commit, "dvc.lock")
+    md5 = locked_out_md5(lock, artifact) if lock is not None else None
+    if md5 is None:
+        where = "has no dvc.lock" if lock is None else f"records no {artifact} in dvc.lock"
+        if explicit:
+            raise GateError(f"--baseline {ref}: commit {commit[:12]} {where}")
+        return Baseline("none", None, f"{ref} ({commit[:12]}) {where}")
+    dest = materialise(root, commit, artifact, workdir / "baseline")
+    info = {"source": "ref", "ref": ref, "commit": commit, "md5": md5}
+    return Baseline("ref", dest, f"{artifact} at {ref} ({commit[:12]}, md5 {md5})", info)
+
+
+def resolve_baseline(
+    root: Path, ref: str | None, artifact: str, workdir: Path, override: str | None = None
+) -> Baseline:
+    """Resolve and materialise the production model into ``workdir``.
+
+    Args:
+        root: the project's git + DVC root.
+        ref: ``gate.baseline.ref``; None means no baseline is ever compared.
+        artifact: the DVC output path of the model (``gate.baseline.artifact``).
+        workdir: an empty scratch directory the caller removes afterwards.
+        override: ``--baseline``: an artifact directory or a git revision.
+
+    Returns:
+        The baseline; ``path`` None (first release) when the configured ref does not
+        exist yet or does not record a model.
+
+    Raises:
+        GateError: an explicit override that does not resolve, or a recorded model that
+            is in neither the DVC cache nor the remote.
+    """
+    if override is not None:
+        candidate = Path(override)
+        if (candidate / MODEL_FILE).exists():
+            info = {"source": "path", "path": str(candidate)}
+            return Baseline("path", candidate, f"artifact directory {candidate}", info)
+        return _from_ref(root, override, artifact, workdir, explicit=True)
+    if ref is None:
+        return Baseline("none", None, "gate.baseline.ref is null")
+    return _from_ref(root, ref, artifact, workdir, explicit=False)

@@ -1,0 +1,159 @@
+"""Compare two revisions: params diff, metrics diff and the differential verdict.
+
+Each side's model and the candidate side's test split are materialised through DVC by the
+hashes their ``dvc.lock`` records (cache first, then remote): nothing is retrained.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from pr2prod.compare.datacheck import check_same_data
+from pr2prod.compare.errors import GateError
+from pr2prod.compare.gate import run_gate
+from pr2prod.compare.report import to_markdown, verdict_line
+from pr2prod.compare.revisions import locked_out_md5, materialise, resolve_commit, show_file
+from pr2prod.config.loader import to_config
+from pr2prod.models.persist import load_artifact
+
+IGNORED_PARAMS = ("compose.conf_digest", "compose.params_digest")
+
+
+@dataclass
+class Paths:
+    """Project-relative paths of what a revision records."""
+
+    params: str = "params.yaml"
+    metrics: str = "metrics/metrics.json"
+    model: str = "models/model"
+    test: str = "data/prepared/test.parquet"
+
+
+def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested dicts as ``{"a.b.c": value}`` (lists stay values)."""
+    if not isinstance(data, dict):
+        return {prefix: data} if prefix else {}
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        out.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    return out
+
+
+def dict_diff(a: dict[str, Any], b: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Keys whose values differ: ``{key: {"a": ..., "b": ..., "delta": b - a | None}}``."""
+    fa, fb = flatten(a), flatten(b)
+    out = {}
+    for key in sorted(set(fa) | set(fb)):
+        va, vb = fa.get(key), fb.get(key)
+        if va == vb or key in IGNORED_PARAMS:
+            continue
+        delta = None
+        if all(isinstance(v, int | float) and not isinstance(v, bool) for v in (va, vb)):
+            delta = float(vb) - float(va)  # type: ignore[arg-type]
+        out[key] = {"a": va, "b": vb, "delta": delta}
+    return out
+
+
+def _side(root: Path, rev: str, paths: Paths) -> dict[str, Any]:
+    commit = resolve_commit(root, rev)
+    if commit is None:
+        raise GateError(f"{rev}: no such git commit, branch or tag")
+    params = yaml.safe_load(show_file(root, commit, paths.params) or "") or {}
+    metrics = json.loads(show_file(root, commit, paths.metrics) or "{}")
+    lock = show_file(root, commit, "dvc.lock")
+    md5 = locked_out_md5(lock, paths.model) if lock else None
+    return {"rev": rev, "commit": commit, "params": params, "metrics": metrics, "md5": md5}
+
+
+def _gate(root: Path, a: dict, b: dict, paths: Paths, allow: bool) -> dict[str, Any]:
+    for side in (a, b):
+        if side["md5"] is None:
+            raise GateError(f"{side['rev']}: its dvc.lock records no {paths.model}")
+    cfg = to_config(b["params"]).gate
+    with tempfile.TemporaryDirectory(prefix="pr2prod-diff-") as tmp:
+        base = load_artifact(materialise(root, a["commit"], paths.model, Path(tmp) / "a"))
+        cand = load_artifact(materialise(root, b["commit"], paths.model, Path(tmp) / "b"))
+        test_file = materialise(root, b["commit"], paths.test, Path(tmp) / "test.parquet")
+        try:
+            data = check_same_data(cand.metadata, base.metadata, allow or cfg.allow_different_data)
+        except GateError as exc:
+            return {"verdict": "refused", "reason": str(exc)}
+        info = {"source": "ref", "ref": a["rev"], "commit": a["commit"], "md5": a["md5"]}
+        return run_gate(
+            cfg,
+            cand,
+            base,
+            pd.read_parquet(test_file),
+            baseline_info=info,
+            data_info={**data, "test_split": f"{paths.test}@{b['rev']}"},
+        )
+
+
+def diff_revisions(
+    root: Path,
+    rev_a: str,
+    rev_b: str,
+    paths: Paths | None = None,
+    allow_different_data: bool = False,
+) -> dict[str, Any]:
+    """Params diff, metrics diff and the gate of ``rev_b`` (candidate) vs ``rev_a``.
+
+    Raises:
+        GateError: a revision that does not exist or records no model, or artifacts that
+            are in neither the DVC cache nor the remote.
+    """
+    paths = paths or Paths()
+    a, b = _side(root, rev_a, paths), _side(root, rev_b, paths)
+    return {
+        "a": {k: a[k] for k in ("rev", "commit", "md5")},
+        "b": {k: b[k] for k in ("rev", "commit", "md5")},
+        "params": dict_diff(a["params"], b["params"]),
+        "metrics": dict_diff(a["metrics"], b["metrics"]),
+        "gate": _gate(root, a, b, paths, allow_different_data),
+    }
+
+
+def _fmt(v: Any) -> str:
+    return f"{v:.6g}" if isinstance(v, float) else json.dumps(v)
+
+
+def diff_text(d: dict[str, Any], markdown: bool = False) -> str:
+    """The diff as plain text or, with ``markdown``, as a PR comment."""
+    title = f"{d['a']['rev']} ({d['a']['commit'][:12]}) → {d['b']['rev']} ({d['b']['commit'][:12]})"
+    gate = d["gate"]
+    verdict = gate.get("reason") if gate["verdict"] == "refused" else verdict_line(gate)
+    if not markdown:
+        lines = [f"diff {title}", "params:"]
+        lines += [f"  {k}: {_fmt(v['a'])} -> {_fmt(v['b'])}" for k, v in d["params"].items()]
+        lines += ["metrics:"] + [
+            f"  {k}: {_fmt(v['a'])} -> {_fmt(v['b'])}"
+            + (f" ({v['delta']:+.4f})" if v["delta"] is not None else "")
+            for k, v in d["metrics"].items()
+        ]
+        return "\n".join([*lines, f"gate: {verdict}"]) + "\n"
+    lines = [
+        f"# pr2prod diff: {title}",
+        "",
+        "## Params",
+        "",
+        "| key | a | b |",
+        "| --- | --- | --- |",
+    ]
+    lines += [f"| {k} | {_fmt(v['a'])} | {_fmt(v['b'])} |" for k, v in d["params"].items()]
+    lines += ["", "## Metrics", "", "| metric | a | b | delta |", "| --- | ---: | ---: | ---: |"]
+    lines += [
+        f"| {k} | {_fmt(v['a'])} | {_fmt(v['b'])} | "
+        f"{'' if v['delta'] is None else format(v['delta'], '+.4f')} |"
+        for k, v in d["metrics"].items()
+    ]
+    body = (
+        f"**Verdict: refused** — {verdict}\n" if gate["verdict"] == "refused" else to_markdown(gate)
+    )
+    return "\n".join(lines) + "\n\n" + body

@@ -1,0 +1,63 @@
+"""Read a git revision's files and materialise its DVC outputs (no checkout, no rerun)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import yaml
+
+from pr2prod.compare.errors import GateError
+
+
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["git", *args], cwd=root, capture_output=True, text=True, check=False, timeout=60
+    )
+
+
+def resolve_commit(root: Path, rev: str) -> str | None:
+    """Commit hash of ``rev`` (also tried as ``origin/<rev>``), None when it does not exist."""
+    for candidate in (rev, f"origin/{rev}"):
+        out = _git(root, "rev-parse", "--verify", "--quiet", f"{candidate}^{{commit}}")
+        if out.returncode == 0 and out.stdout.strip():
+            return out.stdout.strip()
+    return None
+
+
+def show_file(root: Path, commit: str, path: str) -> str | None:
+    """Text of ``path`` at ``commit``, None when the file is not in that commit."""
+    out = _git(root, "show", f"{commit}:{path}")
+    return out.stdout if out.returncode == 0 else None
+
+
+def locked_out_md5(lock_text: str, path: str) -> str | None:
+    """The content hash ``dvc.lock`` records for the stage output at ``path``."""
+    lock = yaml.safe_load(lock_text) or {}
+    for stage in (lock.get("stages") or {}).values():
+        for out in stage.get("outs") or []:
+            if out.get("path") == path:
+                return str(out.get("md5") or "") or None
+    return None
+
+
+def materialise(root: Path, commit: str, path: str, dest: Path) -> Path:
+    """Copy the DVC-tracked ``path`` as of ``commit`` into ``dest``.
+
+    DVC finds the content by the hash that commit's ``dvc.lock`` records: from the local
+    cache when it is there, else from the default remote. Nothing is rerun.
+
+    Raises:
+        GateError: the content is in neither the cache nor the remote.
+    """
+    from dvc.api import DVCFileSystem
+
+    try:
+        fs = DVCFileSystem(str(root), rev=commit)
+        fs.get(path, str(dest), recursive=True)
+    except Exception as exc:  # DVC raises many types (missing cache, remote, auth)
+        raise GateError(
+            f"cannot fetch {path} as of {commit[:12]} from the DVC cache or remote ({exc}); "
+            f"push it from that revision with `dvc push`, or pass --baseline PATH"
+        ) from exc
+    return dest

@@ -1,0 +1,60 @@
+"""The gate on a project's workspace: what the ``gate`` stage and ``pr2prod gate`` run."""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pr2prod.compare.baseline import resolve_baseline
+from pr2prod.compare.datacheck import check_candidate_data, check_same_data
+from pr2prod.compare.gate import run_gate
+from pr2prod.config.gate_schema import GateConfig
+from pr2prod.models.persist import load_artifact
+
+
+@dataclasses.dataclass
+class Workspace:
+    """Where the candidate and its prepared split live (paths relative to ``root``)."""
+
+    root: Path
+    model_dir: Path
+    train: Path
+    test: Path
+
+
+def gate_workspace(
+    ws: Workspace, cfg: GateConfig, override: str | None = None, allow_different_data: bool = False
+) -> dict[str, Any]:
+    """Gate the workspace's candidate model against the production baseline.
+
+    Raises:
+        GateError: a stale candidate, different data (unless allowed) or an unreachable
+            baseline.
+        ConfigError: an invalid gate config.
+    """
+    allow = allow_different_data or cfg.allow_different_data
+    candidate = load_artifact(ws.root / ws.model_dir)
+    current = check_candidate_data(candidate.metadata, [ws.root / ws.train, ws.root / ws.test])
+    test = pd.read_parquet(ws.root / ws.test)
+    with tempfile.TemporaryDirectory(prefix="pr2prod-gate-") as tmp:
+        found = resolve_baseline(
+            ws.root, cfg.baseline.ref, cfg.baseline.artifact, Path(tmp), override
+        )
+        baseline = None if found.path is None else load_artifact(found.path)
+        data: dict[str, Any] = {"test_split": str(ws.test), "hash": current}
+        if baseline is not None:
+            data.update(check_same_data(candidate.metadata, baseline.metadata, allow))
+        report = run_gate(
+            cfg,
+            candidate,
+            baseline,
+            test,
+            baseline_info={**found.info, "reason": found.reason},
+            data_info=data,
+        )
+    report["baseline_reason"] = found.reason
+    return report
