@@ -1,0 +1,67 @@
+"""``pr2prod score`` and ``pr2prod monitor``: batch scoring and drift/performance monitoring."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pr2prod.cli._app import app, fail
+
+ParamsFile = Annotated[Path, typer.Option("--params", help="Composed params file.")]
+
+
+@app.command()
+def score(
+    input_path: Annotated[Path | None, typer.Option("--input", help="CSV/Parquet table to score [monitor.score.input].")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Artifact directory [monitor.score.model].")] = None,
+    db: Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL [monitor.score.database_url].")] = None,
+    no_db: Annotated[bool, typer.Option("--no-db", help="Do not write to a database.")] = False,
+    table: Annotated[str | None, typer.Option("--table", help="Predictions table [monitor.score.table].")] = None,
+    parquet: Annotated[Path | None, typer.Option("--parquet", help="Parquet output directory [monitor.score.parquet_dir].")] = None,
+    no_parquet: Annotated[bool, typer.Option("--no-parquet", help="Do not write Parquet.")] = False,
+    chunk_rows: Annotated[int | None, typer.Option("--chunk-rows", help="Rows per chunk [monitor.score.chunk_rows].")] = None,
+    summary: Annotated[Path | None, typer.Option("--summary", help="Summary JSON [monitor.score.summary].")] = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    params: ParamsFile = Path("params.yaml"),
+) -> None:
+    """Score a table with the model; predictions (+ model version, row id) to a DB and/or Parquet."""
+    from pr2prod.batch.reader import InputError
+    from pr2prod.batch.resolve import resolve_model
+    from pr2prod.batch.run import ScoreTargets, score_table
+    from pr2prod.batch.sql_sink import SchemaMismatchError
+    from pr2prod.config.errors import ConfigError
+    from pr2prod.fsio import write_json
+    from pr2prod.models.persist import UntrustedArtifactError, load_artifact
+
+    try:
+        cfg = _monitor_config(params).score
+        targets = ScoreTargets(
+            database_url=None if no_db else (db or cfg.database_url),
+            table=table or cfg.table,
+            parquet_dir=None if no_parquet else (parquet or _opt_path(cfg.parquet_dir)),
+        )
+        loaded = load_artifact(resolve_model(model, cfg.model))
+        result = score_table(loaded, input_path or Path(cfg.input), targets,
+                             chunk_rows or cfg.chunk_rows, progress)
+    except (ConfigError, InputError, SchemaMismatchError, ValueError) as exc:
+        fail(str(exc))
+    except (FileNotFoundError, UntrustedArtifactError) as exc:
+        fail(str(exc), 1)
+    write_json(summary or Path(cfg.summary), result.to_dict())
+    typer.echo(f"scored {result.rows_scored} of {result.rows_in} rows "
+               f"({result.rows_rejected} rejected) with {result.model['name']} "
+               f"{result.model['version']}")
+
+
+def _monitor_config(params: Path):  # noqa: ANN202 - MonitorConfig, imported lazily
+    from pr2prod.config import load_params
+    from pr2prod.config.schema import Config
+
+    cfg: Config = load_params(params)
+    return cfg.monitor
+
+
+def _opt_path(value: str | None) -> Path | None:
+    return Path(value) if value else None
