@@ -65,3 +65,60 @@ def _monitor_config(params: Path):  # noqa: ANN202 - MonitorConfig, imported laz
 
 def _opt_path(value: str | None) -> Path | None:
     return Path(value) if value else None
+
+
+@app.command()
+def monitor(
+    source: Annotated[str | None, typer.Option("--source", help="log | scored [monitor.source].")] = None,
+    log: Annotated[Path | None, typer.Option("--log", help="Prediction log file/dir [monitor.log].")] = None,
+    scored_input: Annotated[Path | None, typer.Option("--scored-input", help="Batch input table [monitor.scored_input].")] = None,
+    scored_predictions: Annotated[Path | None, typer.Option("--scored-predictions", help="Its predictions.parquet [monitor.scored_predictions].")] = None,
+    labels: Annotated[Path | None, typer.Option("--labels", help="Labels table [monitor.performance.labels].")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Artifact directory (its schema.json is the reference) [monitor.score.model].")] = None,
+    start: Annotated[str | None, typer.Option("--start", help="Window start (ISO time).")] = None,
+    end: Annotated[str | None, typer.Option("--end", help="Window end (ISO time; default: newest record).")] = None,
+    exit_code: Annotated[int | None, typer.Option("--exit-code", help="Exit code on alert [monitor.alert.exit_code].")] = None,
+    params: ParamsFile = Path("params.yaml"),
+) -> None:
+    """Drift and performance of a window of predictions against the training reference."""
+    from pr2prod.batch.resolve import resolve_model
+    from pr2prod.config.errors import ConfigError
+    from pr2prod.data.schema import DataSchema
+    from pr2prod.models.persist import SCHEMA_FILE
+    from pr2prod.monitor.outputs import update_flag, write_outputs
+    from pr2prod.monitor.run import build_report
+    from pr2prod.monitor.window import join_labels, load_window, read_table, select_window
+
+    try:
+        cfg = _monitor_config(params)
+        flag = _opt_path(cfg.alert.flag_file)
+        if flag is not None:
+            flag.unlink(missing_ok=True)  # a crash must not leave an old alert behind
+        schema = DataSchema.load(resolve_model(model, cfg.score.model) / SCHEMA_FILE)
+        frame, facts = load_window(
+            source or cfg.source, log=log or cfg.log,
+            scored_input=scored_input or cfg.scored_input,
+            scored_predictions=scored_predictions or cfg.scored_predictions,
+            id_column=schema.id_column, timestamp_column=cfg.timestamp_column,
+            include_shadow=cfg.include_shadow)
+        frame, window = select_window(frame, start, end, cfg.window_days)
+        labels_path = labels or _opt_path(cfg.performance.labels)
+        labelled = None
+        if labels_path is not None:
+            labelled = join_labels(frame, read_table(labels_path), schema.id_column,
+                                   cfg.performance.label_column)
+        report = build_report(frame, schema, cfg, labelled, {**facts, **window})
+    except (ConfigError, ValueError) as exc:
+        fail(str(exc))
+    except FileNotFoundError as exc:
+        fail(str(exc), 1)
+    written = write_outputs(report, Path(cfg.report_dir), Path(cfg.plots_dir))
+    update_flag(flag, report)
+    typer.echo(f"monitored {report['window']['rows']} rows; wrote "
+               f"{', '.join(str(p) for p in written)}")
+    if report["alert"]:
+        for line in report["alerts"]:
+            typer.secho(f"ALERT {line}", fg=typer.colors.RED, err=True)
+        code = cfg.alert.exit_code if exit_code is None else exit_code
+        if code:
+            raise typer.Exit(code)
