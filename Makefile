@@ -26,7 +26,13 @@ test: ## the test suite (slow end-to-end tests included)
 test-fast: ## the test suite without slow end-to-end tests
 	$(PY) -m pytest -m "not slow"
 
+score: ## batch-score monitor.score.input (pipelines/score) into the database and Parquet
+	dvc repro pipelines/score/dvc.yaml
+
+monitor: ## drift + performance report (pipelines/monitor); fails when a threshold is crossed
+	dvc repro pipelines/monitor/dvc.yaml
+
 bench: ## performance figures into benchmarks/results/
 	$(PY) benchmarks/pipeline.py
 
-.PHONY: help install repro check lint test test-fast bench
+.PHONY: help install repro check lint test test-fast bench score monitor

@@ -30,12 +30,14 @@ def score_rows(model: LoadedModel, version: ModelVersion, valid: pd.DataFrame) -
     """Predictions (and class probabilities) for ``valid`` rows, in their order."""
     x = valid[model.schema.feature_names]
     pred, proba = predict(model.pipeline, x, model.schema.task)
-    out = pd.DataFrame({
-        ROW_ID: valid[ROW_ID].to_numpy(),
-        "model_name": version.name,
-        "model_version": version.version,
-        "prediction": _prediction_values(pred, model.schema.task),
-    })
+    out = pd.DataFrame(
+        {
+            ROW_ID: valid[ROW_ID].to_numpy(),
+            "model_name": version.name,
+            "model_version": version.version,
+            "prediction": _prediction_values(pred, model.schema.task),
+        }
+    )
     if proba is not None and model.schema.labels:
         classes = list(getattr(model.pipeline, "classes_", model.schema.labels))
         for label in model.schema.labels:

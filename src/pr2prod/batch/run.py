@@ -46,8 +46,13 @@ class ScoreSummary:
         return asdict(self)
 
 
-def score_table(model: LoadedModel, input_path: str | Path, targets: ScoreTargets,
-                chunk_rows: int = 50_000, progress: bool = True) -> ScoreSummary:
+def score_table(
+    model: LoadedModel,
+    input_path: str | Path,
+    targets: ScoreTargets,
+    chunk_rows: int = 50_000,
+    progress: bool = True,
+) -> ScoreSummary:
     """Validate, score and write ``input_path`` chunk by chunk.
 
     Parquet output appears only when the whole run succeeds (temporary directory, renamed);
@@ -62,8 +67,9 @@ def score_table(model: LoadedModel, input_path: str | Path, targets: ScoreTarget
     summary = ScoreSummary(input=str(input_path), model=asdict(version))
     reasons: Counter[str] = Counter()
     empty_pred = _empty_predictions(model, version)
-    empty_rej = pd.DataFrame({c: pd.Series(dtype="int64" if c == "input_row" else "string")
-                              for c in REJECT_COLUMNS})
+    empty_rej = pd.DataFrame(
+        {c: pd.Series(dtype="int64" if c == "input_row" else "string") for c in REJECT_COLUMNS}
+    )
     with ExitStack() as stack:
         sinks: list[Any] = []
         parquet: ParquetSink | None = None
@@ -78,9 +84,13 @@ def score_table(model: LoadedModel, input_path: str | Path, targets: ScoreTarget
             checked = check_chunk(chunk, model.schema, offset=summary.rows_in)
             preds = score_rows(model, version, checked.valid) if len(checked.valid) else empty_pred
             if sql is None and targets.database_url is not None:
-                sql = SqlSink(targets.database_url, targets.table, preds if len(preds)
-                              else _typed_sample(empty_pred, checked), str(input_path),
-                              version.version)
+                sql = SqlSink(
+                    targets.database_url,
+                    targets.table,
+                    preds if len(preds) else _typed_sample(empty_pred, checked),
+                    str(input_path),
+                    version.version,
+                )
                 stack.callback(sql.close)
                 sinks.append(sql)
             for sink in sinks:
@@ -94,8 +104,11 @@ def score_table(model: LoadedModel, input_path: str | Path, targets: ScoreTarget
         if parquet is not None:
             parquet.close(empty_pred, empty_rej)
     summary.reject_reasons = dict(sorted(reasons.items()))
-    summary.outputs = {"database_url": _redact(targets.database_url), "table": targets.table,
-                       "parquet_dir": str(targets.parquet_dir) if targets.parquet_dir else None}
+    summary.outputs = {
+        "database_url": _redact(targets.database_url),
+        "table": targets.table,
+        "parquet_dir": str(targets.parquet_dir) if targets.parquet_dir else None,
+    }
     assert summary.rows_in == summary.rows_scored + summary.rows_rejected
     return summary
 
@@ -105,8 +118,12 @@ def _empty_predictions(model: LoadedModel, version: ModelVersion) -> pd.DataFram
     pred_dtype = "float64" if model.schema.task == "regression" else "int64"
     if model.schema.labels and any(isinstance(v, str) for v in model.schema.labels):
         pred_dtype = "string"
-    dtypes = {"row_id": "int64", "model_name": "string", "model_version": "string",
-              "prediction": pred_dtype}
+    dtypes = {
+        "row_id": "int64",
+        "model_name": "string",
+        "model_version": "string",
+        "prediction": pred_dtype,
+    }
     return pd.DataFrame({c: pd.Series(dtype=dtypes.get(c, "float64")) for c in cols})
 
 

@@ -23,14 +23,16 @@ class SchemaMismatchError(ValueError):
 def prediction_table(meta: sa.MetaData, name: str, sample: pd.DataFrame) -> sa.Table:
     """Table definition for predictions shaped like ``sample`` (row id type included)."""
     cols = [sa.Column(c, _sql_type(sample[c]), nullable=c != "row_id") for c in sample.columns]
-    return sa.Table(name, meta, *cols,
-                    sa.PrimaryKeyConstraint("row_id", "model_version", name=f"pk_{name}"))
+    return sa.Table(
+        name, meta, *cols, sa.PrimaryKeyConstraint("row_id", "model_version", name=f"pk_{name}")
+    )
 
 
 def rejects_table(meta: sa.MetaData, name: str) -> sa.Table:
     """Rejected rows: where they were in the input, their id (as text) and why."""
     return sa.Table(
-        name, meta,
+        name,
+        meta,
         sa.Column("source", sa.String(500), nullable=False),
         sa.Column("input_row", sa.BigInteger, nullable=False),
         sa.Column("model_version", sa.String(64), nullable=False),
@@ -43,8 +45,9 @@ def rejects_table(meta: sa.MetaData, name: str) -> sa.Table:
 class SqlSink:
     """Write prediction and reject chunks to a database URL."""
 
-    def __init__(self, url: str, table: str, sample: pd.DataFrame, source: str,
-                 model_version: str) -> None:
+    def __init__(
+        self, url: str, table: str, sample: pd.DataFrame, source: str, model_version: str
+    ) -> None:
         self.engine = sa.create_engine(url)
         meta = sa.MetaData()
         self.predictions = prediction_table(meta, table, sample)
@@ -66,11 +69,19 @@ class SqlSink:
     def count(self, model_version: str) -> tuple[int, int]:
         """Rows stored for ``model_version``: (predictions, rejects of this source)."""
         with self.engine.connect() as conn:
-            n_pred = conn.execute(sa.select(sa.func.count()).select_from(self.predictions).where(
-                self.predictions.c.model_version == model_version)).scalar_one()
-            n_rej = conn.execute(sa.select(sa.func.count()).select_from(self.rejects).where(
-                self.rejects.c.model_version == model_version,
-                self.rejects.c.source == self.source)).scalar_one()
+            n_pred = conn.execute(
+                sa.select(sa.func.count())
+                .select_from(self.predictions)
+                .where(self.predictions.c.model_version == model_version)
+            ).scalar_one()
+            n_rej = conn.execute(
+                sa.select(sa.func.count())
+                .select_from(self.rejects)
+                .where(
+                    self.rejects.c.model_version == model_version,
+                    self.rejects.c.source == self.source,
+                )
+            ).scalar_one()
         return int(n_pred), int(n_rej)
 
     def close(self) -> None:
@@ -92,7 +103,7 @@ class SqlSink:
             conn.execute(stmt, rows)
             return
         for start in range(0, len(rows), 500):
-            part = rows[start:start + 500]
+            part = rows[start : start + 500]
             cond = sa.or_(*[sa.and_(*[table.c[k] == r[k] for k in keys]) for r in part])
             conn.execute(table.delete().where(cond))
         conn.execute(table.insert(), rows)

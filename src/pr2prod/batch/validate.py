@@ -36,15 +36,17 @@ def check_chunk(chunk: pd.DataFrame, schema: DataSchema, offset: int) -> Checked
     reasons = np.full(n, "", dtype=object)
     missing_id = row_id.isna().to_numpy()
     _add(reasons, missing_id, "row_id: missing")
-    _add(reasons, row_id.duplicated(keep="first").to_numpy() & ~missing_id,
-         "row_id: duplicate within the input")
+    _add(
+        reasons,
+        row_id.duplicated(keep="first").to_numpy() & ~missing_id,
+        "row_id: duplicate within the input",
+    )
     features = {}
     for spec in schema.features:
         raw = chunk[spec.name]
         if spec.kind == "numeric":
             values = pd.to_numeric(raw, errors="coerce").astype("float64")
-            _add(reasons, (values.isna() & raw.notna()).to_numpy(),
-                 f"{spec.name}: not a number")
+            _add(reasons, (values.isna() & raw.notna()).to_numpy(), f"{spec.name}: not a number")
             _add(reasons, np.isinf(values.to_numpy()), f"{spec.name}: infinite")
         else:
             values = raw
@@ -54,11 +56,13 @@ def check_chunk(chunk: pd.DataFrame, schema: DataSchema, offset: int) -> Checked
     bad = reasons != ""
     frame = pd.DataFrame({ROW_ID: row_id, **features})
     valid = frame.loc[~bad].reset_index(drop=True)
-    rejects = pd.DataFrame({
-        "input_row": input_row[bad],
-        "row_id": row_id[bad].astype("string").to_numpy(),
-        "reason": reasons[bad].astype(str),
-    })
+    rejects = pd.DataFrame(
+        {
+            "input_row": input_row[bad],
+            "row_id": row_id[bad].astype("string").to_numpy(),
+            "reason": reasons[bad].astype(str),
+        }
+    )
     return CheckedChunk(valid=valid, rejects=rejects)
 
 

@@ -68,4 +68,4 @@ class MonitorConfig:
     performance: PerformanceConfig = field(default_factory=PerformanceConfig)
     alert: AlertConfig = field(default_factory=AlertConfig)
     report_dir: str = "reports"
-    plots_dir: str = "plots/monitor"
+    plots_dir: str = "reports/monitor_plots"

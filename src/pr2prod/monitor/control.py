@@ -24,8 +24,9 @@ def resolve_metric(metric: str, task: str) -> str:
     if metric == "auto":
         return "mae" if task == "regression" else "accuracy"
     if metric not in ALERT_METRICS:
-        raise ValueError(f"monitor.performance.metric: {metric!r} is not one of auto, "
-                         f"{', '.join(ALERT_METRICS)}")
+        raise ValueError(
+            f"monitor.performance.metric: {metric!r} is not one of auto, {', '.join(ALERT_METRICS)}"
+        )
     return metric
 
 
@@ -42,8 +43,9 @@ def window_metrics(frame: pd.DataFrame, metric: str, freq: str) -> pd.DataFrame:
     try:
         grouped = rows.groupby(pd.Grouper(key="timestamp", freq=freq))["v"]
     except ValueError as exc:
-        raise ValueError(f"monitor.performance.window: {freq!r} is not a pandas frequency "
-                         "(e.g. 1h, 1D, 1W)") from exc
+        raise ValueError(
+            f"monitor.performance.window: {freq!r} is not a pandas frequency (e.g. 1h, 1D, 1W)"
+        ) from exc
     out = grouped.agg(["count", "mean"]).reset_index()
     out.columns = ["window", "n", "value"]
     out = out[out["n"] > 0].reset_index(drop=True)
@@ -56,8 +58,13 @@ def control_chart(windows: pd.DataFrame, metric: str, cfg: PerformanceConfig) ->
     """Centre line, limits per window and flagged windows (only after the reference period)."""
     k = cfg.reference_windows
     if len(windows) <= k or k < 1:
-        return {"metric": metric, "evaluated": False, "flagged": [], "points": _points(windows),
-                "reason": f"{len(windows)} window(s); need more than reference_windows={k}"}
+        return {
+            "metric": metric,
+            "evaluated": False,
+            "flagged": [],
+            "points": _points(windows),
+            "reason": f"{len(windows)} window(s); need more than reference_windows={k}",
+        }
     ref = windows.iloc[:k]
     if metric in PROPORTIONS:
         centre = float((ref["value"] * ref["n"]).sum() / ref["n"].sum())
@@ -75,14 +82,25 @@ def control_chart(windows: pd.DataFrame, metric: str, cfg: PerformanceConfig) ->
     outside = (pts["value"] < pts["lcl"]) | (pts["value"] > pts["ucl"])
     pts["out"] = outside & ~pts["reference"] & (pts["n"] >= cfg.min_window_rows)
     flagged = [str(w) for w in pts.loc[pts["out"], "window"]]
-    return {"metric": metric, "chart": chart, "evaluated": True, "centre": centre,
-            "sigma": cfg.sigma, "reference_windows": k, "flagged": flagged,
-            "points": _points(pts)}
+    return {
+        "metric": metric,
+        "chart": chart,
+        "evaluated": True,
+        "centre": centre,
+        "sigma": cfg.sigma,
+        "reference_windows": k,
+        "flagged": flagged,
+        "points": _points(pts),
+    }
 
 
 def _points(frame: pd.DataFrame) -> list[dict[str, Any]]:
     out = []
     for row in frame.to_dict("records"):
-        out.append({k: (str(v) if k == "window" else v.item() if hasattr(v, "item") else v)
-                    for k, v in row.items()})
+        out.append(
+            {
+                k: (str(v) if k == "window" else v.item() if hasattr(v, "item") else v)
+                for k, v in row.items()
+            }
+        )
     return out

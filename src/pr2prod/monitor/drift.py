@@ -58,18 +58,22 @@ def numeric_drift(values: np.ndarray, ref: dict[str, Any], cfg: DriftConfig) -> 
     d = float(max(np.max(i / n - cdf), np.max(cdf - (i - 1) / n)))
     n_eff = max(1, round(n * m / (n + m)))
     p = float(st.kstwo.sf(d, n_eff))
-    out = {"test": "ks", "statistic": d, "p_value": p, "effect": d,
-           "psi": psi(ref_counts, cur_counts), "mean": float(v.mean()),
-           "reference_mean": ref.get("mean")}
+    out = {
+        "test": "ks",
+        "statistic": d,
+        "p_value": p,
+        "effect": d,
+        "psi": psi(ref_counts, cur_counts),
+        "mean": float(v.mean()),
+        "reference_mean": ref.get("mean"),
+    }
     return _verdict(out, cfg)
 
 
-def categorical_drift(values: np.ndarray, ref: dict[str, Any],
-                      cfg: DriftConfig) -> dict[str, Any]:
+def categorical_drift(values: np.ndarray, ref: dict[str, Any], cfg: DriftConfig) -> dict[str, Any]:
     """PSI and chi-square of category ``values`` against reference frequencies."""
     freq: dict[str, float] = ref.get("frequencies", {})
-    cats, counts = np.unique(np.asarray([str(v) for v in values], dtype=object),
-                             return_counts=True)
+    cats, counts = np.unique(np.asarray([str(v) for v in values], dtype=object), return_counts=True)
     n, m = int(counts.sum()), int(ref.get("count", 0))
     if n == 0 or m == 0 or not freq:
         return {"evaluated": False, "reason": "no values" if n == 0 else "no reference"}
@@ -84,10 +88,15 @@ def categorical_drift(values: np.ndarray, ref: dict[str, Any],
         chi2, p = 0.0, 1.0
     else:
         chi2, p, _, _ = st.chi2_contingency(table, correction=False)
-    out = {"test": "chi2", "statistic": float(chi2), "p_value": float(p),
-           "effect": float(np.sqrt(chi2 / table.sum())), "psi": psi(ref_counts, cur),
-           "unseen_share": unseen / n,
-           "frequencies": {k: float(c / n) for k, c in zip(keys, cur, strict=True)}}
+    out = {
+        "test": "chi2",
+        "statistic": float(chi2),
+        "p_value": float(p),
+        "effect": float(np.sqrt(chi2 / table.sum())),
+        "psi": psi(ref_counts, cur),
+        "unseen_share": unseen / n,
+        "frequencies": {k: float(c / n) for k, c in zip(keys, cur, strict=True)},
+    }
     return _verdict(out, cfg)
 
 
@@ -96,6 +105,8 @@ def _verdict(out: dict[str, Any], cfg: DriftConfig) -> dict[str, Any]:
     if out["psi"] >= cfg.psi_threshold:
         reasons.append(f"PSI {out['psi']:.3f} >= {cfg.psi_threshold}")
     if out["p_value"] < cfg.p_value and out["effect"] >= cfg.min_effect:
-        reasons.append(f"{out['test']} p={out['p_value']:.2g} < {cfg.p_value} with effect "
-                       f"{out['effect']:.3f} >= {cfg.min_effect}")
+        reasons.append(
+            f"{out['test']} p={out['p_value']:.2g} < {cfg.p_value} with effect "
+            f"{out['effect']:.3f} >= {cfg.min_effect}"
+        )
     return {**out, "evaluated": True, "drifted": bool(reasons), "reasons": reasons}

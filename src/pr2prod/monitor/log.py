@@ -36,8 +36,9 @@ def log_files(path: str | Path) -> list[Path]:
     raise FileNotFoundError(f"prediction log {p}: no such file or directory (monitor.log)")
 
 
-def read_prediction_log(path: str | Path, id_column: str = "row_id",
-                        include_shadow: bool = False) -> tuple[pd.DataFrame, dict[str, int]]:
+def read_prediction_log(
+    path: str | Path, id_column: str = "row_id", include_shadow: bool = False
+) -> tuple[pd.DataFrame, dict[str, int]]:
     """Rows with ``row_id``, ``timestamp`` (UTC), ``model_version``, ``prediction`` + inputs.
 
     Returns:
@@ -54,8 +55,9 @@ def read_prediction_log(path: str | Path, id_column: str = "row_id",
             counts["records"] += 1 if new else 0
             counts["bad_lines"] += 0 if new else 1
             rows.extend(new)
-    frame = pd.DataFrame(rows, columns=None if rows else ["row_id", "timestamp",
-                                                          "model_version", "prediction"])
+    frame = pd.DataFrame(
+        rows, columns=None if rows else ["row_id", "timestamp", "model_version", "prediction"]
+    )
     frame["timestamp"] = parse_timestamps(frame["timestamp"])
     return frame, counts
 
@@ -92,12 +94,14 @@ def _rows(record: dict[str, Any], id_column: str) -> Iterator[dict[str, Any]]:
     inputs = record.get("inputs", record.get("input", record.get("features")))
     outputs = record.get("outputs", record.get("output")) or {}
     items = inputs if isinstance(inputs, list) else [inputs] if isinstance(inputs, dict) else []
-    preds = outputs.get("prediction", outputs.get("predictions")) if isinstance(outputs, dict) \
-        else None
+    preds = (
+        outputs.get("prediction", outputs.get("predictions")) if isinstance(outputs, dict) else None
+    )
     preds = preds if isinstance(preds, list) else [preds] * len(items)
     model = record.get("model") or {}
-    version = (model.get("version") or model.get("artifact_hash")) if isinstance(model, dict) \
-        else model
+    version = (
+        (model.get("version") or model.get("artifact_hash")) if isinstance(model, dict) else model
+    )
     request = record.get("request_id", record.get("id"))
     for i, (item, pred) in enumerate(zip(items, preds, strict=False)):
         if not isinstance(item, dict):
@@ -105,5 +109,10 @@ def _rows(record: dict[str, Any], id_column: str) -> Iterator[dict[str, Any]]:
         row_id = record.get("row_id", item.get(id_column))
         if row_id is None:
             row_id = request if len(items) == 1 else f"{request}#{i}"
-        yield {**item, "row_id": row_id, "timestamp": record.get("timestamp", record.get("ts")),
-               "model_version": version, "prediction": pred}
+        yield {
+            **item,
+            "row_id": row_id,
+            "timestamp": record.get("timestamp", record.get("ts")),
+            "model_version": version,
+            "prediction": pred,
+        }

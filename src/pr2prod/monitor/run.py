@@ -27,13 +27,14 @@ def feature_drift(frame: pd.DataFrame, schema: DataSchema, cfg: MonitorConfig) -
             out[spec.name] = {"kind": "numeric", **numeric_drift(values, spec.stats, cfg.drift)}
         else:
             values = frame[spec.name].dropna().to_numpy()
-            out[spec.name] = {"kind": "categorical",
-                              **categorical_drift(values, spec.stats, cfg.drift)}
+            out[spec.name] = {
+                "kind": "categorical",
+                **categorical_drift(values, spec.stats, cfg.drift),
+            }
     return out
 
 
-def prediction_drift(frame: pd.DataFrame, schema: DataSchema,
-                     cfg: MonitorConfig) -> dict[str, Any]:
+def prediction_drift(frame: pd.DataFrame, schema: DataSchema, cfg: MonitorConfig) -> dict[str, Any]:
     """Distribution of predictions against the training target's distribution."""
     pred = frame["prediction"].dropna()
     if schema.task == "regression":
@@ -51,8 +52,13 @@ def volume(frame: pd.DataFrame, freq: str) -> list[dict[str, Any]]:
     return [{"window": str(w), "n": int(n)} for w, n in counts.items()]
 
 
-def build_report(frame: pd.DataFrame, schema: DataSchema, cfg: MonitorConfig,
-                 labelled: pd.DataFrame | None, window: dict[str, Any]) -> dict[str, Any]:
+def build_report(
+    frame: pd.DataFrame,
+    schema: DataSchema,
+    cfg: MonitorConfig,
+    labelled: pd.DataFrame | None,
+    window: dict[str, Any],
+) -> dict[str, Any]:
     """Drift, prediction drift, performance chart, volume and the alert decision."""
     n = len(frame)
     enough = n >= cfg.drift.min_rows
@@ -63,14 +69,17 @@ def build_report(frame: pd.DataFrame, schema: DataSchema, cfg: MonitorConfig,
     if labelled is not None:
         metric = resolve_metric(cfg.performance.metric, schema.task)
         windows = window_metrics(labelled, metric, cfg.performance.window)
-        performance = {**control_chart(windows, metric, cfg.performance),
-                       "labelled_rows": len(labelled)}
-    alerts = [f"feature drift: {name} ({'; '.join(features[name]['reasons'])})"
-              for name in drifted]
+        performance = {
+            **control_chart(windows, metric, cfg.performance),
+            "labelled_rows": len(labelled),
+        }
+    alerts = [f"feature drift: {name} ({'; '.join(features[name]['reasons'])})" for name in drifted]
     if prediction.get("drifted"):
         alerts.append(f"prediction drift ({'; '.join(prediction['reasons'])})")
-    alerts += [f"{performance['metric']} outside control limits in window {w}"
-               for w in performance["flagged"]]
+    alerts += [
+        f"{performance['metric']} outside control limits in window {w}"
+        for w in performance["flagged"]
+    ]
     versions = frame["model_version"].astype(str).value_counts() if n else pd.Series(dtype=int)
     return {
         "window": {**window, "rows": n},
@@ -90,11 +99,20 @@ def build_report(frame: pd.DataFrame, schema: DataSchema, cfg: MonitorConfig,
 
 def plots_data(report: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     """DVC plots data: drift per feature, the control chart, volume per window."""
-    drift = [{"feature": k, "psi": _num(v.get("psi")), "effect": _num(v.get("effect")),
-              "drifted": bool(v.get("drifted"))}
-             for k, v in report["features"].items() if v.get("evaluated")]
-    perf = [{k: p.get(k) for k in ("window", "n", "value", "centre", "lcl", "ucl", "out")}
-            for p in report["performance"].get("points", [])]
+    drift = [
+        {
+            "feature": k,
+            "psi": _num(v.get("psi")),
+            "effect": _num(v.get("effect")),
+            "drifted": bool(v.get("drifted")),
+        }
+        for k, v in report["features"].items()
+        if v.get("evaluated")
+    ]
+    perf = [
+        {k: p.get(k) for k in ("window", "n", "value", "centre", "lcl", "ucl", "out")}
+        for p in report["performance"].get("points", [])
+    ]
     return {"drift": drift, "performance": perf, "volume": report["volume"]}
 
 
