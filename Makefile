@@ -29,10 +29,14 @@ test-fast: ## the test suite without slow end-to-end tests
 score: ## batch-score monitor.score.input (pipelines/score) into the database and Parquet
 	dvc repro pipelines/score/dvc.yaml
 
+monitor-pull: ## fetch what the monitor needs: the model (and the prediction log if DVC tracks it)
+	dvc pull --with-deps pipelines/monitor/dvc.yaml
+	if [ -f logs/predictions.dvc ]; then dvc pull logs/predictions.dvc; fi
+
 monitor: ## drift + performance report (pipelines/monitor); fails when a threshold is crossed
 	dvc repro pipelines/monitor/dvc.yaml
 
 bench: ## performance figures into benchmarks/results/
 	$(PY) benchmarks/pipeline.py
 
-.PHONY: help install repro check lint test test-fast bench score monitor
+.PHONY: help install repro check lint test test-fast bench score monitor monitor-pull
