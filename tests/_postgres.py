@@ -36,8 +36,10 @@ def why_unavailable() -> str | None:
     """``None`` when a server can be started here, else the reason (used as skip reason)."""
     missing = [b for b in ("initdb", "pg_ctl", "postgres") if find_binary(b) is None]
     if missing:
-        return (f"PostgreSQL binaries not found ({', '.join(missing)}); install them, e.g. "
-                "`apt-get install -y postgresql`")
+        return (
+            f"PostgreSQL binaries not found ({', '.join(missing)}); install them, e.g. "
+            "`apt-get install -y postgresql`"
+        )
     if os.geteuid() == 0:
         try:
             pwd.getpwnam("postgres")
@@ -65,8 +67,19 @@ class PostgresServer:
         return f"postgresql+psycopg://pr2prod@127.0.0.1:{self.port}/postgres"
 
     def stop(self) -> None:
-        _run([find_binary("pg_ctl") or "pg_ctl", "-D", str(self.data_dir / "data"), "-m",
-              "fast", "-w", "stop"], self.user, check=False)
+        _run(
+            [
+                find_binary("pg_ctl") or "pg_ctl",
+                "-D",
+                str(self.data_dir / "data"),
+                "-m",
+                "fast",
+                "-w",
+                "stop",
+            ],
+            self.user,
+            check=False,
+        )
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
@@ -78,15 +91,41 @@ def start_server() -> PostgresServer:
         info = pwd.getpwnam(user)
         os.chown(root, info.pw_uid, info.pw_gid)
     data = root / "data"
-    _run([find_binary("initdb") or "initdb", "-D", str(data), "-U", "pr2prod",
-          "--auth=trust", "-E", "UTF8", "--no-locale"], user)
+    _run(
+        [
+            find_binary("initdb") or "initdb",
+            "-D",
+            str(data),
+            "-U",
+            "pr2prod",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-locale",
+        ],
+        user,
+    )
     last_error = ""
     for _ in range(3):
         port = free_port()
         opts = f"-p {port} -h 127.0.0.1 -k {root} -c fsync=off -c full_page_writes=off"
-        proc = _run([find_binary("pg_ctl") or "pg_ctl", "-D", str(data), "-l",
-                     str(root / "server.log"), "-o", opts, "-w", "-t", "60", "start"], user,
-                    check=False)
+        proc = _run(
+            [
+                find_binary("pg_ctl") or "pg_ctl",
+                "-D",
+                str(data),
+                "-l",
+                str(root / "server.log"),
+                "-o",
+                opts,
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+            user,
+            check=False,
+        )
         if proc.returncode == 0:
             return PostgresServer(root, port, user)
         last_error = proc.stdout + proc.stderr
@@ -98,11 +137,11 @@ def _run(cmd: list[str], user: str | None, check: bool = True) -> subprocess.Com
     kwargs: dict[str, object] = {}
     if user is not None:
         info = pwd.getpwnam(user)
-        kwargs = {"user": info.pw_uid, "group": info.pw_gid, "extra_groups": [],
-                  "cwd": "/tmp"}
+        kwargs = {"user": info.pw_uid, "group": info.pw_gid, "extra_groups": [], "cwd": "/tmp"}
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120,
-                          check=False, **kwargs)  # type: ignore[arg-type]
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, env=env, timeout=120, check=False, **kwargs
+    )  # type: ignore[arg-type]
     if check and proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}:\n{proc.stdout}{proc.stderr}")
     return proc

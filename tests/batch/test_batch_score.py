@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from _project import BIN, run
 
+from _project import BIN, run
 from pr2prod.batch.resolve import model_version
 from pr2prod.models.persist import load_artifact
 
@@ -37,18 +37,33 @@ def scoring_input(trained_project: Path, tmp_path_factory: pytest.TempPathFactor
 
 
 def score(project: Path, cwd: Path, *args: str, check: bool = True):
-    return run([str(BIN / "pr2prod"), "score", "--no-progress", "--params",
-                str(project / "params.yaml"), "--model", str(project / "models/model"), *args],
-               cwd, check=check)
+    return run(
+        [
+            str(BIN / "pr2prod"),
+            "score",
+            "--no-progress",
+            "--params",
+            str(project / "params.yaml"),
+            "--model",
+            str(project / "models/model"),
+            *args,
+        ],
+        cwd,
+        check=check,
+    )
 
 
 def expected_predictions(model_dir: Path, input_csv: Path) -> pd.DataFrame:
     model = load_artifact(model_dir)
     df = pd.read_csv(input_csv).drop(index=list(BAD_ROWS))
     x = df[model.schema.feature_names].astype({"mean_texture": "float64"})
-    return pd.DataFrame({"row_id": df["row_id"].astype("int64").to_numpy(),
-                         "prediction": model.pipeline.predict(x),
-                         "proba_1": model.pipeline.predict_proba(x)[:, 1]})
+    return pd.DataFrame(
+        {
+            "row_id": df["row_id"].astype("int64").to_numpy(),
+            "prediction": model.pipeline.predict(x),
+            "proba_1": model.pipeline.predict_proba(x)[:, 1],
+        }
+    )
 
 
 def read_sql(url: str, query: str) -> pd.DataFrame:
@@ -60,15 +75,30 @@ def read_sql(url: str, query: str) -> pd.DataFrame:
         engine.dispose()
 
 
-def test_sqlite_and_parquet_hold_the_artifacts_predictions(trained_project, trained_model_dir,
-                                                            scoring_input, tmp_path):
+def test_sqlite_and_parquet_hold_the_artifacts_predictions(
+    trained_project, trained_model_dir, scoring_input, tmp_path
+):
     url = f"sqlite:///{tmp_path / 'w.sqlite'}"
-    score(trained_project, tmp_path, "--input", str(scoring_input), "--db", url,
-          "--parquet", "scored", "--summary", "score.json", "--chunk-rows", "13")
+    score(
+        trained_project,
+        tmp_path,
+        "--input",
+        str(scoring_input),
+        "--db",
+        url,
+        "--parquet",
+        "scored",
+        "--summary",
+        "score.json",
+        "--chunk-rows",
+        "13",
+    )
     expected = expected_predictions(trained_model_dir, scoring_input)
     version = model_version(load_artifact(trained_model_dir)).version
-    for got in (pd.read_parquet(tmp_path / "scored/predictions.parquet"),
-                read_sql(url, "SELECT * FROM predictions ORDER BY row_id")):
+    for got in (
+        pd.read_parquet(tmp_path / "scored/predictions.parquet"),
+        read_sql(url, "SELECT * FROM predictions ORDER BY row_id"),
+    ):
         got = got.sort_values("row_id").reset_index(drop=True)
         want = expected.sort_values("row_id").reset_index(drop=True)
         assert got["row_id"].tolist() == want["row_id"].tolist()  # one row per valid row
@@ -79,60 +109,99 @@ def test_sqlite_and_parquet_hold_the_artifacts_predictions(trained_project, trai
     n_in = len(pd.read_csv(scoring_input))
     assert summary["rows_in"] == n_in == summary["rows_scored"] + summary["rows_rejected"]
     assert summary["rows_rejected"] == len(BAD_ROWS)
-    for rejects in (pd.read_parquet(tmp_path / "scored/rejects.parquet"),
-                    read_sql(url, "SELECT * FROM predictions_rejects")):
+    for rejects in (
+        pd.read_parquet(tmp_path / "scored/rejects.parquet"),
+        read_sql(url, "SELECT * FROM predictions_rejects"),
+    ):
         assert dict(zip(rejects["input_row"], rejects["reason"], strict=True)) == BAD_ROWS
 
 
-def test_rerun_adds_no_rows_and_parquet_is_byte_identical(trained_project, scoring_input,
-                                                          tmp_path):
+def test_rerun_adds_no_rows_and_parquet_is_byte_identical(trained_project, scoring_input, tmp_path):
     url = f"sqlite:///{tmp_path / 'w.sqlite'}"
     args = ("--input", str(scoring_input), "--db", url, "--parquet", "scored")
     score(trained_project, tmp_path, *args, "--chunk-rows", "10")
     first = (tmp_path / "scored/predictions.parquet").read_bytes()
-    counts = read_sql(url, "SELECT (SELECT COUNT(*) FROM predictions) AS p, "
-                           "(SELECT COUNT(*) FROM predictions_rejects) AS r")
+    counts = read_sql(
+        url,
+        "SELECT (SELECT COUNT(*) FROM predictions) AS p, "
+        "(SELECT COUNT(*) FROM predictions_rejects) AS r",
+    )
     score(trained_project, tmp_path, *args, "--chunk-rows", "10")
-    again = read_sql(url, "SELECT (SELECT COUNT(*) FROM predictions) AS p, "
-                          "(SELECT COUNT(*) FROM predictions_rejects) AS r")
+    again = read_sql(
+        url,
+        "SELECT (SELECT COUNT(*) FROM predictions) AS p, "
+        "(SELECT COUNT(*) FROM predictions_rejects) AS r",
+    )
     assert again.to_dict() == counts.to_dict()
     assert counts["p"][0] == len(pd.read_csv(scoring_input)) - len(BAD_ROWS)
     assert (tmp_path / "scored/predictions.parquet").read_bytes() == first
 
 
-def test_postgres_gets_the_same_rows_and_reruns_are_idempotent(trained_project,
-                                                               trained_model_dir,
-                                                               scoring_input, postgres_url,
-                                                               tmp_path):
+def test_postgres_gets_the_same_rows_and_reruns_are_idempotent(
+    trained_project, trained_model_dir, scoring_input, postgres_url, tmp_path
+):
     table = f"preds_{tmp_path.name[-12:].replace('-', '_').lower()}"
-    args = ("--input", str(scoring_input), "--db", postgres_url, "--table", table,
-            "--no-parquet", "--summary", "s.json", "--chunk-rows", "25")
+    args = (
+        "--input",
+        str(scoring_input),
+        "--db",
+        postgres_url,
+        "--table",
+        table,
+        "--no-parquet",
+        "--summary",
+        "s.json",
+        "--chunk-rows",
+        "25",
+    )
     score(trained_project, tmp_path, *args)
     score(trained_project, tmp_path, *args)
-    got = read_sql(postgres_url, f"SELECT * FROM {table} ORDER BY row_id")  # noqa: S608
+    got = read_sql(postgres_url, f"SELECT * FROM {table} ORDER BY row_id")
     want = expected_predictions(trained_model_dir, scoring_input).sort_values("row_id")
     assert got["row_id"].tolist() == want["row_id"].tolist()
     assert got["prediction"].tolist() == want["prediction"].tolist()
-    rejects = read_sql(postgres_url, f"SELECT input_row, reason FROM {table}_rejects")  # noqa: S608
+    rejects = read_sql(postgres_url, f"SELECT input_row, reason FROM {table}_rejects")
     assert dict(zip(rejects["input_row"], rejects["reason"], strict=True)) == BAD_ROWS
-    keys = read_sql(postgres_url, "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON "
-                    "a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) WHERE i.indisprimary "
-                    f"AND i.indrelid = '{table}'::regclass")  # noqa: S608
+    keys = read_sql(
+        postgres_url,
+        "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON "
+        "a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) WHERE i.indisprimary "
+        f"AND i.indrelid = '{table}'::regclass",
+    )
     assert set(keys["attname"]) == {"row_id", "model_version"}
 
 
 def test_missing_feature_column_is_a_clear_error(trained_project, tmp_path):
     df = pd.read_parquet(trained_project / "data/prepared/test.parquet")
     df.drop(columns=["target", "worst_area"]).to_parquet(tmp_path / "in.parquet")
-    proc = score(trained_project, tmp_path, "--input", str(tmp_path / "in.parquet"),
-                 "--no-db", "--parquet", "out", check=False)
+    proc = score(
+        trained_project,
+        tmp_path,
+        "--input",
+        str(tmp_path / "in.parquet"),
+        "--no-db",
+        "--parquet",
+        "out",
+        check=False,
+    )
     assert proc.returncode == 2
     assert "worst_area" in proc.stderr
     assert not (tmp_path / "out").exists()  # nothing half-written
 
 
 def test_unknown_model_path_names_the_reference(trained_project, tmp_path):
-    proc = run([str(BIN / "pr2prod"), "score", "--params", str(trained_project / "params.yaml"),
-                "--model", "nowhere/model", "--no-db"], tmp_path, check=False)
+    proc = run(
+        [
+            str(BIN / "pr2prod"),
+            "score",
+            "--params",
+            str(trained_project / "params.yaml"),
+            "--model",
+            "nowhere/model",
+            "--no-db",
+        ],
+        tmp_path,
+        check=False,
+    )
     assert proc.returncode == 1
     assert "nowhere/model" in proc.stderr

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from _project import BIN, run
 
+from _project import BIN, run
 from pr2prod.config.monitor_schema import DriftConfig
 from pr2prod.data.schema import DataSchema, FeatureSpec, categorical_stats
 from pr2prod.models.persist import load_artifact
@@ -24,8 +24,9 @@ N_ROWS, DAYS = 2000, 10
 def traffic(trained_project: Path, trained_model_dir: Path) -> pd.DataFrame:
     """2,000 requests resampled from the training population over 10 days, with predictions."""
     prepared = trained_project / "data/prepared"
-    rows = pd.concat([pd.read_parquet(prepared / "train.parquet"),
-                      pd.read_parquet(prepared / "test.parquet")])
+    rows = pd.concat(
+        [pd.read_parquet(prepared / "train.parquet"), pd.read_parquet(prepared / "test.parquet")]
+    )
     df = rows.sample(N_ROWS, replace=True, random_state=0).reset_index(drop=True)
     df["row_id"] = np.arange(N_ROWS)
     df["timestamp"] = START + pd.to_timedelta(np.arange(N_ROWS) * DAYS * 86400 / N_ROWS, "s")
@@ -38,24 +39,44 @@ def write_log(df: pd.DataFrame, features: list[str], path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as fh:
         for r in df.to_dict("records"):
-            fh.write(json.dumps({
-                "request_id": f"req-{r['row_id']}", "row_id": int(r["row_id"]),
-                "timestamp": r["timestamp"].isoformat(),
-                "inputs": {f: float(r[f]) for f in features},
-                "outputs": {"prediction": int(r["prediction"])},
-                "model": {"name": "logistic_regression", "version": "v1"}, "shadow": False,
-            }) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "request_id": f"req-{r['row_id']}",
+                        "row_id": int(r["row_id"]),
+                        "timestamp": r["timestamp"].isoformat(),
+                        "inputs": {f: float(r[f]) for f in features},
+                        "outputs": {"prediction": int(r["prediction"])},
+                        "model": {"name": "logistic_regression", "version": "v1"},
+                        "shadow": False,
+                    }
+                )
+                + "\n"
+            )
     return path
 
 
 def monitor(project: Path, cwd: Path, *args: str):
-    return run([str(BIN / "pr2prod"), "monitor", "--params", str(project / "params.yaml"),
-                "--model", str(project / "models/model"), "--start", START.isoformat(), *args],
-               cwd, check=False)
+    return run(
+        [
+            str(BIN / "pr2prod"),
+            "monitor",
+            "--params",
+            str(project / "params.yaml"),
+            "--model",
+            str(project / "models/model"),
+            "--start",
+            START.isoformat(),
+            *args,
+        ],
+        cwd,
+        check=False,
+    )
 
 
-def test_shifted_feature_is_flagged_and_no_other(trained_project, trained_model_dir, traffic,
-                                                 tmp_path):
+def test_shifted_feature_is_flagged_and_no_other(
+    trained_project, trained_model_dir, traffic, tmp_path
+):
     schema = load_artifact(trained_model_dir).schema
     shifted = traffic.copy()
     shifted["mean_texture"] += 2 * schema.feature("mean_texture").stats["std"]
@@ -81,9 +102,11 @@ def test_no_drift_flags_nothing(trained_project, trained_model_dir, traffic, tmp
     proc = monitor(trained_project, tmp_path, "--log", str(log))
     assert proc.returncode == 0, proc.stderr
     report = json.loads((tmp_path / "reports/monitor.json").read_text())
-    assert report["drift_evaluated"] and report["window"]["rows"] == N_ROWS
+    assert report["drift_evaluated"]
+    assert report["window"]["rows"] == N_ROWS
     assert report["drifted_features"] == []
-    assert report["prediction"]["evaluated"] and not report["prediction"]["drifted"]
+    assert report["prediction"]["evaluated"]
+    assert not report["prediction"]["drifted"]
     assert report["alert"] is False
     assert not (tmp_path / "reports/monitor_alert.md").exists()
 
@@ -99,15 +122,19 @@ def labels_with_drop(traffic: pd.DataFrame, drop_from_day: int | None) -> pd.Dat
 
 
 @pytest.mark.parametrize("drop_from_day", [8, None])
-def test_performance_drop_crosses_the_control_limit(trained_project, trained_model_dir,
-                                                    traffic, tmp_path, drop_from_day):
+def test_performance_drop_crosses_the_control_limit(
+    trained_project, trained_model_dir, traffic, tmp_path, drop_from_day
+):
     schema = load_artifact(trained_model_dir).schema
     log = write_log(traffic, schema.feature_names, tmp_path / "logs/p.jsonl")
     labels_with_drop(traffic, drop_from_day).to_csv(tmp_path / "labels.csv", index=False)
-    proc = monitor(trained_project, tmp_path, "--log", str(log), "--labels",
-                   str(tmp_path / "labels.csv"))
+    proc = monitor(
+        trained_project, tmp_path, "--log", str(log), "--labels", str(tmp_path / "labels.csv")
+    )
     perf = json.loads((tmp_path / "reports/monitor.json").read_text())["performance"]
-    assert perf["evaluated"] and perf["metric"] == "accuracy" and perf["chart"] == "p"
+    assert perf["evaluated"]
+    assert perf["metric"] == "accuracy"
+    assert perf["chart"] == "p"
     assert len(perf["points"]) == DAYS
     if drop_from_day is None:
         assert perf["flagged"] == []
@@ -122,13 +149,30 @@ def test_performance_drop_crosses_the_control_limit(trained_project, trained_mod
 
 def test_log_reader_tolerates_noise_and_skips_shadow(tmp_path):
     lines = [
-        {"request_id": "a", "timestamp": "2026-01-01T00:00:00Z", "inputs": {"x": 1.0},
-         "outputs": {"prediction": 1}, "model": {"version": "v1"}, "shadow": False},
-        {"request_id": "b", "timestamp": "2026-01-01T00:01:00Z", "inputs": {"x": 2.0},
-         "outputs": {"prediction": 0}, "model": {"version": "v2"}, "shadow": True},
-        {"request_id": "c", "timestamp": 1767225720, "inputs": [{"x": 3.0}, {"x": 4.0}],
-         "outputs": {"prediction": [0, 1]}, "model": {"artifact_hash": "abc"},
-         "shadow": {"prediction": [1, 1]}},
+        {
+            "request_id": "a",
+            "timestamp": "2026-01-01T00:00:00Z",
+            "inputs": {"x": 1.0},
+            "outputs": {"prediction": 1},
+            "model": {"version": "v1"},
+            "shadow": False,
+        },
+        {
+            "request_id": "b",
+            "timestamp": "2026-01-01T00:01:00Z",
+            "inputs": {"x": 2.0},
+            "outputs": {"prediction": 0},
+            "model": {"version": "v2"},
+            "shadow": True,
+        },
+        {
+            "request_id": "c",
+            "timestamp": 1767225720,
+            "inputs": [{"x": 3.0}, {"x": 4.0}],
+            "outputs": {"prediction": [0, 1]},
+            "model": {"artifact_hash": "abc"},
+            "shadow": {"prediction": [1, 1]},
+        },
         {"request_id": "d", "outputs": {}},
     ]
     path = tmp_path / "log.jsonl"
@@ -154,5 +198,6 @@ def test_categorical_drift_uses_chi_square_and_counts_unseen_categories():
     stats = schema.feature("c0").stats
     assert not categorical_drift(same, stats, cfg)["drifted"]
     result = categorical_drift(moved, stats, cfg)
-    assert result["drifted"] and result["test"] == "chi2"
+    assert result["drifted"]
+    assert result["test"] == "chi2"
     assert result["unseen_share"] == pytest.approx(0.3, abs=0.03)

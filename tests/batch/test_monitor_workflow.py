@@ -23,16 +23,22 @@ def tool(name: str) -> str:
 
 
 def test_workflow_matches_the_github_schema():
-    proc = subprocess.run([tool("check-jsonschema"), "--builtin-schema",
-                           "vendor.github-workflows", str(WORKFLOW)],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(WORKFLOW)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def test_zizmor_finds_nothing_of_medium_severity_or_more():
-    proc = subprocess.run([tool("zizmor"), "--offline", "--min-severity=medium",
-                           "--no-progress", str(WORKFLOW)],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [tool("zizmor"), "--offline", "--min-severity=medium", "--no-progress", str(WORKFLOW)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "No findings" in proc.stdout + proc.stderr
 
@@ -47,6 +53,7 @@ def test_workflow_runs_make_targets_with_least_privilege():
     assert any("make monitor" in r for r in runs)
     assert not any("github.event" in r for r in runs)
     uses = [s["uses"] for j in jobs.values() for s in j["steps"] if "uses" in s]
-    assert uses and all(len(u.split("@")[1]) == 40 for u in uses)  # pinned by full SHA
+    assert uses
+    assert all(len(u.split("@")[1]) == 40 for u in uses)
     triggers = wf[True] if True in wf else wf["on"]  # YAML 1.1 reads `on` as a boolean
     assert set(triggers) == {"schedule", "workflow_dispatch"}

@@ -28,6 +28,7 @@ class DriftConfig:
     psi_threshold: float = 0.2
     p_value: float = 0.01
     min_effect: float = 0.1
+    multiple_testing: str = "bonferroni"
     ignore: list[str] = field(default_factory=list)
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from pr2prod.config.monitor_schema import MonitorConfig
+from pr2prod.config.monitor_schema import DriftConfig, MonitorConfig
 from pr2prod.data.schema import DataSchema
 from pr2prod.monitor.control import control_chart, resolve_metric, window_metrics
 from pr2prod.monitor.drift import categorical_drift, numeric_drift
@@ -17,6 +17,7 @@ from pr2prod.monitor.drift import categorical_drift, numeric_drift
 def feature_drift(frame: pd.DataFrame, schema: DataSchema, cfg: MonitorConfig) -> dict[str, Any]:
     """Drift of every feature present in the window (missing ones are reported, not guessed)."""
     out: dict[str, Any] = {}
+    drift = per_test_config(cfg.drift, sum(f.name not in cfg.drift.ignore for f in schema.features))
     for spec in schema.features:
         if spec.name in cfg.drift.ignore:
             out[spec.name] = {"kind": spec.kind, "evaluated": False, "reason": "ignored"}
@@ -24,14 +25,26 @@ def feature_drift(frame: pd.DataFrame, schema: DataSchema, cfg: MonitorConfig) -
             out[spec.name] = {"kind": spec.kind, "evaluated": False, "reason": "not in window"}
         elif spec.kind == "numeric":
             values = pd.to_numeric(frame[spec.name], errors="coerce").to_numpy(dtype=float)
-            out[spec.name] = {"kind": "numeric", **numeric_drift(values, spec.stats, cfg.drift)}
+            out[spec.name] = {"kind": "numeric", **numeric_drift(values, spec.stats, drift)}
         else:
             values = frame[spec.name].dropna().to_numpy()
             out[spec.name] = {
                 "kind": "categorical",
-                **categorical_drift(values, spec.stats, cfg.drift),
+                **categorical_drift(values, spec.stats, drift),
             }
     return out
+
+
+def per_test_config(cfg: DriftConfig, n_tests: int) -> DriftConfig:
+    """The drift settings one feature's test uses (p-value corrected for ``n_tests`` tests)."""
+    if cfg.multiple_testing == "none" or n_tests <= 1:
+        return cfg
+    if cfg.multiple_testing != "bonferroni":
+        raise ValueError(
+            f"monitor.drift.multiple_testing: {cfg.multiple_testing!r} is not one "
+            "of bonferroni, none"
+        )
+    return replace(cfg, p_value=cfg.p_value / n_tests)
 
 
 def prediction_drift(frame: pd.DataFrame, schema: DataSchema, cfg: MonitorConfig) -> dict[str, Any]:
