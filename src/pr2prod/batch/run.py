@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from pr2prod.batch.overlap import OrderedWriter, prefetch
 from pr2prod.batch.parquet_sink import ParquetSink
 from pr2prod.batch.predict import prediction_columns, score_rows
 from pr2prod.batch.reader import count_rows, iter_chunks
@@ -50,7 +51,7 @@ def score_table(
     model: LoadedModel,
     input_path: str | Path,
     targets: ScoreTargets,
-    chunk_rows: int = 50_000,
+    chunk_rows: int = 100_000,
     progress: bool = True,
 ) -> ScoreSummary:
     """Validate, score and write ``input_path`` chunk by chunk.
@@ -77,30 +78,35 @@ def score_table(
             tmp = stack.enter_context(atomic_dir(targets.parquet_dir))
             parquet = ParquetSink(tmp, prediction_columns(model))
             sinks.append(parquet)
-        sql: SqlSink | None = None
+        sqls: list[SqlSink] = []
+        writer = OrderedWriter()
+        stack.callback(_finish, writer, sqls)
         bar = _progress(count_rows(Path(input_path)), progress)
         stack.callback(bar.close)
-        for chunk in iter_chunks(input_path, model.schema, chunk_rows):
+        for chunk in prefetch(iter_chunks(input_path, model.schema, chunk_rows)):
             checked = check_chunk(chunk, model.schema, offset=summary.rows_in)
             preds = score_rows(model, version, checked.valid) if len(checked.valid) else empty_pred
-            if sql is None and targets.database_url is not None:
-                sql = SqlSink(
-                    targets.database_url,
-                    targets.table,
-                    preds if len(preds) else _typed_sample(empty_pred, checked),
-                    str(input_path),
-                    version.version,
+            if not sqls and targets.database_url is not None:
+                sample = preds if len(preds) else _typed_sample(empty_pred, checked)
+                sqls.append(
+                    SqlSink(
+                        targets.database_url,
+                        targets.table,
+                        sample,
+                        str(input_path),
+                        version.version,
+                    )
                 )
-                stack.callback(sql.close)
-                sinks.append(sql)
+                sinks.append(sqls[0])
             for sink in sinks:
-                sink.write(preds, checked.rejects)
+                writer.submit(sink.write, preds, checked.rejects)
             summary.rows_in += len(chunk)
             summary.rows_scored += len(preds)
             summary.rows_rejected += len(checked.rejects)
             summary.chunks += 1
             reasons.update(checked.rejects["reason"].tolist())
             bar.update(len(chunk))
+        writer.drain()
         if parquet is not None:
             parquet.close(empty_pred, empty_rej)
     summary.reject_reasons = dict(sorted(reasons.items()))
@@ -111,6 +117,15 @@ def score_table(
     }
     assert summary.rows_in == summary.rows_scored + summary.rows_rejected
     return summary
+
+
+def _finish(writer: OrderedWriter, sqls: list[SqlSink]) -> None:
+    """Let queued writes finish (or fail), then release database connections."""
+    try:
+        writer.drain()
+    finally:
+        for sql in sqls:
+            sql.close()
 
 
 def _empty_predictions(model: LoadedModel, version: ModelVersion) -> pd.DataFrame:

@@ -45,17 +45,17 @@ def check_chunk(chunk: pd.DataFrame, schema: DataSchema, offset: int) -> Checked
     for spec in schema.features:
         raw = chunk[spec.name]
         if spec.kind == "numeric":
-            values = pd.to_numeric(raw, errors="coerce").astype("float64")
-            _add(reasons, (values.isna() & raw.notna()).to_numpy(), f"{spec.name}: not a number")
-            _add(reasons, np.isinf(values.to_numpy()), f"{spec.name}: infinite")
+            values, not_number = _numeric(raw, spec.name, reasons)
+            missing = np.isnan(values) & ~not_number
         else:
             values = raw
-        if not spec.nullable:
-            _add(reasons, raw.isna().to_numpy(), f"{spec.name}: missing (not nullable)")
+            missing = raw.isna().to_numpy() if not spec.nullable else None
+        if not spec.nullable and missing is not None:
+            _add(reasons, missing, f"{spec.name}: missing (not nullable)")
         features[spec.name] = values
     bad = reasons != ""
-    frame = pd.DataFrame({ROW_ID: row_id, **features})
-    valid = frame.loc[~bad].reset_index(drop=True)
+    frame = pd.DataFrame({ROW_ID: row_id, **features}, copy=False)
+    valid = frame.loc[~bad].reset_index(drop=True) if bad.any() else frame
     rejects = pd.DataFrame(
         {
             "input_row": input_row[bad],
@@ -64,6 +64,22 @@ def check_chunk(chunk: pd.DataFrame, schema: DataSchema, offset: int) -> Checked
         }
     )
     return CheckedChunk(valid=valid, rejects=rejects)
+
+
+def _numeric(raw: pd.Series, name: str, reasons: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The column as float64 and the rows that held something other than a number.
+
+    Values that are not numbers or are infinite get a reason.
+    """
+    if pd.api.types.is_float_dtype(raw.dtype) or pd.api.types.is_integer_dtype(raw.dtype):
+        values = raw.to_numpy(dtype="float64", na_value=np.nan)
+        not_number = np.zeros(len(values), dtype=bool)
+    else:
+        values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        not_number = np.isnan(values) & raw.notna().to_numpy()
+        _add(reasons, not_number, f"{name}: not a number")
+    _add(reasons, np.isinf(values), f"{name}: infinite")
+    return values, not_number
 
 
 def _row_ids(chunk: pd.DataFrame, id_column: str, input_row: np.ndarray) -> pd.Series:

@@ -13,7 +13,7 @@ class ScoreConfig:
 
     input: str = "data/batch/input.parquet"
     model: str = "models/model"
-    chunk_rows: int = 50_000
+    chunk_rows: int = 100_000
     database_url: str | None = "sqlite:///data/warehouse.sqlite"
     table: str = "predictions"
     parquet_dir: str | None = "data/scored"
