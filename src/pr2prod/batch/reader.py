@@ -57,7 +57,9 @@ def _check_columns(path: Path, columns: list[str], schema: DataSchema) -> None:
 def _parquet_chunks(path: Path, schema: DataSchema, chunk_rows: int) -> Iterator[pd.DataFrame]:
     import pyarrow.parquet as pq
 
-    pf = pq.ParquetFile(path)
+    # pre_buffer (pyarrow's default) keeps the raw bytes of every row group read so far for
+    # the life of the reader: memory would grow with the file. A buffered stream keeps it flat.
+    pf = pq.ParquetFile(path, pre_buffer=False, buffer_size=4 << 20)
     names = list(pf.schema_arrow.names)
     _check_columns(path, names, schema)
     wanted = [c for c in [schema.id_column, *schema.feature_names] if c in names]
