@@ -205,3 +205,27 @@ def test_unknown_model_path_names_the_reference(trained_project, tmp_path):
     )
     assert proc.returncode == 1
     assert "nowhere/model" in proc.stderr
+
+
+def test_existing_table_of_another_shape_is_refused_and_nothing_half_written(
+    trained_project, scoring_input, tmp_path
+):
+    url = f"sqlite:///{tmp_path / 'w.sqlite'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE predictions (row_id INTEGER, other TEXT)"))
+    engine.dispose()
+    proc = score(
+        trained_project,
+        tmp_path,
+        "--input",
+        str(scoring_input),
+        "--db",
+        url,
+        "--parquet",
+        "out",
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert "'predictions' exists with columns other, row_id" in proc.stderr
+    assert not (tmp_path / "out").exists()
