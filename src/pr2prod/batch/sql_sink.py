@@ -91,10 +91,9 @@ class SqlSink:
         keys = [c.name for c in table.primary_key.columns]
         dialect = conn.dialect.name
         if dialect in ("sqlite", "postgresql"):
-            if dialect == "sqlite":
-                from sqlalchemy.dialects.sqlite import insert
-            else:
-                from sqlalchemy.dialects.postgresql import insert
+            from sqlalchemy.dialects import postgresql, sqlite
+
+            insert: Any = sqlite.insert if dialect == "sqlite" else postgresql.insert
             stmt = insert(table)
             stmt = stmt.on_conflict_do_update(
                 index_elements=keys,

@@ -76,7 +76,9 @@ def build_report(
     n = len(frame)
     enough = n >= cfg.drift.min_rows
     features = feature_drift(frame, schema, cfg) if enough else {}
-    prediction = prediction_drift(frame, schema, cfg) if enough else {"evaluated": False}
+    prediction: dict[str, Any] = (
+        prediction_drift(frame, schema, cfg) if enough else {"evaluated": False}
+    )
     drifted = sorted(k for k, v in features.items() if v.get("drifted"))
     performance: dict[str, Any] = {"evaluated": False, "reason": "no labels", "flagged": []}
     if labelled is not None:
