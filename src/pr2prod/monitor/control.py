@@ -2,8 +2,10 @@
 
 Proportions (accuracy, error rate) use a p-chart: centre p̄ pooled over the reference windows,
 limits p̄ ± kσ with σ = sqrt(p̄(1-p̄)/n) for each window's own size n. Errors (MAE, RMSE) use
-an individuals chart: centre = mean of the reference windows, σ = mean moving range / 1.128.
-Windows after the reference period outside the limits are flagged (if they hold enough rows).
+an X̄-chart of the per-row errors (absolute, squared for RMSE): centre = their mean over the
+reference windows, σ = their pooled within-window standard deviation, limits centre ± kσ/√n
+(for RMSE the square roots of the limits on the mean squared error). Windows after the
+reference period outside the limits are flagged (if they hold enough rows).
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import pandas as pd
 from pr2prod.config.monitor_schema import ALERT_METRICS, PerformanceConfig
 
 PROPORTIONS = ("accuracy", "error_rate")
-D2 = 1.128  # E[moving range of two] / σ for normal data
 
 
 def resolve_metric(metric: str, task: str) -> str:
@@ -46,11 +47,11 @@ def window_metrics(frame: pd.DataFrame, metric: str, freq: str) -> pd.DataFrame:
         raise ValueError(
             f"monitor.performance.window: {freq!r} is not a pandas frequency (e.g. 1h, 1D, 1W)"
         ) from exc
-    out = grouped.agg(["count", "mean"]).reset_index()
-    out.columns = ["window", "n", "value"]
+    out = grouped.agg(["count", "mean", "std"]).reset_index()
+    out.columns = ["window", "n", "mean", "sd"]
     out = out[out["n"] > 0].reset_index(drop=True)
-    if metric == "rmse":
-        out["value"] = np.sqrt(out["value"])
+    out["sd"] = out["sd"].fillna(0.0)
+    out["value"] = np.sqrt(out["mean"]) if metric == "rmse" else out["mean"]
     return out
 
 
@@ -66,18 +67,22 @@ def control_chart(windows: pd.DataFrame, metric: str, cfg: PerformanceConfig) ->
             "reason": f"{len(windows)} window(s); need more than reference_windows={k}",
         }
     ref = windows.iloc[:k]
+    n = windows["n"].to_numpy(dtype=float)
     if metric in PROPORTIONS:
-        centre = float((ref["value"] * ref["n"]).sum() / ref["n"].sum())
-        sd = np.sqrt(centre * (1 - centre) / windows["n"].to_numpy())
+        centre = float((ref["mean"] * ref["n"]).sum() / ref["n"].sum())
+        sd = np.sqrt(centre * (1 - centre) / n)
         lcl, ucl = np.clip(centre - cfg.sigma * sd, 0, 1), np.clip(centre + cfg.sigma * sd, 0, 1)
         chart = "p"
     else:
-        centre = float(ref["value"].mean())
-        mr = np.abs(np.diff(ref["value"].to_numpy()))
-        sd_i = float(mr.mean() / D2) if mr.size else 0.0
-        lcl = np.full(len(windows), max(centre - cfg.sigma * sd_i, 0.0))
-        ucl = np.full(len(windows), centre + cfg.sigma * sd_i)
-        chart = "individuals"
+        mean = float((ref["mean"] * ref["n"]).sum() / ref["n"].sum())
+        dof = (ref["n"] - 1).clip(lower=0)
+        pooled = float(np.sqrt((dof * ref["sd"] ** 2).sum() / max(dof.sum(), 1)))
+        lo = np.maximum(mean - cfg.sigma * pooled / np.sqrt(n), 0.0)
+        hi = mean + cfg.sigma * pooled / np.sqrt(n)
+        centre, lcl, ucl = (
+            (float(np.sqrt(mean)), np.sqrt(lo), np.sqrt(hi)) if metric == "rmse" else (mean, lo, hi)
+        )
+        chart = "xbar"
     pts = windows.assign(lcl=lcl, ucl=ucl, centre=centre, reference=np.arange(len(windows)) < k)
     outside = (pts["value"] < pts["lcl"]) | (pts["value"] > pts["ucl"])
     pts["out"] = outside & ~pts["reference"] & (pts["n"] >= cfg.min_window_rows)
