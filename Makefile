@@ -32,7 +32,17 @@ serve: ## serve models/model on serve.host:serve.port (conf/serve/)
 bench-serving: ## serving req/s and latency vs a plain BentoML service
 	$(PY) benchmarks/serving.py
 
+score: ## batch-score monitor.score.input (pipelines/score) into the database and Parquet
+	dvc repro pipelines/score/dvc.yaml
+
+monitor-pull: ## fetch what the monitor needs: the model (and the prediction log if DVC tracks it)
+	dvc pull --with-deps pipelines/monitor/dvc.yaml
+	if [ -f logs/predictions.dvc ]; then dvc pull logs/predictions.dvc; fi
+
+monitor: ## drift + performance report (pipelines/monitor); fails when a threshold is crossed
+	dvc repro pipelines/monitor/dvc.yaml
+
 bench: ## performance figures into benchmarks/results/
 	$(PY) benchmarks/pipeline.py
 
-.PHONY: help install repro check lint test test-fast bench serve bench-serving
+.PHONY: help install repro check lint test test-fast bench serve bench-serving score monitor monitor-pull

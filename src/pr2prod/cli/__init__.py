@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pr2prod.cli import (
+    batch_cmds,  # noqa: F401  (registers score, monitor)
     config_cmds,  # noqa: F401  (registers compose, check, stage)
     gate_cmds,  # noqa: F401  (registers gate, diff)
     serve_cmds,  # noqa: F401  (registers build, serve, shadow-report)

@@ -1,10 +1,72 @@
-"""Schema of the ``monitor`` config group (conf/monitor/)."""
+"""Schema of the ``monitor`` config group (conf/monitor/): batch scoring and drift monitoring."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+ALERT_METRICS = ("accuracy", "error_rate", "mae", "rmse")
+
+
+@dataclass
+class ScoreConfig:
+    """Batch scoring (``pr2prod score``, ``pipelines/score``)."""
+
+    input: str = "data/batch/input.parquet"
+    model: str = "models/model"
+    chunk_rows: int = 100_000
+    database_url: str | None = "sqlite:///data/warehouse.sqlite"
+    table: str = "predictions"
+    parquet_dir: str | None = "data/scored"
+    summary: str = "reports/score.json"
+
+
+@dataclass
+class DriftConfig:
+    """When a feature (or the prediction) counts as drifted."""
+
+    min_rows: int = 100
+    psi_threshold: float = 0.2
+    p_value: float = 0.01
+    min_effect: float = 0.1
+    multiple_testing: str = "bonferroni"
+    ignore: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PerformanceConfig:
+    """Performance per time window with a control chart (needs labels)."""
+
+    labels: str | None = None
+    label_column: str = "label"
+    metric: str = "auto"
+    window: str = "1D"
+    reference_windows: int = 5
+    sigma: float = 3.0
+    min_window_rows: int = 30
+
+
+@dataclass
+class AlertConfig:
+    """What happens when a threshold is crossed."""
+
+    exit_code: int = 1
+    flag_file: str | None = "reports/monitor_alert.md"
 
 
 @dataclass
 class MonitorConfig:
-    """Settings of the monitor feature (filled in by that feature)."""
+    """Batch scoring and monitoring settings (issue 6)."""
+
+    score: ScoreConfig = field(default_factory=ScoreConfig)
+    source: str = "log"
+    log: str = "logs/predictions"
+    scored_input: str | None = None
+    scored_predictions: str | None = None
+    timestamp_column: str | None = None
+    include_shadow: bool = False
+    window_days: float | None = 7.0
+    drift: DriftConfig = field(default_factory=DriftConfig)
+    performance: PerformanceConfig = field(default_factory=PerformanceConfig)
+    alert: AlertConfig = field(default_factory=AlertConfig)
+    report_dir: str = "reports"
+    plots_dir: str = "reports/monitor_plots"

@@ -1,0 +1,54 @@
+"""Which model scores: one function, so a registry lookup can slot in later."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pr2prod.fsio import file_md5
+from pr2prod.models.persist import METADATA_FILE, MODEL_FILE, SCHEMA_FILE, LoadedModel
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """What every prediction row records about the model that made it."""
+
+    name: str
+    version: str
+    artifact_hash: str
+
+
+def resolve_model(ref: str | Path | None, default: str | Path = "models/model") -> Path:
+    """Return the artifact directory for ``ref`` (a path; ``None`` means ``default``).
+
+    Version/registry references (e.g. ``v1.2.0`` or ``prod``) are resolved here once the
+    release feature provides a registry; today a reference must be an artifact directory.
+
+    Raises:
+        FileNotFoundError: naming the reference and what a valid one looks like.
+    """
+    path = Path(ref) if ref is not None else Path(default)
+    if (path / MODEL_FILE).is_file():
+        return path
+    raise FileNotFoundError(
+        f"model {str(ref if ref is not None else default)!r}: not an artifact directory "
+        f"(expected {MODEL_FILE}, {SCHEMA_FILE} and {METADATA_FILE}; run `dvc pull` or "
+        "`dvc repro train`, or pass --model PATH)"
+    )
+
+
+def artifact_hash(directory: str | Path) -> str:
+    """MD5 over the artifact's three files: the same bytes give the same model version."""
+    import hashlib
+
+    h = hashlib.md5(usedforsecurity=False)
+    for name in (MODEL_FILE, SCHEMA_FILE, METADATA_FILE):
+        h.update(name.encode() + b"\0" + file_md5(Path(directory) / name).encode())
+    return h.hexdigest()
+
+
+def model_version(model: LoadedModel) -> ModelVersion:
+    """Name, version (a registry version when the metadata has one, else the hash) and hash."""
+    digest = artifact_hash(model.path)
+    version = str(model.metadata.get("version") or digest[:12])
+    return ModelVersion(name=model.name, version=version, artifact_hash=digest)

@@ -1,0 +1,173 @@
+"""``pr2prod score`` and ``pr2prod monitor``: batch scoring and drift/performance monitoring."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pr2prod.cli._app import app, fail
+
+ParamsFile = Annotated[Path, typer.Option("--params", help="Composed params file.")]
+
+
+@app.command()
+def score(
+    input_path: Annotated[
+        Path | None,
+        typer.Option("--input", help="CSV/Parquet table to score [monitor.score.input]."),
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", help="Artifact directory [monitor.score.model].")
+    ] = None,
+    db: Annotated[
+        str | None, typer.Option("--db", help="SQLAlchemy URL [monitor.score.database_url].")
+    ] = None,
+    no_db: Annotated[bool, typer.Option("--no-db", help="Do not write to a database.")] = False,
+    table: Annotated[
+        str | None, typer.Option("--table", help="Predictions table [monitor.score.table].")
+    ] = None,
+    parquet: Annotated[
+        Path | None,
+        typer.Option("--parquet", help="Parquet output directory [monitor.score.parquet_dir]."),
+    ] = None,
+    no_parquet: Annotated[bool, typer.Option("--no-parquet", help="Do not write Parquet.")] = False,
+    chunk_rows: Annotated[
+        int | None, typer.Option("--chunk-rows", help="Rows per chunk [monitor.score.chunk_rows].")
+    ] = None,
+    summary: Annotated[
+        Path | None, typer.Option("--summary", help="Summary JSON [monitor.score.summary].")
+    ] = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    params: ParamsFile = Path("params.yaml"),
+) -> None:
+    """Score a table; predictions (+ model version, row id) go to a database and/or Parquet."""
+    from pr2prod.batch.reader import InputError
+    from pr2prod.batch.resolve import resolve_model
+    from pr2prod.batch.run import ScoreTargets, score_table
+    from pr2prod.batch.sql_sink import SchemaMismatchError
+    from pr2prod.config.errors import ConfigError
+    from pr2prod.fsio import write_json
+    from pr2prod.models.persist import UntrustedArtifactError, load_artifact
+
+    try:
+        cfg = _monitor_config(params).score
+        targets = ScoreTargets(
+            database_url=None if no_db else (db or cfg.database_url),
+            table=table or cfg.table,
+            parquet_dir=None if no_parquet else (parquet or _opt_path(cfg.parquet_dir)),
+        )
+        loaded = load_artifact(resolve_model(model, cfg.model))
+        result = score_table(
+            loaded, input_path or Path(cfg.input), targets, chunk_rows or cfg.chunk_rows, progress
+        )
+    except (ConfigError, InputError, SchemaMismatchError, ValueError) as exc:
+        fail(str(exc))
+    except (FileNotFoundError, UntrustedArtifactError) as exc:
+        fail(str(exc), 1)
+    write_json(summary or Path(cfg.summary), result.to_dict())
+    typer.echo(
+        f"scored {result.rows_scored} of {result.rows_in} rows "
+        f"({result.rows_rejected} rejected) with {result.model['name']} "
+        f"{result.model['version']}"
+    )
+
+
+def _monitor_config(params: Path):  # noqa: ANN202 - MonitorConfig, imported lazily
+    from pr2prod.config import load_params
+    from pr2prod.config.schema import Config
+
+    cfg: Config = load_params(params)
+    return cfg.monitor
+
+
+def _opt_path(value: str | None) -> Path | None:
+    return Path(value) if value else None
+
+
+@app.command()
+def monitor(
+    source: Annotated[
+        str | None, typer.Option("--source", help="log | scored [monitor.source].")
+    ] = None,
+    log: Annotated[
+        Path | None, typer.Option("--log", help="Prediction log file/dir [monitor.log].")
+    ] = None,
+    scored_input: Annotated[
+        Path | None,
+        typer.Option("--scored-input", help="Batch input table [monitor.scored_input]."),
+    ] = None,
+    scored_predictions: Annotated[
+        Path | None,
+        typer.Option(
+            "--scored-predictions", help="Its predictions.parquet [monitor.scored_predictions]."
+        ),
+    ] = None,
+    labels: Annotated[
+        Path | None, typer.Option("--labels", help="Labels table [monitor.performance.labels].")
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            help="Artifact directory (its schema.json is the reference) [monitor.score.model].",
+        ),
+    ] = None,
+    start: Annotated[str | None, typer.Option("--start", help="Window start (ISO time).")] = None,
+    end: Annotated[
+        str | None, typer.Option("--end", help="Window end (ISO time; default: newest record).")
+    ] = None,
+    exit_code: Annotated[
+        int | None,
+        typer.Option("--exit-code", help="Exit code on alert [monitor.alert.exit_code]."),
+    ] = None,
+    params: ParamsFile = Path("params.yaml"),
+) -> None:
+    """Drift and performance of a window of predictions against the training reference."""
+    from pr2prod.batch.resolve import resolve_model
+    from pr2prod.config.errors import ConfigError
+    from pr2prod.data.schema import DataSchema
+    from pr2prod.models.persist import SCHEMA_FILE
+    from pr2prod.monitor.outputs import update_flag, write_outputs
+    from pr2prod.monitor.run import build_report
+    from pr2prod.monitor.window import join_labels, load_window, read_table, select_window
+
+    try:
+        cfg = _monitor_config(params)
+        flag = _opt_path(cfg.alert.flag_file)
+        if flag is not None:
+            flag.unlink(missing_ok=True)  # a crash must not leave an old alert behind
+        schema = DataSchema.load(resolve_model(model, cfg.score.model) / SCHEMA_FILE)
+        frame, facts = load_window(
+            source or cfg.source,
+            log=log or cfg.log,
+            scored_input=scored_input or cfg.scored_input,
+            scored_predictions=scored_predictions or cfg.scored_predictions,
+            id_column=schema.id_column,
+            timestamp_column=cfg.timestamp_column,
+            include_shadow=cfg.include_shadow,
+        )
+        frame, window = select_window(frame, start, end, cfg.window_days)
+        labels_path = labels or _opt_path(cfg.performance.labels)
+        labelled = None
+        if labels_path is not None:
+            labelled = join_labels(
+                frame, read_table(labels_path), schema.id_column, cfg.performance.label_column
+            )
+        report = build_report(frame, schema, cfg, labelled, {**facts, **window})
+    except (ConfigError, ValueError) as exc:
+        fail(str(exc))
+    except FileNotFoundError as exc:
+        fail(str(exc), 1)
+    written = write_outputs(report, Path(cfg.report_dir), Path(cfg.plots_dir))
+    update_flag(flag, report)
+    typer.echo(
+        f"monitored {report['window']['rows']} rows; wrote {', '.join(str(p) for p in written)}"
+    )
+    if report["alert"]:
+        for line in report["alerts"]:
+            typer.secho(f"ALERT {line}", fg=typer.colors.RED, err=True)
+        code = cfg.alert.exit_code if exit_code is None else exit_code
+        if code:
+            raise typer.Exit(code)

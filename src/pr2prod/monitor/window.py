@@ -1,0 +1,116 @@
+"""The monitored window: log or scored batch, cut to a time range, plus labels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pr2prod.monitor.log import parse_timestamps
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """A CSV or Parquet table (labels, batch inputs, predictions)."""
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"{p}: no such file (run `dvc pull` if it is tracked)")
+    if p.suffix.lower() in (".parquet", ".pq"):
+        return pd.read_parquet(p)
+    if p.suffix.lower() == ".csv":
+        return pd.read_csv(p)
+    raise ValueError(f"{p}: expected a .csv or .parquet file")
+
+
+def load_scored_batch(
+    input_path: str | Path,
+    predictions_path: str | Path,
+    id_column: str,
+    timestamp_column: str | None,
+) -> pd.DataFrame:
+    """Join a batch input table with its ``predictions.parquet`` on the row id."""
+    inputs = read_table(input_path)
+    preds = read_table(predictions_path)[["row_id", "prediction", "model_version"]]
+    if id_column not in inputs.columns:
+        inputs = inputs.assign(**{id_column: range(len(inputs))})
+    inputs = inputs.rename(columns={id_column: "row_id"})
+    if timestamp_column:
+        if timestamp_column not in inputs.columns:
+            raise ValueError(
+                f"monitor.timestamp_column: {timestamp_column!r} not in "
+                f"{input_path}; columns: {', '.join(map(str, inputs.columns))}"
+            )
+        inputs["timestamp"] = parse_timestamps(inputs[timestamp_column])
+    else:
+        inputs["timestamp"] = pd.NaT
+    return inputs.merge(preds, on="row_id", how="inner", validate="one_to_many")
+
+
+def select_window(
+    frame: pd.DataFrame, start: str | None, end: str | None, days: float | None
+) -> tuple[pd.DataFrame, dict[str, str | None]]:
+    """Rows with ``start <= timestamp <= end``; without ``start``, ``days`` before ``end``.
+
+    ``end`` defaults to the newest timestamp, so a window over old logs is reproducible.
+    Rows without a timestamp are kept only when no bound applies.
+    """
+    ts = frame["timestamp"]
+    if ts.notna().sum() == 0:
+        return frame, {"start": None, "end": None}
+    hi = pd.to_datetime(end, utc=True) if end else ts.max()
+    lo = (
+        pd.to_datetime(start, utc=True)
+        if start
+        else (hi - pd.Timedelta(days=days) if days is not None else ts.min())
+    )
+    keep = (ts >= lo) & (ts <= hi)
+    return frame.loc[keep].reset_index(drop=True), {"start": lo.isoformat(), "end": hi.isoformat()}
+
+
+def join_labels(
+    frame: pd.DataFrame, labels: pd.DataFrame, id_column: str, label_column: str
+) -> pd.DataFrame:
+    """Window rows that have a label (``label`` column), matched on the row id as text."""
+    for col, what in ((id_column, "row id"), (label_column, "label")):
+        if col not in labels.columns:
+            raise ValueError(
+                f"monitor.performance.labels: no {what} column {col!r}; "
+                f"columns: {', '.join(map(str, labels.columns))}"
+            )
+    lab = pd.DataFrame({"_key": labels[id_column].astype(str), "label": labels[label_column]})
+    lab = lab.drop_duplicates("_key", keep="last")
+    cur = frame.assign(_key=frame["row_id"].astype(str))
+    return cur.merge(lab, on="_key", how="inner").drop(columns="_key")
+
+
+def load_window(
+    source: str,
+    *,
+    log: str | Path | None,
+    scored_input: str | Path | None,
+    scored_predictions: str | Path | None,
+    id_column: str,
+    timestamp_column: str | None,
+    include_shadow: bool,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """All records of the configured source and facts about reading them.
+
+    Raises:
+        ValueError: unknown source or a missing path setting, naming the key.
+    """
+    from pr2prod.monitor.log import read_prediction_log
+
+    if source == "log":
+        if not log:
+            raise ValueError("monitor.log: required when monitor.source is 'log'")
+        frame, counts = read_prediction_log(log, id_column, include_shadow)
+        return frame, {"source": "log", "path": str(log), **counts}
+    if source == "scored":
+        if not scored_input or not scored_predictions:
+            raise ValueError(
+                "monitor.scored_input and monitor.scored_predictions: required "
+                "when monitor.source is 'scored'"
+            )
+        frame = load_scored_batch(scored_input, scored_predictions, id_column, timestamp_column)
+        return frame, {"source": "scored", "path": str(scored_input), "records": len(frame)}
+    raise ValueError(f"monitor.source: {source!r} is not one of log, scored")
