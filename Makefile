@@ -42,7 +42,10 @@ monitor-pull: ## fetch what the monitor needs: the model (and the prediction log
 monitor: ## drift + performance report (pipelines/monitor); fails when a threshold is crossed
 	dvc repro pipelines/monitor/dvc.yaml
 
-bench: ## performance figures into benchmarks/results/
+bench: ## every performance figure into benchmarks/results/ (several minutes)
 	$(PY) benchmarks/pipeline.py
+	$(PY) benchmarks/gate.py
+	$(PY) benchmarks/serving.py
+	$(PY) benchmarks/batch.py
 
 .PHONY: help install repro check lint test test-fast bench serve bench-serving score monitor monitor-pull
