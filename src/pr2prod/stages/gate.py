@@ -22,7 +22,7 @@ from pr2prod.stages._common import (
     PARAMS,
     TEST,
     TRAIN,
-    StageFailed,
+    StageFailedError,
     run_stage,
 )
 
@@ -43,11 +43,11 @@ def main() -> None:
         try:
             report = gate_workspace(WORKSPACE, cfg.gate)
         except GateError as exc:
-            raise StageFailed(str(exc)) from exc
+            raise StageFailedError(str(exc)) from exc
         write_reports(report)
         print(f"[gate] {verdict_line(report)} (see {GATE_MD})")
         if report["verdict"] == "fail" and report["enforced"]:
-            raise StageFailed(f"differential gate failed: {', '.join(report['failed'])}")
+            raise StageFailedError(f"differential gate failed: {', '.join(report['failed'])}")
 
     run_stage("gate", body)
 
