@@ -1,4 +1,4 @@
-"""Wall time of the default pipeline: full `dvc repro`, no-op `dvc repro`, bare `dvc status`.
+"""Wall time of the default pipeline: full `dvc repro`, no-op `dvc repro`, bare `dvc status dvc.yaml`.
 
 The floor for a no-op run is `dvc status` on the same repo (DVC must at least hash-check the
 pipeline); the goal is no-op/floor <= 1.3 and a full run under 30 s on 2 cores.
@@ -38,7 +38,8 @@ def main() -> None:
         project = make_project(Path(tmp) / "proj")
         full = timed(["dvc", "repro"], project)
         noop = [timed(["dvc", "repro"], project) for _ in range(args.repeats)]
-        status = [timed(["dvc", "status"], project) for _ in range(args.repeats)]
+        # the same pipeline file `dvc repro` reproduces (pipelines/ holds others)
+        status = [timed(["dvc", "status", "dvc.yaml"], project) for _ in range(args.repeats)]
     result = {
         "full_repro_s": round(full, 3),
         "noop_repro_s": round(statistics.median(noop), 3),

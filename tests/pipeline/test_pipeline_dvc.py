@@ -40,7 +40,15 @@ def _metrics(project: Path) -> dict:
 def test_each_task_runs_through_dvc_repro(tmp_path: Path, overrides, task, metric) -> None:
     project = make_project(tmp_path / "p", overrides)
     out = repro(project).stdout
-    assert ran_stages(out) == ["compose", "prepare", "validate", "train", "evaluate"]
+    assert ran_stages(out) == [
+        "compose",
+        "prepare",
+        "validate",
+        "train",
+        "evaluate",
+        "gate",
+        "package",
+    ]
     meta = json.loads((project / "models/model/metadata.json").read_text())
     assert meta["task"] == task
     metrics = _metrics(project)
@@ -61,7 +69,7 @@ def test_editing_conf_reruns_only_affected_stages(tmp_path: Path) -> None:
     model_file = project / "conf/model/logistic_regression.yaml"
     model_file.write_text(model_file.read_text().replace("C: 1.0", "C: 0.001"))
     out = repro(project).stdout
-    assert ran_stages(out) == ["compose", "train", "evaluate"]
+    assert ran_stages(out) == ["compose", "train", "evaluate", "gate", "package"]
     assert _params(project)["model"]["C"] == 0.001
     assert run(["pr2prod", "check"], project).returncode == 0
     # the new value really trained: strong regularisation changes the model's predictions
@@ -201,7 +209,7 @@ def test_push_then_pull_into_a_second_clone_restores_identical_files(tmp_path: P
     run(["dvc", "pull"], clone)
     for out in ("models/model", "data/prepared"):
         assert dir_md5(clone / out) == dir_md5(project / out)
-    status = run(["dvc", "status"], clone).stdout
+    status = run(["dvc", "status", "dvc.yaml"], clone).stdout
     assert "up to date" in status
     assert ran_stages(run(["dvc", "repro"], clone).stdout) == []  # nothing retrains
     shutil.rmtree(clone / "models")
