@@ -7,4 +7,22 @@ from dataclasses import dataclass
 
 @dataclass
 class ReleaseConfig:
-    """Settings of the release feature (filled in by that feature)."""
+    """How model versions are named, bumped, promoted and checked before a release.
+
+    Attributes:
+        model_name: GTO artifact name; versions are git tags ``<model_name>@vX.Y.Z``.
+        bump: default semver part to increase: ``patch``, ``minor`` or ``major``.
+        stage: GTO stage that means "in production" (``<model_name>#<stage>#N`` tags).
+        git_remote: git remote that receives the version and stage tags.
+        require_gate: refuse a release unless ``reports/gate.json`` says it passed.
+        require_remote_artifacts: refuse a release while DVC outputs are missing on the remote.
+        notes_path: where ``pr2prod release`` writes the model card / release notes.
+    """
+
+    model_name: str = "pr2prod-model"
+    bump: str = "minor"
+    stage: str = "prod"
+    git_remote: str = "origin"
+    require_gate: bool = True
+    require_remote_artifacts: bool = True
+    notes_path: str = "reports/model_card.md"
