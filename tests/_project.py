@@ -15,7 +15,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 # What a project needs: the pipeline definition, the configs and the code DVC tracks as deps.
-PROJECT_FILES = (".dvcignore", "dvc.yaml", "conf", "data/raw", "src", "pyproject.toml", "pipelines")
+PROJECT_FILES = (
+    ".dvcignore",
+    "dvc.yaml",
+    "conf",
+    "data/raw",
+    "src",
+    "pyproject.toml",
+    "pipelines",
+    # the GitOps loop: make targets, workflows, local act settings, lint hooks
+    "Makefile",
+    ".github",
+    ".actrc",
+    ".pre-commit-config.yaml",
+    ".secrets.baseline",
+)
 
 
 def env() -> dict[str, str]:
