@@ -11,6 +11,8 @@ from pr2prod.fsio import atomic_write_text
 from pr2prod.release import registry
 from pr2prod.release.card import model_card
 from pr2prod.release.preconditions import release_problems
+
+__all__ = ["ReleaseRefusedError", "ReleaseResult", "release", "release_problems", "rollback"]
 from pr2prod.release.versions import check_bump
 
 
