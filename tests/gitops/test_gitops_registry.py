@@ -7,8 +7,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from _project import env
 
+from _project import env
 from pr2prod.config.release_schema import ReleaseConfig
 from pr2prod.release import flow, registry
 from pr2prod.release.versions import VersionError, bump_from_labels, next_version
@@ -103,7 +103,9 @@ def test_rollback_assigns_prod_to_the_earlier_version(repo: Path):
 def test_rollback_refuses_unknown_and_current_versions(repo: Path):
     registry.register(repo, NAME, "v1.0.0")
     registry.assign(repo, NAME, "v1.0.0")
-    with pytest.raises(registry.RegistryError, match=r"no version 'v9\.9\.9'; registered: v1\.0\.0"):
+    with pytest.raises(
+        registry.RegistryError, match=r"no version 'v9\.9\.9'; registered: v1\.0\.0"
+    ):
         registry.rollback(repo, NAME, "v9.9.9")
     with pytest.raises(registry.RegistryError, match="already in prod"):
         registry.rollback(repo, NAME, "v1.0.0")

@@ -116,7 +116,10 @@ def test_release_uses_the_same_filter_on_main_only():
 def test_github_only_steps_are_skipped_under_act():
     steps = _load("release.yml")["jobs"]["release"]["steps"]
     by_name = {s.get("name", ""): s for s in steps}
-    for name in ("containerise and publish the Bento", "GitHub release with the model card as notes"):
+    for name in (
+        "containerise and publish the Bento",
+        "GitHub release with the model card as notes",
+    ):
         assert by_name[name]["if"] == "${{ !env.ACT }}"
 
 

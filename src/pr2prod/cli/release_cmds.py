@@ -129,8 +129,9 @@ def report(
         typer.echo(f"wrote {out}")
 
 
-@app.command()
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def ci(
+    ctx: typer.Context,
     event: Annotated[str, typer.Argument(help="pull_request | push | workflow_dispatch")] = "push",
     workflow: Annotated[
         Path | None, typer.Option("-W", "--workflow", help="One workflow file (default: all).")
@@ -138,7 +139,10 @@ def ci(
     job: Annotated[str | None, typer.Option("-j", "--job", help="Run only this job.")] = None,
     event_file: Annotated[Path | None, typer.Option("-e", help="Event payload JSON.")] = None,
 ) -> None:
-    """Run the GitHub workflows locally with act on the host (settings in .actrc)."""
+    """Run the GitHub workflows locally with act on the host (settings in .actrc).
+
+    Arguments after the known options go to act as they are, e.g. ``--json``.
+    """
     if event not in EVENTS:
         fail(f"event {event!r} is not one of {', '.join(EVENTS)}")
     act = shutil.which("act")
@@ -151,4 +155,5 @@ def ci(
         cmd += ["-j", job]
     if event_file is not None:
         cmd += ["-e", str(event_file)]
+    cmd += list(ctx.args)
     raise typer.Exit(subprocess.run(cmd, env=dict(os.environ), check=False).returncode)
