@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -17,6 +17,8 @@ class ReleaseConfig:
         require_gate: refuse a release unless ``reports/gate.json`` says it passed.
         require_remote_artifacts: refuse a release while DVC outputs are missing on the remote.
         notes_path: where ``pr2prod release`` writes the model card / release notes.
+        ci_outputs: committed files the release job itself regenerates (gate verdict, Bento
+            record); the clean-tree check ignores them, the gate check reads their fresh content.
     """
 
     model_name: str = "pr2prod-model"
@@ -26,3 +28,6 @@ class ReleaseConfig:
     require_gate: bool = True
     require_remote_artifacts: bool = True
     notes_path: str = "reports/model_card.md"
+    ci_outputs: list[str] = field(
+        default_factory=lambda: ["reports/gate.json", "reports/gate.md", "reports/bento.json"]
+    )

@@ -56,7 +56,9 @@ def release(
     """
     base = Path(root)
     level = check_bump(bump or cfg.bump)
-    problems = release_problems(base, cfg.require_gate, cfg.require_remote_artifacts)
+    problems = release_problems(
+        base, cfg.require_gate, cfg.require_remote_artifacts, ignore=cfg.ci_outputs
+    )
     if problems:
         raise ReleaseRefusedError(problems)
     previous = registry.stage_version(base, cfg.model_name, cfg.stage)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 GATE_JSON = Path("reports/gate.json")
@@ -14,12 +15,18 @@ def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(args, cwd=cwd, capture_output=True, text=True, check=False)
 
 
-def clean_tree(root: Path) -> str | None:
-    """Refuse uncommitted changes: a version must name exactly one commit's content."""
+def clean_tree(root: Path, ignore: Sequence[str] = ()) -> str | None:
+    """Refuse uncommitted changes: a version must name exactly one commit's content.
+
+    Args:
+        root: the repository.
+        ignore: paths the release job regenerates itself (``release.ci_outputs``).
+    """
     out = _run(["git", "status", "--porcelain", "--untracked-files=no"], root)
     if out.returncode != 0:
         return f"not a git repository: {out.stderr.strip()}"
     dirty = [line[3:] for line in out.stdout.splitlines() if line.strip()]
+    dirty = [path for path in dirty if path not in set(ignore)]
     if dirty:
         return f"git tree is dirty (commit or stash first): {', '.join(dirty[:10])}"
     return None
@@ -27,7 +34,9 @@ def clean_tree(root: Path) -> str | None:
 
 def lock_fresh(root: Path) -> str | None:
     """Refuse a stale ``dvc.lock``: the committed outputs must be what the pipeline makes now."""
-    out = _run(["dvc", "status", "--json"], root)
+    from pr2prod.release.reproduce import TARGETS
+
+    out = _run(["dvc", "status", "--with-deps", "--json", *TARGETS], root)
     if out.returncode != 0:
         return f"`dvc status` failed: {out.stderr.strip()}"
     stale = sorted(json.loads(out.stdout or "{}"))
@@ -82,10 +91,17 @@ def artifacts_on_remote(root: Path) -> str | None:
 
 
 def release_problems(
-    root: str | Path, require_gate: bool = True, require_remote: bool = True
+    root: str | Path,
+    require_gate: bool = True,
+    require_remote: bool = True,
+    ignore: Sequence[str] = (),
 ) -> list[str]:
     """Every precondition that fails, as messages; empty when a release may proceed."""
-    checks: list[Callable[[Path], str | None]] = [clean_tree, params_in_sync, lock_fresh]
+    checks: list[Callable[[Path], str | None]] = [
+        partial(clean_tree, ignore=ignore),
+        params_in_sync,
+        lock_fresh,
+    ]
     if require_gate:
         checks.append(gate_passed)
     if require_remote:
