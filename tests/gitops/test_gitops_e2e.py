@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from _project import BIN, make_project, repro, run
+from pr2prod.release.preconditions import check_label
 from pr2prod.release.registry import production_ref
 
 pytestmark = pytest.mark.slow
@@ -180,11 +181,13 @@ def test_gitops_loop(loop: Loop):
     assert "build" not in results or results["build"] != "success"
     assert results.get("report") == "success", results
     gate = json.loads((art / "pr-report" / "gate.json").read_text())
-    failed = {c["name"] for c in gate["checks"] if not c["passed"]}
+    failed = {check_label(c) for c in gate["checks"] if not c["passed"]}
     assert gate["passed"] is False and failed
+    metric = next(c.get("metric") or check_label(c) for c in gate["checks"] if not c["passed"])
     report = (art / "pr-report" / "pr_report.md").read_text()
     gate_section = report.split("### Gate")[1].split("### Plots")[0]
     assert any(name in gate_section for name in failed)
+    assert metric in gate_section
 
     # 4. merge the better PR: release v1.1.0 to prod, Bento built
     lp.git("checkout", "-q", "main")

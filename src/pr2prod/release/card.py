@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+from pr2prod.release.preconditions import check_label
+
 
 def _read_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
@@ -37,7 +39,7 @@ def _gate_section(gate: Any) -> list[str]:
         lines += ["| check | baseline | candidate | delta | tolerance | passed |"]
         lines += ["| --- | --- | --- | --- | --- | --- |"]
         lines += [
-            f"| {c.get('name')} | {c.get('baseline')} | {c.get('candidate')} | "
+            f"| {check_label(c)} | {c.get('baseline')} | {c.get('candidate')} | "
             f"{c.get('delta')} | {c.get('tolerance')} | {c.get('passed')} |"
             for c in checks
         ]

@@ -7,12 +7,18 @@ import subprocess
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 GATE_JSON = Path("reports/gate.json")
 
 
 def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(args, cwd=cwd, capture_output=True, text=True, check=False)
+
+
+def check_label(check: dict[str, Any]) -> str:
+    """A gate check's name: ``name`` in the documented record, ``id``/``metric`` as fallbacks."""
+    return str(check.get("name") or check.get("id") or check.get("metric") or "?")
 
 
 def clean_tree(root: Path, ignore: Sequence[str] = ()) -> str | None:
@@ -71,7 +77,9 @@ def gate_passed(root: Path) -> str | None:
     except json.JSONDecodeError as exc:
         return f"{GATE_JSON} is not valid JSON: {exc}"
     if verdict.get("passed") is not True:
-        failed = [c.get("name", "?") for c in verdict.get("checks", []) if not c.get("passed")]
+        failed = verdict.get("failed") or [
+            check_label(c) for c in verdict.get("checks", []) if not c.get("passed")
+        ]
         return (
             f"the gate did not pass (verdict {verdict.get('verdict')!r}; "
             f"failed checks: {', '.join(failed) or 'none listed'})"
