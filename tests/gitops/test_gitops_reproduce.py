@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from _project import BIN, make_project, repro, run
-from pr2prod.release.reproduce import compare_locks
+from pr2prod.release.reproduce import compare_locks, stale_stages
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +37,22 @@ def test_compare_locks_names_changed_outputs():
         ("train", "models/model", "a.dir", "b.dir")
     ]
     assert compare_locks(same, same) == []
+    assert stale_stages(same, yaml.safe_dump(lock)) == ["train"]
+    assert stale_stages(same, same) == []
+
+
+@pytest.mark.slow
+def test_verify_repro_refuses_a_stale_lock(pushed_project: Path):
+    project = pushed_project
+    conf = project / "conf" / "model" / "logistic_regression.yaml"
+    conf.write_text(conf.read_text() + "# a comment only: outputs stay, the conf/ hash moves\n")
+    run(["git", "commit", "-qam", "comment in conf"], project)
+    try:
+        bad = run([str(BIN / "pr2prod"), "verify-repro"], project, check=False)
+        assert bad.returncode == 1
+        assert "dvc.lock is stale for: compose" in bad.stderr
+    finally:
+        run(["git", "reset", "-q", "--hard", "HEAD~1"], project)
 
 
 @pytest.mark.slow

@@ -95,14 +95,17 @@ def verify_repro(
     from pr2prod.release.reproduce import verify_reproduction
 
     try:
-        diffs = verify_reproduction(".", pull=pull)
+        result = verify_reproduction(".", pull=pull)
     except (FileNotFoundError, RuntimeError) as exc:
         fail(str(exc), 1)
-    if diffs:
-        for d in diffs:
-            typer.secho(f"  {d.stage}: {d.path}  {d.committed} -> {d.reproduced}", err=True)
-        names = ", ".join(d.path for d in diffs)
-        fail(f"{len(diffs)} output(s) do not reproduce dvc.lock: {names}", 1)
+    for d in result.diffs:
+        typer.secho(f"  {d.stage}: {d.path}  {d.committed} -> {d.reproduced}", err=True)
+    if result.diffs:
+        names = ", ".join(d.path for d in result.diffs)
+        fail(f"{len(result.diffs)} output(s) do not reproduce dvc.lock: {names}", 1)
+    if result.stale:
+        stages = ", ".join(result.stale)
+        fail(f"outputs reproduce but dvc.lock is stale for: {stages} (run `dvc repro`, commit)", 1)
     typer.echo("ok: every output reproduces the committed dvc.lock")
 
 

@@ -22,6 +22,19 @@ NONDETERMINISTIC: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
+class ReproResult:
+    """Outputs that did not reproduce, and stages whose committed lock entry was stale."""
+
+    diffs: list[OutputDiff]
+    stale: list[str]
+
+    @property
+    def ok(self) -> bool:
+        """True when every output and every lock entry reproduced."""
+        return not self.diffs and not self.stale
+
+
+@dataclass(frozen=True)
 class OutputDiff:
     """One output whose hash after re-running differs from the committed one."""
 
@@ -51,6 +64,17 @@ def compare_locks(committed: str, reproduced: str) -> list[OutputDiff]:
     ]
 
 
+def stale_stages(committed: str, reproduced: str) -> list[str]:
+    """Stages whose lock entry (deps, params, outs) changed when re-run: the lock was stale.
+
+    Outputs can reproduce while ``dvc.lock`` still records old dependencies (e.g. ``conf/``
+    changed and only ``dvc repro evaluate`` was run): committing that lock is an error too.
+    """
+    before = (yaml.safe_load(committed) or {}).get("stages") or {}
+    after = (yaml.safe_load(reproduced) or {}).get("stages") or {}
+    return sorted(name for name in after if before.get(name) != after[name])
+
+
 def _dvc(args: list[str], root: Path) -> None:
     proc = subprocess.run(["dvc", *args], cwd=root, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
@@ -59,7 +83,7 @@ def _dvc(args: list[str], root: Path) -> None:
 
 def verify_reproduction(
     root: str | Path, pull: bool = True, targets: tuple[str, ...] = TARGETS
-) -> list[OutputDiff]:
+) -> ReproResult:
     """Pull, force-re-run ``targets`` and their upstream stages, return what did not reproduce.
 
     The committed ``dvc.lock`` is read first; ``dvc repro --force`` then rewrites it from what
@@ -79,4 +103,5 @@ def verify_reproduction(
     if pull:
         _dvc(["pull", "--allow-missing"], base)
     _dvc(["repro", "--force", *targets], base)
-    return compare_locks(committed, lock.read_text(encoding="utf-8"))
+    reproduced = lock.read_text(encoding="utf-8")
+    return ReproResult(compare_locks(committed, reproduced), stale_stages(committed, reproduced))
