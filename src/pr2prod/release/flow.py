@@ -61,17 +61,18 @@ def release(
     )
     if problems:
         raise ReleaseRefusedError(problems)
-    previous = registry.stage_version(base, cfg.model_name, cfg.stage)
+    holder = registry.stage_version(base, cfg.model_name, cfg.stage)
+    previous = holder.version if holder else None
     version = registry.plan_next(base, cfg.model_name, level)
     commit = _head(base)
-    card = model_card(base, cfg.model_name, version, commit, previous and previous.version)
+    card = model_card(base, cfg.model_name, version, commit, previous)
     notes = base / cfg.notes_path
     atomic_write_text(notes, card)
     vtag = registry.register(base, cfg.model_name, version, commit, message=f"Release {version}")
     stag = registry.assign(base, cfg.model_name, version, cfg.stage)
     if push:
         push_tags(base, cfg.git_remote, [vtag, stag])
-    return ReleaseResult(version, vtag, stag, previous and previous.version, notes)
+    return ReleaseResult(version, vtag, stag, previous, notes)
 
 
 def rollback(root: str | Path, cfg: ReleaseConfig, version: str, push: bool = False) -> str:
