@@ -48,4 +48,47 @@ bench: ## every performance figure into benchmarks/results/ (several minutes)
 	$(PY) benchmarks/serving.py
 	$(PY) benchmarks/batch.py
 
-.PHONY: help install repro check lint test test-fast bench serve bench-serving score monitor monitor-pull
+# --- GitOps loop: the workflows in .github/workflows call exactly these targets -----------------
+BASE ?= main
+BUMP ?=
+LABELS ?=
+VERSION ?=
+EVENT ?= pull_request
+
+pre-commit: ## every pre-commit hook on every file (the PR lint job)
+	pre-commit run --all-files --show-diff-on-failure
+
+pull: ## fetch the DVC-tracked data and model the commit names
+	dvc pull --allow-missing
+
+reproduce-check: ## dvc pull, re-run the pipeline, fail if outputs differ from dvc.lock
+	pr2prod verify-repro
+
+gate: ## differential gate against production (reports/gate.json, gate.md)
+	pr2prod gate
+
+build: ## build the Bento (reports/bento.json)
+	pr2prod build
+
+report: ## PR report (params, metrics, gate, plots) against BASE into reports/pr_report.md
+	pr2prod report --base $(BASE) --md
+
+registry: ## model versions and the production stage
+	pr2prod registry
+
+release: ## register the next version at HEAD, assign prod, push the tags (BUMP=, LABELS=)
+	pr2prod release --push $(if $(BUMP),--bump $(BUMP)) --labels "$(LABELS)"
+
+rollback: ## assign prod back to VERSION=vX.Y.Z and push the tag
+	pr2prod rollback "$(VERSION)" --push
+
+workflows-lint: ## schema-check and security-audit the GitHub workflows
+	check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	zizmor --offline --min-severity medium .github/workflows
+
+ci-local: ## run the workflows for EVENT (default pull_request) with act on this host
+	pr2prod ci $(EVENT)
+
+.PHONY: help install repro check lint test test-fast bench serve bench-serving score monitor \
+	monitor-pull pre-commit pull reproduce-check gate build report registry release rollback \
+	workflows-lint ci-local

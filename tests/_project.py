@@ -24,6 +24,12 @@ PROJECT_FILES = (
     "pyproject.toml",
     "pipelines",
     "bentofile.yaml",
+    # the GitOps loop: make targets, workflows, local act settings, lint hooks
+    "Makefile",
+    ".github",
+    ".actrc",
+    ".pre-commit-config.yaml",
+    ".secrets.baseline",
 )
 
 

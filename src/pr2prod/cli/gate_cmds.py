@@ -44,7 +44,13 @@ def gate(
 
     try:
         cfg = load_params(params)
-        report = gate_workspace(WORKSPACE, cfg.gate, baseline, allow_different_data)
+        report = gate_workspace(
+            WORKSPACE,
+            cfg.gate,
+            baseline,
+            allow_different_data,
+            registry=(cfg.release.model_name, cfg.release.stage),
+        )
     except ConfigError as exc:
         fail(str(exc))
     except (GateError, FileNotFoundError, UntrustedArtifactError) as exc:

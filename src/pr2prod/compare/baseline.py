@@ -1,8 +1,9 @@
 """Find the production model: the one place that decides what "baseline" means.
 
-Today production is the model recorded in ``dvc.lock`` at a git ref (``gate.baseline.ref``,
-default ``main``). The release feature will swap in the registry's ``prod`` stage here, and
-nothing else in the gate needs to change.
+Production is the version the model registry (GTO tags) assigns to the production stage:
+that version's commit names the artifact in its ``dvc.lock``. Before any version is in
+production, the model recorded in ``dvc.lock`` at a git ref (``gate.baseline.ref``, default
+``main``) stands in. ``--baseline REV|PATH`` overrides both.
 """
 
 from __future__ import annotations
@@ -45,7 +46,12 @@ def _from_ref(root: Path, ref: str, artifact: str, workdir: Path, explicit: bool
 
 
 def resolve_baseline(
-    root: Path, ref: str | None, artifact: str, workdir: Path, override: str | None = None
+    root: Path,
+    ref: str | None,
+    artifact: str,
+    workdir: Path,
+    override: str | None = None,
+    registry: tuple[str, str] | None = None,
 ) -> Baseline:
     """Resolve and materialise the production model into ``workdir``.
 
@@ -55,6 +61,8 @@ def resolve_baseline(
         artifact: the DVC output path of the model (``gate.baseline.artifact``).
         workdir: an empty scratch directory the caller removes afterwards.
         override: ``--baseline``: an artifact directory or a git revision.
+        registry: ``(model name, stage)`` in the GTO registry; the version assigned to that
+            stage is production. None skips the registry.
 
     Returns:
         The baseline; ``path`` None (first release) when the configured ref does not
@@ -70,6 +78,16 @@ def resolve_baseline(
             info = {"source": "path", "path": str(candidate)}
             return Baseline("path", candidate, f"artifact directory {candidate}", info)
         return _from_ref(root, override, artifact, workdir, explicit=True)
+    if registry is not None:
+        from pr2prod.release.registry import production_ref
+
+        name, stage = registry
+        commit = production_ref(root, name, stage)
+        if commit is not None:
+            found = _from_ref(root, commit, artifact, workdir, explicit=True)
+            found.info.update({"source": "registry", "model": name, "stage": stage})
+            found.reason = f"{name} in {stage} ({commit[:12]}): {found.reason}"
+            return found
     if ref is None:
         return Baseline("none", None, "gate.baseline.ref is null")
     return _from_ref(root, ref, artifact, workdir, explicit=False)

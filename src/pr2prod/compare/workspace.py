@@ -27,7 +27,11 @@ class Workspace:
 
 
 def gate_workspace(
-    ws: Workspace, cfg: GateConfig, override: str | None = None, allow_different_data: bool = False
+    ws: Workspace,
+    cfg: GateConfig,
+    override: str | None = None,
+    allow_different_data: bool = False,
+    registry: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
     """Gate the workspace's candidate model against the production baseline.
 
@@ -42,7 +46,7 @@ def gate_workspace(
     test = pd.read_parquet(ws.root / ws.test)
     with tempfile.TemporaryDirectory(prefix="pr2prod-gate-") as tmp:
         found = resolve_baseline(
-            ws.root, cfg.baseline.ref, cfg.baseline.artifact, Path(tmp), override
+            ws.root, cfg.baseline.ref, cfg.baseline.artifact, Path(tmp), override, registry
         )
         baseline = None if found.path is None else load_artifact(found.path)
         data: dict[str, Any] = {"test_split": str(ws.test), "hash": current}

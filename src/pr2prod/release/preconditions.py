@@ -1,0 +1,118 @@
+"""What must hold before a model version is released; each failure is one clear message."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable, Sequence
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+GATE_JSON = Path("reports/gate.json")
+
+
+def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, check=False)
+
+
+def check_label(check: dict[str, Any]) -> str:
+    """A gate check's name: ``name`` in the documented record, ``id``/``metric`` as fallbacks."""
+    return str(check.get("name") or check.get("id") or check.get("metric") or "?")
+
+
+def clean_tree(root: Path, ignore: Sequence[str] = ()) -> str | None:
+    """Refuse uncommitted changes: a version must name exactly one commit's content.
+
+    Args:
+        root: the repository.
+        ignore: paths the release job regenerates itself (``release.ci_outputs``).
+    """
+    out = _run(["git", "status", "--porcelain", "--untracked-files=no"], root)
+    if out.returncode != 0:
+        return f"not a git repository: {out.stderr.strip()}"
+    dirty = [line[3:] for line in out.stdout.splitlines() if line.strip()]
+    dirty = [path for path in dirty if path not in set(ignore)]
+    if dirty:
+        return f"git tree is dirty (commit or stash first): {', '.join(dirty[:10])}"
+    return None
+
+
+def lock_fresh(root: Path) -> str | None:
+    """Refuse a stale ``dvc.lock``: the committed outputs must be what the pipeline makes now."""
+    from pr2prod.release.reproduce import TARGETS
+
+    out = _run(["dvc", "status", "--with-deps", "--json", *TARGETS], root)
+    if out.returncode != 0:
+        return f"`dvc status` failed: {out.stderr.strip()}"
+    stale = sorted(json.loads(out.stdout or "{}"))
+    if stale:
+        return f"dvc.lock is stale (run `dvc repro` and commit): changed stages {', '.join(stale)}"
+    return None
+
+
+def params_in_sync(root: Path) -> str | None:
+    """Refuse when ``params.yaml`` is not the composition of ``conf/``."""
+    from pr2prod.config.compose import check
+    from pr2prod.config.errors import ConfigError
+
+    try:
+        problems = check(root / "conf", root / "params.yaml")
+    except ConfigError as exc:
+        return f"params.yaml cannot be checked: {exc}"
+    if problems:
+        return "params.yaml is out of sync with conf/ (run `pr2prod compose`): " + "; ".join(
+            problems
+        )
+    return None
+
+
+def gate_passed(root: Path) -> str | None:
+    """Refuse without a passing differential gate verdict in ``reports/gate.json``."""
+    path = root / GATE_JSON
+    if not path.exists():
+        return f"{GATE_JSON} is missing: run `pr2prod gate` (make gate) before releasing"
+    try:
+        verdict = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        return f"{GATE_JSON} is not valid JSON: {exc}"
+    if verdict.get("passed") is not True:
+        failed = verdict.get("failed") or [
+            check_label(c) for c in verdict.get("checks", []) if not c.get("passed")
+        ]
+        return (
+            f"the gate did not pass (verdict {verdict.get('verdict')!r}; "
+            f"failed checks: {', '.join(failed) or 'none listed'})"
+        )
+    return None
+
+
+def artifacts_on_remote(root: Path) -> str | None:
+    """Refuse while DVC outputs are not on the DVC remote: a release must be pullable."""
+    out = _run(["dvc", "status", "--cloud", "--json"], root)
+    if out.returncode != 0:
+        return f"`dvc status --cloud` failed: {out.stderr.strip() or out.stdout.strip()}"
+    missing = sorted(json.loads(out.stdout or "{}"))
+    if missing:
+        return f"artifacts missing from the DVC remote (run `dvc push`): {', '.join(missing)}"
+    return None
+
+
+def release_problems(
+    root: str | Path,
+    require_gate: bool = True,
+    require_remote: bool = True,
+    ignore: Sequence[str] = (),
+) -> list[str]:
+    """Every precondition that fails, as messages; empty when a release may proceed."""
+    checks: list[Callable[[Path], str | None]] = [
+        partial(clean_tree, ignore=ignore),
+        params_in_sync,
+        lock_fresh,
+    ]
+    if require_gate:
+        checks.append(gate_passed)
+    if require_remote:
+        checks.append(artifacts_on_remote)
+    path = Path(root)
+    return [msg for check in checks if (msg := check(path)) is not None]

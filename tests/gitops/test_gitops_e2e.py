@@ -1,0 +1,214 @@
+"""The GitOps loop end to end, with the real workflows run through act on the host.
+
+A throw-away project with a local bare "origin" and a local DVC remote directory walks:
+first release on main -> a PR with a better model passes -> a PR with a worse model fails at the
+gate -> merging the better one releases v1.1.0 -> rollback puts v1.0.0 back in production.
+Assertions are on git tags in origin, files on the DVC remote and the reports each run kept
+(the act stub of upload-artifact copies them to $PR2PROD_ACT_ARTIFACTS).
+
+Needs `pr2prod gate` and `pr2prod build` (the gate and serving features); skipped without them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from _project import BIN, make_project, repro, run
+from pr2prod.release.preconditions import check_label
+from pr2prod.release.registry import production_ref
+
+pytestmark = pytest.mark.slow
+NAME = "pr2prod-model"
+PR2PROD = str(BIN / "pr2prod")
+
+
+def _has_command(name: str) -> bool:
+    proc = subprocess.run([PR2PROD, name, "--help"], capture_output=True, check=False)
+    return proc.returncode == 0
+
+
+def job_results(stdout: str) -> dict[str, str]:
+    results = {}
+    for line in stdout.splitlines():
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if rec.get("jobResult"):
+            results[rec["jobID"]] = rec["jobResult"]
+    return results
+
+
+class Loop:
+    """The throw-away repository and helpers to drive act and read origin."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.origin = base / "origin.git"
+        self.remote = base / "dvc-remote"
+        self.project = base / "proj"
+        self.runs = 0
+
+    def git(self, *args: str, cwd: Path | None = None) -> str:
+        return run(["git", *args], cwd or self.project).stdout.strip()
+
+    def origin_tags(self) -> dict[str, str]:
+        """tag -> commit, as the bare origin holds them."""
+        out = self.git(
+            "for-each-ref",
+            "--format=%(refname:short) %(*objectname)",
+            "refs/tags/",
+            cwd=self.origin,
+        )
+        return dict(line.split() for line in out.splitlines())
+
+    def act(self, event: str, workflow: str, *extra: str) -> tuple[dict[str, str], Path]:
+        """Run one workflow through `pr2prod ci`; return job results and its artifacts dir."""
+        self.runs += 1
+        artifacts = self.base / f"artifacts-{self.runs}"
+        os.environ["PR2PROD_ACT_ARTIFACTS"] = str(artifacts)
+        proc = run(
+            [
+                PR2PROD,
+                "ci",
+                event,
+                "-W",
+                f".github/workflows/{workflow}",
+                *extra,
+                "--json",
+                "--action-cache-path",
+                str(self.base / "act-cache"),
+            ],
+            self.project,
+            check=False,
+        )
+        results = job_results(proc.stdout)
+        (self.base / f"act-{self.runs}.log").write_text(proc.stdout + proc.stderr)
+        return results, artifacts
+
+    def pr_event(self, branch: str, number: int) -> Path:
+        event = {
+            "number": number,
+            "pull_request": {
+                "number": number,
+                "head": {"ref": branch, "repo": {"fork": False}},
+                "base": {"ref": "main"},
+                "labels": [],
+            },
+        }
+        path = self.base / f"event-{number}.json"
+        path.write_text(json.dumps(event))
+        return path
+
+    def branch_with_c(self, branch: str, c: float) -> None:
+        """A PR branch that changes conf/ (the model's C), retrained, committed and pushed."""
+        self.git("checkout", "-q", "main")
+        self.git("checkout", "-q", "-b", branch)
+        conf = self.project / "conf/model/logistic_regression.yaml"
+        conf.write_text(conf.read_text().replace("C: 1.0", f"C: {c}"))
+        run([PR2PROD, "compose"], self.project)
+        # the author reproduces; a failing gate stops `dvc repro` (kept as the author's record)
+        repro(self.project, "compose", "evaluate")
+        run(["dvc", "repro"], self.project, check=False)
+        self.git("add", "-A")
+        self.git("commit", "-qm", f"model: C={c}")
+        run(["dvc", "push", "-q"], self.project)
+        self.git("push", "-q", "origin", branch)
+
+
+@pytest.fixture(scope="module")
+def loop(tmp_path_factory: pytest.TempPathFactory):
+    if not (_has_command("gate") and _has_command("build")):
+        pytest.skip("needs `pr2prod gate` and `pr2prod build` (gate and serving features)")
+    base = tmp_path_factory.mktemp("gitops-e2e")
+    saved = dict(os.environ)
+    (base / "home").mkdir()
+    os.environ.update({"HOME": str(base / "home"), "BENTOML_HOME": str(base / "bentoml")})
+    try:
+        lp = Loop(base)
+        run(["git", "init", "-q", "--bare", "-b", "main", str(lp.origin)], base)
+        make_project(lp.project, remote=lp.remote)
+        lp.git("remote", "add", "origin", str(lp.origin))
+        repro(lp.project)  # trained once; every later step reuses these outputs
+        lp.git("add", "-A")
+        lp.git("commit", "-qm", "first model")
+        lp.git("push", "-q", "-u", "origin", "main")
+        yield lp
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def test_gitops_loop(loop: Loop):
+    lp = loop
+    first = lp.git("rev-parse", "HEAD")
+
+    # 1. first release on main: artifacts pushed by the workflow, v1.0.0 in prod, Bento built
+    results, art = lp.act("push", "release.yml")
+    assert results == {"release": "success"}, (lp.base / "act-1.log").read_text()[-4000:]
+    tags = lp.origin_tags()
+    assert tags[f"{NAME}@v1.0.0"] == first
+    assert tags[f"{NAME}#prod#1"] == first
+    lock = yaml.safe_load((lp.project / "dvc.lock").read_text())
+    model_md5 = lock["stages"]["train"]["outs"][0]["md5"].removesuffix(".dir")
+    assert (lp.remote / "files" / "md5" / model_md5[:2] / (model_md5[2:] + ".dir")).exists()
+    card = (art / "release" / "model_card.md").read_text()
+    assert f"# {NAME} v1.0.0" in card and first in card and "first release" in card
+    assert json.loads((art / "release" / "bento.json").read_text())["bento_tag"]
+    lp.git("fetch", "-q", "--tags", "origin")
+
+    # 2. a PR with a better model (lower log-loss): every PR job succeeds, report shows deltas
+    lp.branch_with_c("better", 2.0)
+    results, art = lp.act("pull_request", "pr.yml", "-e", str(lp.pr_event("better", 1)))
+    assert results == dict.fromkeys(["lint", "reproduce", "gate", "build", "report"], "success"), (
+        lp.base / f"act-{lp.runs}.log"
+    ).read_text()[-4000:]
+    report = (art / "pr-report" / "pr_report.md").read_text()
+    assert "model.C" in report.split("### Params diff")[1].split("###")[0]
+    metrics = report.split("### Metrics diff")[1].split("###")[0]
+    assert "log_loss" in metrics
+    assert json.loads((art / "pr-report" / "gate.json").read_text())["passed"] is True
+
+    # 3. a PR with a worse model: the gate job fails, the report names the failing metric
+    lp.branch_with_c("worse", 0.001)
+    results, art = lp.act("pull_request", "pr.yml", "-e", str(lp.pr_event("worse", 2)))
+    assert results.get("gate") == "failure", results
+    assert "build" not in results or results["build"] != "success"
+    assert results.get("report") == "success", results
+    gate = json.loads((art / "pr-report" / "gate.json").read_text())
+    failed = {check_label(c) for c in gate["checks"] if not c["passed"]}
+    assert gate["passed"] is False and failed
+    metric = next(c.get("metric") or check_label(c) for c in gate["checks"] if not c["passed"])
+    report = (art / "pr-report" / "pr_report.md").read_text()
+    gate_section = report.split("### Gate")[1].split("### Plots")[0]
+    assert any(name in gate_section for name in failed)
+    assert metric in gate_section
+
+    # 4. merge the better PR: release v1.1.0 to prod, Bento built
+    lp.git("checkout", "-q", "main")
+    lp.git("merge", "-q", "--ff-only", "better")
+    lp.git("push", "-q", "origin", "main")
+    merged = lp.git("rev-parse", "HEAD")
+    results, art = lp.act("push", "release.yml")
+    assert results == {"release": "success"}, (lp.base / f"act-{lp.runs}.log").read_text()[-4000:]
+    tags = lp.origin_tags()
+    assert tags[f"{NAME}@v1.1.0"] == merged
+    assert tags[f"{NAME}#prod#2"] == merged
+    assert "v1.0.0" in (art / "release" / "model_card.md").read_text()  # lineage: previous
+    lp.git("fetch", "-q", "--tags", "origin")
+    assert production_ref(lp.project, NAME) == merged
+
+    # 5. rollback through the manual workflow: prod back on v1.0.0, nothing rebuilt
+    results, _ = lp.act("workflow_dispatch", "rollback.yml", "--input", "version=v1.0.0")
+    assert results == {"rollback": "success"}, (lp.base / f"act-{lp.runs}.log").read_text()[-4000:]
+    tags = lp.origin_tags()
+    assert tags[f"{NAME}#prod#3"] == first
+    assert f"{NAME}@v1.2.0" not in tags
+    lp.git("fetch", "-q", "--tags", "origin")
+    assert production_ref(lp.project, NAME) == first

@@ -1,0 +1,183 @@
+"""The GTO-backed registry on a real temporary git repository; versions; release refusals."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from _project import env
+from pr2prod.config.release_schema import ReleaseConfig
+from pr2prod.release import flow, registry
+from pr2prod.release.versions import VersionError, bump_from_labels, next_version
+
+NAME = "pr2prod-model"
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=repo, env=env(), capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "commit", "-q", "--allow-empty", "-m", "first model")
+    return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def _identity(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in ("GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL"):
+        monkeypatch.setenv(key, env()[key])
+
+
+@pytest.mark.parametrize(
+    ("latest", "bump", "expected"),
+    [
+        (None, "minor", "v1.0.0"),
+        ("v1.0.0", "patch", "v1.0.1"),
+        ("v1.2.3", "minor", "v1.3.0"),
+        ("v1.2.3", "major", "v2.0.0"),
+    ],
+)
+def test_next_version(latest, bump, expected):
+    assert next_version(latest, bump) == expected
+
+
+def test_bad_bump_names_the_allowed_levels():
+    with pytest.raises(VersionError, match="patch, minor, major"):
+        next_version("v1.0.0", "huge")
+
+
+def test_bump_from_pr_labels():
+    assert bump_from_labels("bug,release:major", "minor") == "major"
+    assert bump_from_labels(["docs"], "patch") == "patch"
+    with pytest.raises(VersionError, match="several"):
+        bump_from_labels("release:major,release:patch", "minor")
+
+
+def test_register_assign_and_production_ref(repo: Path):
+    assert registry.list_versions(repo, NAME) == []
+    assert registry.production_ref(repo, NAME) is None
+    first = git(repo, "rev-parse", "HEAD")
+    assert registry.register(repo, NAME, registry.plan_next(repo, NAME, "minor")) == (
+        f"{NAME}@v1.0.0"
+    )
+    assert registry.assign(repo, NAME, "v1.0.0") == f"{NAME}#prod#1"
+    assert registry.production_ref(repo, NAME) == first
+
+    git(repo, "commit", "-q", "--allow-empty", "-m", "better model")
+    second = git(repo, "rev-parse", "HEAD")
+    registry.register(repo, NAME, registry.plan_next(repo, NAME, "minor"))
+    registry.assign(repo, NAME, "v1.1.0")
+    assert set(git(repo, "tag").split()) == {
+        f"{NAME}@v1.0.0",
+        f"{NAME}@v1.1.0",
+        f"{NAME}#prod#1",
+        f"{NAME}#prod#2",
+    }
+    assert git(repo, "rev-list", "-n1", f"{NAME}@v1.1.0") == second
+    assert registry.production_ref(repo, NAME) == second
+    versions = registry.list_versions(repo, NAME)
+    assert [(v.version, v.stages) for v in versions] == [("v1.1.0", ["prod"]), ("v1.0.0", [])]
+
+
+def test_rollback_assigns_prod_to_the_earlier_version(repo: Path):
+    first = git(repo, "rev-parse", "HEAD")
+    registry.register(repo, NAME, "v1.0.0")
+    registry.assign(repo, NAME, "v1.0.0")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "next")
+    registry.register(repo, NAME, "v1.1.0")
+    registry.assign(repo, NAME, "v1.1.0")
+
+    tag = flow.rollback(repo, ReleaseConfig(model_name=NAME), "v1.0.0")
+    assert tag == f"{NAME}#prod#3"
+    assert registry.production_ref(repo, NAME) == first
+    assert registry.stage_version(repo, NAME).version == "v1.0.0"
+
+
+def test_rollback_refuses_unknown_and_current_versions(repo: Path):
+    registry.register(repo, NAME, "v1.0.0")
+    registry.assign(repo, NAME, "v1.0.0")
+    with pytest.raises(
+        registry.RegistryError, match=r"no version 'v9\.9\.9'; registered: v1\.0\.0"
+    ):
+        registry.rollback(repo, NAME, "v9.9.9")
+    with pytest.raises(registry.RegistryError, match="already in prod"):
+        registry.rollback(repo, NAME, "v1.0.0")
+
+
+def test_registering_an_existing_version_is_refused(repo: Path):
+    registry.register(repo, NAME, "v1.0.0")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "next")
+    with pytest.raises(registry.RegistryError, match="already exists"):
+        registry.register(repo, NAME, "v1.0.0")
+
+
+# --- release preconditions on a real (untrained) pr2prod project -----------------------------
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from _project import make_project
+
+    return make_project(tmp_path_factory.mktemp("release") / "proj")
+
+
+def _refusals(project: Path, **kw) -> str:
+    cfg = ReleaseConfig(**kw)
+    with pytest.raises(flow.ReleaseRefusedError) as exc:
+        flow.release(project, cfg)
+    assert git(project, "tag") == "", "a refused release must not tag"
+    return str(exc.value)
+
+
+def test_release_refuses_a_dirty_tree(project: Path):
+    (project / "dvc.yaml").write_text((project / "dvc.yaml").read_text() + "\n# edited\n")
+    try:
+        assert "git tree is dirty" in _refusals(project) and "dvc.yaml" in _refusals(project)
+    finally:
+        git(project, "checkout", "dvc.yaml")
+
+
+def test_release_refuses_a_stale_lock(project: Path):
+    # never reproduced: every stage is out of date with respect to the (missing) dvc.lock
+    message = _refusals(project)
+    assert "dvc.lock is stale" in message
+    assert "train" in message
+
+
+def test_release_refuses_params_out_of_sync(project: Path):
+    conf = project / "conf/model/logistic_regression.yaml"
+    original = conf.read_text()
+    conf.write_text(original.replace("C: 1.0", "C: 0.25"))
+    try:
+        assert "params.yaml is out of sync with conf/" in _refusals(project)
+    finally:
+        conf.write_text(original)
+
+
+def test_release_refuses_a_missing_or_failed_gate(project: Path):
+    assert "reports/gate.json is missing" in _refusals(project)
+    gate = project / "reports/gate.json"
+    gate.parent.mkdir(exist_ok=True)
+    checks = [{"name": "roc_auc", "passed": False}, {"name": "f1", "passed": True}]
+    gate.write_text(json.dumps({"verdict": "fail", "passed": False, "checks": checks}))
+    try:
+        message = _refusals(project)
+        assert "the gate did not pass (verdict 'fail'; failed checks: roc_auc)" in message
+    finally:
+        gate.unlink()
+
+
+def test_release_refuses_artifacts_missing_on_the_remote(trained_project: Path):
+    # the trained fixture never ran `dvc push`: its outputs exist locally only
+    problems = flow.release_problems(trained_project, require_gate=False)
+    assert any(
+        p.startswith("artifacts missing from the DVC remote") and "models/model" in p
+        for p in problems
+    ), problems
