@@ -1,4 +1,4 @@
-"""Wall time of the default pipeline: full `dvc repro`, no-op `dvc repro`, bare `dvc status dvc.yaml`.
+"""Wall time of the default pipeline: full and no-op `dvc repro`, bare `dvc status dvc.yaml`.
 
 The floor for a no-op run is `dvc status` on the same repo (DVC must at least hash-check the
 pipeline); the goal is no-op/floor <= 1.3 and a full run under 30 s on 2 cores.

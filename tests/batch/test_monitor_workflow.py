@@ -54,6 +54,8 @@ def test_workflow_runs_make_targets_with_least_privilege():
     assert not any("github.event" in r for r in runs)
     uses = [s["uses"] for j in jobs.values() for s in j["steps"] if "uses" in s]
     assert uses
-    assert all(len(u.split("@")[1]) == 40 for u in uses)
+    remote = [u for u in uses if not u.startswith("./")]  # local actions need no pin
+    assert remote
+    assert all(len(u.split("@")[1]) == 40 for u in remote)
     triggers = wf[True] if True in wf else wf["on"]  # YAML 1.1 reads `on` as a boolean
     assert set(triggers) == {"schedule", "workflow_dispatch"}

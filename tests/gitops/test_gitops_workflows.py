@@ -28,8 +28,14 @@ def _on(workflow: dict) -> dict:
     return workflow.get("on", workflow.get(True))
 
 
-def test_the_four_workflows_exist():
-    assert {p.name for p in FILES} == {"ci.yml", "pr.yml", "release.yml", "rollback.yml"}
+def test_the_workflows_exist():
+    assert {p.name for p in FILES} == {
+        "ci.yml",
+        "pr.yml",
+        "release.yml",
+        "rollback.yml",
+        "monitor.yml",
+    }
 
 
 def test_workflows_match_the_github_schema():
