@@ -6,6 +6,7 @@ Hydra or git: a project is a copy of this repository's pipeline in a temp direct
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -108,3 +109,16 @@ def ran_stages(output: str) -> list[str]:
     return [
         line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage '")
     ]
+
+
+def job_results(stdout: str) -> dict[str, str]:
+    """``job id -> success|failure`` from ``act --json`` output lines."""
+    results = {}
+    for line in stdout.splitlines():
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if rec.get("jobResult"):
+            results[rec["jobID"]] = rec["jobResult"]
+    return results

@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 import pytest
 
-from _project import BIN, make_project, run
+from _project import BIN, job_results, make_project, run
 
 
 def act_args(tmp: Path) -> list[str]:
     """Own action cache for act; HOME is set in :func:`act_env`."""
     return ["--json", "--action-cache-path", str(tmp / "act-cache")]
-
-
-def job_results(stdout: str) -> dict[str, str]:
-    """``job id -> success|failure`` from act's JSON lines."""
-    results = {}
-    for line in stdout.splitlines():
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if rec.get("jobResult"):
-            results[rec["jobID"]] = rec["jobResult"]
-    return results
 
 
 @pytest.fixture

@@ -6,43 +6,25 @@ gate -> merging the better one releases v1.1.0 -> rollback puts v1.0.0 back in p
 Assertions are on git tags in origin, files on the DVC remote and the reports each run kept
 (the act stub of upload-artifact copies them to $PR2PROD_ACT_ARTIFACTS).
 
-Needs `pr2prod gate` and `pr2prod build` (the gate and serving features); skipped without them.
+Uses `pr2prod gate` and `pr2prod build` (the gate and serving features) through the workflows.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
-from _project import BIN, make_project, repro, run
+from _project import BIN, job_results, make_project, repro, run
 from pr2prod.release.preconditions import check_label
 from pr2prod.release.registry import production_ref
 
 pytestmark = pytest.mark.slow
 NAME = "pr2prod-model"
 PR2PROD = str(BIN / "pr2prod")
-
-
-def _has_command(name: str) -> bool:
-    proc = subprocess.run([PR2PROD, name, "--help"], capture_output=True, check=False)
-    return proc.returncode == 0
-
-
-def job_results(stdout: str) -> dict[str, str]:
-    results = {}
-    for line in stdout.splitlines():
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if rec.get("jobResult"):
-            results[rec["jobID"]] = rec["jobResult"]
-    return results
 
 
 class Loop:
@@ -124,8 +106,6 @@ class Loop:
 
 @pytest.fixture(scope="module")
 def loop(tmp_path_factory: pytest.TempPathFactory):
-    if not (_has_command("gate") and _has_command("build")):
-        pytest.skip("needs `pr2prod gate` and `pr2prod build` (gate and serving features)")
     base = tmp_path_factory.mktemp("gitops-e2e")
     saved = dict(os.environ)
     (base / "home").mkdir()
