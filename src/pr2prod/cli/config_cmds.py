@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
+import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -63,4 +64,6 @@ def stage(
 
     if name not in STAGES:
         fail(f"unknown stage {name!r}; stages: {', '.join(STAGES)}")
-    importlib.import_module(f"pr2prod.stages.{name}").main()
+    # The stage runner pins the numerical envelope before NumPy loads; this process
+    # already imported it, so hand over to a fresh interpreter (same as `dvc repro`).
+    os.execv(sys.executable, [sys.executable, "-m", "pr2prod.stages", name])

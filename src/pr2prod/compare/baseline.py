@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pr2prod.compare.errors import GateError
+from pr2prod.compare.rebuild import rebuild_production
 from pr2prod.compare.revisions import locked_out_md5, materialise, resolve_commit, show_file
 from pr2prod.models.persist import MODEL_FILE
 
@@ -27,7 +28,17 @@ class Baseline:
     info: dict[str, Any] = field(default_factory=dict)
 
 
-def _from_ref(root: Path, ref: str, artifact: str, workdir: Path, explicit: bool) -> Baseline:
+OnMissing = Literal["rebuild", "fail"]
+
+
+def _from_ref(
+    root: Path,
+    ref: str,
+    artifact: str,
+    workdir: Path,
+    explicit: bool,
+    on_missing: OnMissing = "rebuild",
+) -> Baseline:
     commit = resolve_commit(root, ref)
     if commit is None:
         if explicit:
@@ -40,9 +51,26 @@ def _from_ref(root: Path, ref: str, artifact: str, workdir: Path, explicit: bool
         if explicit:
             raise GateError(f"--baseline {ref}: commit {commit[:12]} {where}")
         return Baseline("none", None, f"{ref} ({commit[:12]}) {where}")
-    dest = materialise(root, commit, artifact, workdir / "baseline")
-    info = {"source": "ref", "ref": ref, "commit": commit, "md5": md5}
-    return Baseline("ref", dest, f"{artifact} at {ref} ({commit[:12]}, md5 {md5})", info)
+    info: dict[str, Any] = {"source": "ref", "ref": ref, "commit": commit, "md5": md5}
+    reason = f"{artifact} at {ref} ({commit[:12]}, md5 {md5})"
+    try:
+        dest = materialise(root, commit, artifact, workdir / "baseline")
+    except GateError as exc:
+        if on_missing != "rebuild" or lock is None:
+            raise GateError(f"{exc} (gate.baseline.on_missing={on_missing})") from exc
+        rebuilt = rebuild_production(root, commit, artifact, lock, workdir / "baseline")
+        dest = rebuilt.path
+        info.update(rebuilt=True, rebuilt_md5=rebuilt.rebuilt_md5)
+        how = (
+            "bit-identical to the recorded hash"
+            if rebuilt.bit_identical
+            else f"NOT bit-identical: md5 {rebuilt.rebuilt_md5} (see docs/reproducibility.md)"
+        )
+        reason += (
+            f"; not in the DVC cache or remote, so rebuilt from commit {commit[:12]} "
+            f"(dvc repro {rebuilt.stage} in a temporary worktree): {how}"
+        )
+    return Baseline("ref", dest, reason, info)
 
 
 def resolve_baseline(
@@ -52,6 +80,7 @@ def resolve_baseline(
     workdir: Path,
     override: str | None = None,
     registry: tuple[str, str] | None = None,
+    on_missing: OnMissing = "rebuild",
 ) -> Baseline:
     """Resolve and materialise the production model into ``workdir``.
 
@@ -63,6 +92,8 @@ def resolve_baseline(
         override: ``--baseline``: an artifact directory or a git revision.
         registry: ``(model name, stage)`` in the GTO registry; the version assigned to that
             stage is production. None skips the registry.
+        on_missing: when production's artifact is in neither the DVC cache nor a remote:
+            ``rebuild`` it from its commit (``compare.rebuild``) or ``fail``.
 
     Returns:
         The baseline; ``path`` None (first release) when the configured ref does not
@@ -70,7 +101,8 @@ def resolve_baseline(
 
     Raises:
         GateError: an explicit override that does not resolve, or a recorded model that
-            is in neither the DVC cache nor the remote.
+            is in neither the DVC cache nor the remote when ``on_missing`` is ``fail`` (or
+            whose rebuild fails).
     """
     if override is not None:
         candidate = Path(override)
@@ -84,10 +116,10 @@ def resolve_baseline(
         name, stage = registry
         commit = production_ref(root, name, stage)
         if commit is not None:
-            found = _from_ref(root, commit, artifact, workdir, explicit=True)
+            found = _from_ref(root, commit, artifact, workdir, True, on_missing)
             found.info.update({"source": "registry", "model": name, "stage": stage})
             found.reason = f"{name} in {stage} ({commit[:12]}): {found.reason}"
             return found
     if ref is None:
         return Baseline("none", None, "gate.baseline.ref is null")
-    return _from_ref(root, ref, artifact, workdir, explicit=False)
+    return _from_ref(root, ref, artifact, workdir, False, on_missing)

@@ -46,7 +46,13 @@ def gate_workspace(
     test = pd.read_parquet(ws.root / ws.test)
     with tempfile.TemporaryDirectory(prefix="pr2prod-gate-") as tmp:
         found = resolve_baseline(
-            ws.root, cfg.baseline.ref, cfg.baseline.artifact, Path(tmp), override, registry
+            ws.root,
+            cfg.baseline.ref,
+            cfg.baseline.artifact,
+            Path(tmp),
+            override,
+            registry,
+            on_missing=cfg.baseline.on_missing.value,
         )
         baseline = None if found.path is None else load_artifact(found.path)
         data: dict[str, Any] = {"test_split": str(ws.test), "hash": current}

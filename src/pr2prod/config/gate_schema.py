@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 
 DIRECTIONS = ("higher", "lower")
 
@@ -61,12 +62,20 @@ class SliceConfig:
     min_rows: int = 20
 
 
+class OnMissing(str, Enum):
+    """What the gate does when production's artifact is in no DVC cache or remote."""
+
+    rebuild = "rebuild"  # recompute it from its recorded commit (reproducible pipeline)
+    fail = "fail"  # fail closed
+
+
 @dataclass
 class BaselineConfig:
     """Where the production model comes from."""
 
     ref: str | None = "main"
     artifact: str = "models/model"
+    on_missing: OnMissing = OnMissing.rebuild
 
 
 @dataclass

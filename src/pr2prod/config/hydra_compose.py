@@ -34,7 +34,7 @@ def compose_dict(conf_dir: str | Path, overrides: Sequence[str] = ()) -> dict[st
     try:
         with initialize_config_dir(str(conf), version_base=VERSION_BASE, job_name="pr2prod"):
             cfg = compose(config_name="config", overrides=list(overrides))
-        raw = OmegaConf.to_container(cfg, resolve=True)
+        raw = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
     except (HydraException, OmegaConfBaseException) as exc:
         raise ConfigError(_explain(exc, conf)) from None
     assert isinstance(raw, dict)

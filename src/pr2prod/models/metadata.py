@@ -58,7 +58,8 @@ def artifact_metadata(cfg: Config, params_path: Path, data_paths: Sequence[Path]
         "experiment": cfg.experiment,
         "params_hash": params_hash(cfg),
         "data_hash": data_hash(data_paths),
-        "python": platform.python_version(),
+        # major.minor only: a patch release changes no numerics but would change the hash
+        "python": ".".join(platform.python_version_tuple()[:2]),
         "libraries": library_versions(),
     }
 
@@ -73,12 +74,17 @@ def git_commit() -> str | None:
     return out.stdout.strip() or None
 
 
-def run_info(wall_time_s: float) -> dict[str, Any]:
-    """Facts about this run that must stay out of the hashed artifact."""
+def run_info(wall_time_s: float, envelope: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Facts about this run that must stay out of the hashed artifact.
+
+    ``envelope`` is the numerical envelope as it took effect (``pr2prod.envelope.facts``).
+    """
     import datetime as dt
 
     return {
         "wall_time_s": round(wall_time_s, 3),
+        "envelope": envelope or {},
+        "python": platform.python_version(),
         "git_commit": git_commit(),
         "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "host": platform.node(),

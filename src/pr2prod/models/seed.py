@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 
 import numpy as np
 
 
 def seed_everything(seed: int, torch_threads: int | None = 1) -> None:
-    """Seed Python, NumPy and (if importable) torch; make torch deterministic.
+    """Seed Python, NumPy and (if loaded) torch; make torch deterministic.
+
+    torch is seeded only when something already imported it (a torch model was built):
+    importing it for a scikit-learn model would cost a second of start-up for nothing.
 
     Args:
         seed: the global seed from ``params.yaml``.
@@ -20,11 +24,14 @@ def seed_everything(seed: int, torch_threads: int | None = 1) -> None:
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     random.seed(seed)
     np.random.seed(seed)
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - torch is a dependency, but keep sklearn-only use
+    torch = sys.modules.get("torch")
+    if torch is None:
         return
     torch.manual_seed(seed)
     torch.use_deterministic_algorithms(True)
     if torch_threads is not None:
         torch.set_num_threads(torch_threads)
+        try:  # allowed once per process, before any inter-op work
+            torch.set_num_interop_threads(torch_threads)
+        except RuntimeError:
+            pass

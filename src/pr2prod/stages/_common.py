@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from pr2prod.config.errors import ConfigError
 from pr2prod.models.persist import UntrustedArtifactError
@@ -24,12 +27,39 @@ GATE_JSON = Path("reports/gate.json")
 GATE_MD = Path("reports/gate.md")
 
 
+def envelope_facts() -> dict[str, Any]:
+    """The numerical envelope this stage runs in, as it took effect (for run facts)."""
+    from pr2prod import envelope
+    from pr2prod.stages.__main__ import ENVELOPE_VAR
+
+    record = json.loads(os.environ.get(ENVELOPE_VAR, "{}")) or {"enabled": False}
+    return envelope.facts(record)
+
+
 class StageFailedError(RuntimeError):
     """A stage's own check failed (e.g. validation errors); message is for people."""
 
 
 def run_stage(name: str, body: Callable[[], None]) -> None:
-    """Run a stage body; turn known errors into one ``error:`` line and exit code 1/2."""
+    """Run a stage body; on failure, put its previous outputs back, then exit non-zero.
+
+    ``dvc repro`` deletes a stage's cached outputs before running it; when the stage
+    fails, the versions ``dvc.lock`` records are restored from the DVC cache, so a failed
+    stage never loses the previous artifacts.
+    """
+    try:
+        _report_errors(name, body)
+    except BaseException as exc:
+        if not (isinstance(exc, SystemExit) and exc.code in (0, None)):
+            from pr2prod.stages._restore import restore_locked_outs
+
+            for path in restore_locked_outs(name):
+                print(f"[{name}] restored the previous {path} from the DVC cache", file=sys.stderr)
+        raise
+
+
+def _report_errors(name: str, body: Callable[[], None]) -> None:
+    """Turn known errors into one ``[stage] ...`` line and exit code 1/2."""
     try:
         body()
     except ConfigError as exc:

@@ -14,7 +14,3 @@ def main() -> None:
         print(f"[compose] params.yaml {state} ({why}); overrides: {result.overrides or 'none'}")
 
     run_stage("compose", body)
-
-
-if __name__ == "__main__":
-    main()

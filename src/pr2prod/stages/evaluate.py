@@ -24,7 +24,3 @@ def main() -> None:
         print(f"[evaluate] {shown}")
 
     run_stage("evaluate", body)
-
-
-if __name__ == "__main__":
-    main()

@@ -52,7 +52,3 @@ def main() -> None:
             raise StageFailedError(f"differential gate failed: {', '.join(report['failed'])}")
 
     run_stage("gate", body)
-
-
-if __name__ == "__main__":
-    main()

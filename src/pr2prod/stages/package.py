@@ -28,7 +28,3 @@ def main() -> None:
         )
 
     run_stage("package", body)
-
-
-if __name__ == "__main__":
-    main()

@@ -36,7 +36,3 @@ def main() -> None:
         )
 
     run_stage("prepare", body)
-
-
-if __name__ == "__main__":
-    main()

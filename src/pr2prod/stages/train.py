@@ -12,7 +12,16 @@ from pr2prod.fsio import atomic_dir, write_json
 from pr2prod.models.metadata import artifact_metadata, run_info
 from pr2prod.models.persist import write_artifact
 from pr2prod.models.train import fit_pipeline
-from pr2prod.stages._common import MODEL_DIR, PARAMS, RUN_DIR, SCHEMA, TEST, TRAIN, run_stage
+from pr2prod.stages._common import (
+    MODEL_DIR,
+    PARAMS,
+    RUN_DIR,
+    SCHEMA,
+    TEST,
+    TRAIN,
+    envelope_facts,
+    run_stage,
+)
 
 
 def main() -> None:
@@ -26,14 +35,10 @@ def main() -> None:
         meta = artifact_metadata(cfg, PARAMS, [TRAIN, TEST])
         with atomic_dir(MODEL_DIR) as tmp:
             write_artifact(tmp, pipeline, schema, meta)
-        write_json(RUN_DIR / "run.json", run_info(wall))
+        write_json(RUN_DIR / "run.json", run_info(wall, envelope_facts()))
         print(
             f"[train] {meta['model_name']} fitted on {len(train)} rows in {wall:.2f}s "
             f"-> {MODEL_DIR}"
         )
 
     run_stage("train", body)
-
-
-if __name__ == "__main__":
-    main()

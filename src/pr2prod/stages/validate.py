@@ -32,7 +32,3 @@ def main() -> None:
         print(f"[validate] passed with {len(report.warnings)} warning(s)")
 
     run_stage("validate", body)
-
-
-if __name__ == "__main__":
-    main()
