@@ -89,7 +89,7 @@ def main() -> None:
                 project = make_project(Path(tmp) / model / where / "proj", overrides)
                 run(["dvc", "repro", "validate"], project)
                 projects.append(project)
-            reference, ref_wall, _ = train(projects[0], {})
+            reference, _, _ = train(projects[0], {})
             for factor, changes in FACTORS.items():
                 project = projects[1] if factor == "another working directory" else projects[0]
                 digest, wall, error = train(project, changes)

@@ -66,4 +66,4 @@ def stage(
         fail(f"unknown stage {name!r}; stages: {', '.join(STAGES)}")
     # The stage runner pins the numerical envelope before NumPy loads; this process
     # already imported it, so hand over to a fresh interpreter (same as `dvc repro`).
-    os.execv(sys.executable, [sys.executable, "-m", "pr2prod.stages", name])
+    os.execv(sys.executable, [sys.executable, "-m", "pr2prod.stages", name])  # noqa: S606

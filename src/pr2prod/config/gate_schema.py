@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 DIRECTIONS = ("higher", "lower")
 
@@ -62,7 +62,7 @@ class SliceConfig:
     min_rows: int = 20
 
 
-class OnMissing(str, Enum):
+class OnMissing(StrEnum):
     """What the gate does when production's artifact is in no DVC cache or remote."""
 
     rebuild = "rebuild"  # recompute it from its recorded commit (reproducible pipeline)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import sys
@@ -31,7 +32,5 @@ def seed_everything(seed: int, torch_threads: int | None = 1) -> None:
     torch.use_deterministic_algorithms(True)
     if torch_threads is not None:
         torch.set_num_threads(torch_threads)
-        try:  # allowed once per process, before any inter-op work
+        with contextlib.suppress(RuntimeError):  # allowed once, before inter-op work
             torch.set_num_interop_threads(torch_threads)
-        except RuntimeError:
-            pass
