@@ -91,18 +91,40 @@ def rollback(
 def verify_repro(
     pull: Annotated[bool, typer.Option(help="`dvc pull` the committed outputs first.")] = True,
 ) -> None:
-    """Re-run the pipeline (forced) and fail if outputs differ from the committed dvc.lock."""
+    """Re-run the pipeline (forced): bit-identical, numerically equivalent or different.
+
+    Fails on "different" (and on a stale dvc.lock); on "numerically equivalent" too when
+    `release.require_bit_identical` is true.
+    """
+    from pr2prod.config import load_params
+    from pr2prod.release.equivalence import ReproLevel
     from pr2prod.release.reproduce import verify_reproduction
 
+    cfg = load_params(Path("params.yaml"))
     try:
-        result = verify_reproduction(".", pull=pull)
+        result = verify_reproduction(
+            ".",
+            pull=pull,
+            artifact=cfg.gate.baseline.artifact,
+            tolerance=cfg.release.repro_tolerance,
+        )
     except (FileNotFoundError, RuntimeError) as exc:
         fail(str(exc), 1)
     for d in result.diffs:
         typer.secho(f"  {d.stage}: {d.path}  {d.committed} -> {d.reproduced}", err=True)
-    if result.diffs:
+    for delta in result.equivalence.deltas:
+        typer.echo(f"  {delta.name}: max |delta| {delta.max_abs_delta:.3g}")
+    typer.echo(f"reproduction: {result.level}")
+    if result.level is ReproLevel.different:
         names = ", ".join(d.path for d in result.diffs)
-        fail(f"{len(result.diffs)} output(s) do not reproduce dvc.lock: {names}", 1)
+        fail(f"outputs differ from dvc.lock ({names}): {result.equivalence.reason}", 1)
+    if result.level is ReproLevel.numerically_equivalent:
+        typer.echo(
+            "bit-identity does not hold here (another CPU architecture or BLAS?): same labels, "
+            f"values within {cfg.release.repro_tolerance:g} (docs/reproducibility.md)"
+        )
+        if cfg.release.require_bit_identical:
+            fail("release.require_bit_identical is true", 1)
     if result.stale:
         stages = ", ".join(result.stale)
         fail(f"outputs reproduce but dvc.lock is stale for: {stages} (run `dvc repro`, commit)", 1)

@@ -19,6 +19,9 @@ class ReleaseConfig:
         notes_path: where ``pr2prod release`` writes the model card / release notes.
         ci_outputs: committed files the release job itself regenerates (gate verdict, Bento
             record); the clean-tree check ignores them, the gate check reads their fresh content.
+        repro_tolerance: `pr2prod verify-repro`: max |delta| of probabilities/values on the
+            test split for "numerically equivalent".
+        require_bit_identical: `pr2prod verify-repro` fails unless bit-identical.
     """
 
     model_name: str = "pr2prod-model"
@@ -31,3 +34,5 @@ class ReleaseConfig:
     ci_outputs: list[str] = field(
         default_factory=lambda: ["reports/gate.json", "reports/gate.md", "reports/bento.json"]
     )
+    repro_tolerance: float = 1e-9
+    require_bit_identical: bool = False

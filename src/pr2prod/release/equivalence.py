@@ -69,7 +69,9 @@ def compare_models(
     for name, old in before.items():
         new = after.get(name)
         if new is None or new.shape != old.shape:
-            return Equivalence(False, deltas, f"{name}: shape {old.shape} vs {getattr(new, 'shape', None)}")
+            return Equivalence(
+                False, deltas, f"{name}: shape {old.shape} vs {getattr(new, 'shape', None)}"
+            )
         if old.dtype.kind in "fc":
             delta = float(np.max(np.abs(old - new))) if old.size else 0.0
             deltas.append(OutputDelta(name, delta, delta <= tolerance))

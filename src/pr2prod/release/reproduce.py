@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from pr2prod.release.equivalence import Equivalence, ReproLevel, compare_models
 
 # The training pipeline: these stages and everything upstream of them are forced and compared.
 # Downstream stages are not: `gate` compares with production (its result moves with the
@@ -23,14 +27,16 @@ NONDETERMINISTIC: dict[str, str] = {}
 
 @dataclass(frozen=True)
 class ReproResult:
-    """Outputs that did not reproduce, and stages whose committed lock entry was stale."""
+    """Outputs that did not reproduce, stale lock entries, and the reproduction's level."""
 
     diffs: list[OutputDiff]
     stale: list[str]
+    level: ReproLevel = ReproLevel.bit_identical
+    equivalence: Equivalence = field(default_factory=lambda: Equivalence(True))
 
     @property
     def ok(self) -> bool:
-        """True when every output and every lock entry reproduced."""
+        """True when every output and every lock entry reproduced bit for bit."""
         return not self.diffs and not self.stale
 
 
@@ -81,8 +87,40 @@ def _dvc(args: list[str], root: Path) -> None:
         raise RuntimeError(f"`dvc {' '.join(args)}` failed:\n{proc.stdout}{proc.stderr}")
 
 
+def classify(
+    diffs: list[OutputDiff],
+    committed_model: Path | None,
+    artifact: str,
+    root: Path,
+    test_split: str,
+    tolerance: float,
+) -> tuple[ReproLevel, Equivalence]:
+    """Bit-identical, numerically equivalent (same labels, values within ``tolerance``
+    on the test split) or different, with the reason."""
+    if not diffs:
+        return ReproLevel.bit_identical, Equivalence(True)
+    upstream = [d.path for d in diffs if d.stage in ("prepare", "validate")]
+    if upstream:
+        return ReproLevel.different, Equivalence(False, reason=f"data differ: {upstream}")
+    if committed_model is None:
+        why = f"the committed {artifact} is not here to compare with (run `dvc pull`)"
+        return ReproLevel.different, Equivalence(False, reason=why)
+    import pandas as pd
+
+    found = compare_models(
+        committed_model, root / artifact, pd.read_parquet(root / test_split), tolerance
+    )
+    level = ReproLevel.numerically_equivalent if found.equivalent else ReproLevel.different
+    return level, found
+
+
 def verify_reproduction(
-    root: str | Path, pull: bool = True, targets: tuple[str, ...] = TARGETS
+    root: str | Path,
+    pull: bool = True,
+    targets: tuple[str, ...] = TARGETS,
+    artifact: str = "models/model",
+    test_split: str = "data/prepared/test.parquet",
+    tolerance: float = 1e-9,
 ) -> ReproResult:
     """Pull, force-re-run ``targets`` and their upstream stages, return what did not reproduce.
 
@@ -102,6 +140,12 @@ def verify_reproduction(
     committed = lock.read_text(encoding="utf-8")
     if pull:
         _dvc(["pull", "--allow-missing"], base)
-    _dvc(["repro", "--force", *targets], base)
-    reproduced = lock.read_text(encoding="utf-8")
-    return ReproResult(compare_locks(committed, reproduced), stale_stages(committed, reproduced))
+    with tempfile.TemporaryDirectory(prefix="pr2prod-repro-") as tmp:
+        snapshot: Path | None = None
+        if (base / artifact).is_dir():  # the committed model, to compare numerically
+            snapshot = Path(shutil.copytree(base / artifact, Path(tmp) / "committed"))
+        _dvc(["repro", "--force", *targets], base)
+        reproduced = lock.read_text(encoding="utf-8")
+        diffs = compare_locks(committed, reproduced)
+        level, equivalence = classify(diffs, snapshot, artifact, base, test_split, tolerance)
+    return ReproResult(diffs, stale_stages(committed, reproduced), level, equivalence)
