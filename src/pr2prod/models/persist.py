@@ -9,9 +9,12 @@ type outside the explicit trusted list.
 
 from __future__ import annotations
 
+import importlib
+import importlib.abc
 import io
 import json
 import re
+import sys
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -90,9 +93,35 @@ def canonical_skops(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def dumps_model(model: Any) -> bytes:
-    import skops.io as sio
+class _NoTorchDuringImport(importlib.abc.MetaPathFinder):
+    """Makes ``import torch`` fail while skops builds its trusted-type list.
 
+    ``import skops.io`` walks every scikit-learn package to list its estimators, and the
+    walk imports ``sklearn.externals.array_api_compat.torch``, i.e. all of torch: ~1.3 s
+    of every stage's start-up, for a list that holds no torch type. The walk skips
+    packages that fail to import, so the list is the same. torch imports normally
+    afterwards, when a torch model is actually built or loaded.
+    """
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name == "torch" or name.startswith("torch."):
+            raise ModuleNotFoundError(f"torch is not needed to import skops.io ({name})")
+
+
+def _skops_io() -> Any:
+    """``skops.io``, imported without torch unless torch is already loaded."""
+    if "skops.io" in sys.modules or "torch" in sys.modules:
+        return importlib.import_module("skops.io")
+    blocker = _NoTorchDuringImport()
+    sys.meta_path.insert(0, blocker)
+    try:
+        return importlib.import_module("skops.io")
+    finally:
+        sys.meta_path.remove(blocker)
+
+
+def dumps_model(model: Any) -> bytes:
+    sio = _skops_io()
     return canonical_skops(sio.dumps(model))
 
 
@@ -102,8 +131,7 @@ def loads_model(data: bytes, extra_trusted: Iterable[str] = ()) -> Any:
     Raises:
         UntrustedArtifactError: naming the types that are not trusted.
     """
-    import skops.io as sio
-
+    sio = _skops_io()
     trusted = set(TRUSTED_TYPES) | set(extra_trusted)
     unknown = sio.get_untrusted_types(data=data)
     refused = sorted(t for t in unknown if t not in trusted)
