@@ -14,7 +14,13 @@ from typing import Any, Literal
 
 from pr2prod.compare.errors import GateError
 from pr2prod.compare.rebuild import rebuild_production
-from pr2prod.compare.revisions import locked_out_md5, materialise, resolve_commit, show_file
+from pr2prod.compare.revisions import (
+    locked_out_md5,
+    materialise,
+    producing_stage_inputs,
+    resolve_commit,
+    show_file,
+)
 from pr2prod.models.persist import MODEL_FILE
 
 
@@ -53,6 +59,12 @@ def _from_ref(
         return Baseline("none", None, f"{ref} ({commit[:12]}) {where}")
     info: dict[str, Any] = {"source": "ref", "ref": ref, "commit": commit, "md5": md5}
     reason = f"{artifact} at {ref} ({commit[:12]}, md5 {md5})"
+    ours = root / "dvc.lock"
+    if ours.exists():  # the candidate's training inputs (code, data, params) are production's
+        theirs = producing_stage_inputs(lock, artifact)
+        info["reproduction"] = theirs is not None and theirs == producing_stage_inputs(
+            ours.read_text(encoding="utf-8"), artifact
+        )
     try:
         dest = materialise(root, commit, artifact, workdir / "baseline")
     except GateError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -38,6 +39,19 @@ def locked_out_md5(lock_text: str, path: str) -> str | None:
         for out in stage.get("outs") or []:
             if out.get("path") == path:
                 return str(out.get("md5") or "") or None
+    return None
+
+
+def producing_stage_inputs(lock_text: str, path: str) -> dict[str, Any] | None:
+    """The ``deps`` and ``params`` ``dvc.lock`` records for the stage that writes ``path``.
+
+    Two locks with equal inputs for the model's stage describe the same training run (same
+    code, data and params): the second is a reproduction of the first.
+    """
+    lock = yaml.safe_load(lock_text) or {}
+    for stage in (lock.get("stages") or {}).values():
+        if any(o.get("path") == path for o in stage.get("outs") or []):
+            return {"deps": stage.get("deps"), "params": stage.get("params")}
     return None
 
 
