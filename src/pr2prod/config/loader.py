@@ -12,6 +12,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from pr2prod.config import schema
 from pr2prod.config.errors import ConfigError
+from pr2prod.config.paths_schema import check_paths
 
 RECORD_KEY = "compose"
 
@@ -71,6 +72,7 @@ def to_config(raw: dict[str, Any]) -> schema.Config:
         raise ConfigError(describe_error(exc)) from exc
     assert isinstance(obj, schema.Config)
     _check_choices(obj)
+    check_paths(obj.paths)
     return obj
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from omegaconf import MISSING
 
+from pr2prod.config.paths_schema import PathsConfig
 from pr2prod.config.gate_schema import GateConfig
 from pr2prod.config.monitor_schema import MonitorConfig
 from pr2prod.config.release_schema import ReleaseConfig
@@ -170,6 +171,7 @@ class Config:
     allowed_targets: list[str] = field(
         default_factory=lambda: ["sklearn.", "skorch.", "torch.", "pr2prod."]
     )
+    paths: PathsConfig = MISSING
     data: DataConfig = MISSING
     split: SplitConfig = MISSING
     validate: ValidateConfig = MISSING

@@ -7,6 +7,7 @@ from hydra.core.config_store import ConfigStore
 from pr2prod.config import schema
 
 _GROUP_SCHEMAS: dict[str, type] = {
+    "paths": schema.PathsConfig,
     "data": schema.DataConfig,
     "split": schema.SplitConfig,
     "validate": schema.ValidateConfig,

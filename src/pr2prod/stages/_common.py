@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -10,21 +11,42 @@ from pathlib import Path
 from typing import Any
 
 from pr2prod.config.errors import ConfigError
+from pr2prod.config.paths_schema import PathsConfig
 from pr2prod.models.persist import UntrustedArtifactError
 
 PARAMS = Path("params.yaml")
 CONF = Path("conf")
-PREPARED = Path("data/prepared")
-TRAIN = PREPARED / "train.parquet"
-TEST = PREPARED / "test.parquet"
-SCHEMA = PREPARED / "schema.json"
-VALIDATION = Path("reports/validation.json")
-MODEL_DIR = Path("models/model")
-RUN_DIR = Path("reports/train")
-METRICS = Path("metrics/metrics.json")
-PLOTS = Path("plots")
-GATE_JSON = Path("reports/gate.json")
-GATE_MD = Path("reports/gate.md")
+
+# Every other path comes from params.yaml's `paths` (conf/paths/), which dvc.yaml reads too.
+# They resolve on first use (PEP 562), so importing this module reads no file.
+_DERIVED: dict[str, Callable[[PathsConfig], Path]] = {
+    "PREPARED": lambda p: Path(p.prepared),
+    "TRAIN": lambda p: Path(p.prepared) / "train.parquet",
+    "TEST": lambda p: Path(p.prepared) / "test.parquet",
+    "SCHEMA": lambda p: Path(p.prepared) / "schema.json",
+    "VALIDATION": lambda p: Path(p.validation),
+    "MODEL_DIR": lambda p: Path(p.model),
+    "RUN_DIR": lambda p: Path(p.run_facts),
+    "METRICS": lambda p: Path(p.metrics),
+    "PLOTS": lambda p: Path(p.plots),
+    "GATE_JSON": lambda p: Path(p.gate_json),
+    "GATE_MD": lambda p: Path(p.gate_md),
+    "BENTO_JSON": lambda p: Path(p.bento_json),
+}
+
+
+@functools.cache
+def project_paths(params: Path = PARAMS) -> PathsConfig:
+    """The ``paths`` section of ``params.yaml``, validated (relative, inside the project)."""
+    from pr2prod.config import load_params
+
+    return load_params(params).paths
+
+
+def __getattr__(name: str) -> Path:
+    if name in _DERIVED:
+        return _DERIVED[name](project_paths())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def envelope_facts() -> dict[str, Any]:

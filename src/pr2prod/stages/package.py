@@ -9,11 +9,11 @@ from pr2prod.config import load_params
 from pr2prod.fsio import write_json
 from pr2prod.models.metadata import git_commit
 from pr2prod.serving.package import package
-from pr2prod.stages._common import MODEL_DIR, PARAMS, run_stage
+from pr2prod.stages._common import BENTO_JSON, MODEL_DIR, PARAMS, run_stage
 
 BENTOFILE = Path("bentofile.yaml")
 BUILD_CTX = Path("src")
-BENTO_REPORT = Path("reports/bento.json")
+BENTO_REPORT = BENTO_JSON
 
 
 def main() -> None:
