@@ -72,8 +72,9 @@ def test_verify_repro_passes_then_names_a_tampered_output(pushed_project: Path):
     try:
         bad = run([str(BIN / "pr2prod"), "verify-repro"], project, check=False)
         assert bad.returncode == 1
-        assert "do not reproduce dvc.lock: models/model" in bad.stderr
-        assert "data/prepared" not in bad.stderr.split("dvc.lock:")[-1]
+        assert "reproduction: different" in bad.stdout
+        assert "outputs differ from dvc.lock (models/model)" in bad.stderr
+        assert "data/prepared" not in bad.stderr.split("dvc.lock (")[-1]
     finally:
         run(["git", "reset", "-q", "--hard", "HEAD~1"], project)
 

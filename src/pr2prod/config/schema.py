@@ -13,9 +13,9 @@ from typing import Any
 
 from omegaconf import MISSING
 
-from pr2prod.config.paths_schema import PathsConfig
 from pr2prod.config.gate_schema import GateConfig
 from pr2prod.config.monitor_schema import MonitorConfig
+from pr2prod.config.paths_schema import PathsConfig
 from pr2prod.config.release_schema import ReleaseConfig
 from pr2prod.config.serve_schema import ServeConfig
 
