@@ -55,6 +55,7 @@ def test_package_is_up_to_date_and_build_cli_reuses_the_model(
 
 
 def test_package_runs_after_evaluate_in_the_pipeline(trained_project: Path) -> None:
-    dag = yaml.safe_load((trained_project / "dvc.yaml").read_text())["stages"]
-    assert "models/model" in dag["package"]["deps"]
-    assert dag["package"]["params"] == ["serve"]
+    # dvc.lock holds the resolved stage (dvc.yaml spells paths as ${paths.*})
+    locked = yaml.safe_load((trained_project / "dvc.lock").read_text())["stages"]["package"]
+    assert "models/model" in [d["path"] for d in locked["deps"]]
+    assert set(locked["params"]["params.yaml"]) == {"paths", "serve"}
