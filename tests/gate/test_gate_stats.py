@@ -17,7 +17,9 @@ from pr2prod.compare.checks import (
 )
 from pr2prod.compare.metrics import METRICS, flip_rate, skip_reason
 from pr2prod.compare.sums import Paired, assign_units, total, unit_sums
-from pr2prod.config.gate_schema import BootstrapConfig
+from pr2prod.config.gate_schema import BootstrapConfig, Rule
+
+NI = Rule.non_inferiority
 
 
 def _classification(n: int, k: int, seed: int = 0) -> Paired:
@@ -138,11 +140,12 @@ def test_paired_bootstrap_of_identical_models_is_exactly_zero():
     p = _classification(100, 2)
     same = Paired(p.task, p.y, p.pred_c, p.pred_c, p.proba_c, p.proba_c, 2)
     s = score(same, BootstrapConfig(resamples=200))
-    check = metric_check(s, "accuracy", Tolerance("higher", 0.0), "metric:accuracy")
+    check = metric_check(s, "accuracy", Tolerance("higher", 0.0), NI, "metric:accuracy")
     assert check.passed
     assert check.delta == 0.0
     assert check.ci == [0.0, 0.0]
-    assert stability_check(s, "binary", 0.0).passed
+    assert check.bound == 0.0 and check.detectable == 0.0
+    assert stability_check(s, "binary", 0.0, NI).passed
 
 
 def _shifted(n_wrong: int, n: int = 200) -> Paired:
@@ -154,32 +157,34 @@ def _shifted(n_wrong: int, n: int = 200) -> Paired:
     return Paired("binary", y, pred_c, pred_b, None, None, 2)
 
 
-def test_small_drop_passes_with_bootstrap_but_fails_on_point_estimate():
-    p = _shifted(3)  # accuracy 1.0 -> 0.985
+def test_a_drop_not_proven_harmful_passes_only_under_harm_proven():
+    p = _shifted(3)  # accuracy 1.0 -> 0.985: beyond a 0.01 tolerance, not significantly
     tol = Tolerance("higher", abs_tol=0.01)
-    boot = metric_check(score(p, BootstrapConfig(resamples=500)), "accuracy", tol, "m")
-    point = metric_check(score(p, BootstrapConfig(enabled=False)), "accuracy", tol, "m")
-    assert boot.passed
-    assert "not significant" in boot.note
-    assert boot.ci[0] < -0.01 < boot.ci[1] <= 0.0
-    assert not point.passed
+    scored = score(p, BootstrapConfig(resamples=500))
+    harm = metric_check(scored, "accuracy", tol, Rule.harm_proven, "m")
+    assert harm.passed
+    assert "not proven" in harm.note
+    assert harm.ci[0] < -0.01 < harm.ci[1] <= 0.0
+    assert not metric_check(scored, "accuracy", tol, NI, "m").passed
+    point = score(p, BootstrapConfig(enabled=False))
+    assert not metric_check(point, "accuracy", tol, Rule.point, "m").passed
 
 
-def test_large_drop_fails_even_with_bootstrap():
+def test_large_drop_fails_under_every_rule():
     p = _shifted(40)  # accuracy 1.0 -> 0.8
-    check = metric_check(
-        score(p, BootstrapConfig(resamples=500)), "accuracy", Tolerance("higher", abs_tol=0.01), "m"
-    )
-    assert not check.passed
-    assert check.ci[1] < -0.01
+    scored = score(p, BootstrapConfig(resamples=500))
+    for rule in Rule:
+        check = metric_check(scored, "accuracy", Tolerance("higher", abs_tol=0.01), rule, "m")
+        assert not check.passed, rule
+        assert check.ci[1] < -0.01
 
 
 def test_lower_is_better_and_relative_tolerance():
     y = np.zeros(100)
     p = Paired("regression", y, np.full(100, 1.05), np.full(100, 1.0))  # rmse 1.0 -> 1.05
     s = score(p, BootstrapConfig(enabled=False))
-    assert metric_check(s, "rmse", Tolerance("lower", rel_tol=0.1), "m").passed
-    failed = metric_check(s, "rmse", Tolerance("lower", rel_tol=0.01), "m")
+    assert metric_check(s, "rmse", Tolerance("lower", rel_tol=0.1), Rule.point, "m").passed
+    failed = metric_check(s, "rmse", Tolerance("lower", rel_tol=0.01), Rule.point, "m")
     assert not failed.passed
     assert failed.tolerance == pytest.approx(0.01)
 
@@ -187,7 +192,8 @@ def test_lower_is_better_and_relative_tolerance():
 def test_flip_rate_counts_rows_whose_class_changes():
     p = _shifted(20)
     assert flip_rate(_point(p))[0] == pytest.approx(0.1)
-    assert not stability_check(score(p, BootstrapConfig(enabled=False)), "binary", 0.05).passed
+    point = score(p, BootstrapConfig(enabled=False))
+    assert not stability_check(point, "binary", 0.05, Rule.point).passed
 
 
 def test_interval_ignores_nan_resamples():
@@ -212,6 +218,6 @@ def test_undefined_metric_on_one_class_rows_is_not_gated():
     proba = np.column_stack([np.full(10, 0.3), np.full(10, 0.7)])
     p = Paired("binary", y, y, y, proba, proba, 2)
     s = Scored(10, _point(p), None, 0.95)
-    check = metric_check(s, "roc_auc", Tolerance("higher", 0.0), "m")
+    check = metric_check(s, "roc_auc", Tolerance("higher", 0.0), NI, "m")
     assert check.passed
     assert "undefined" in check.note

@@ -26,6 +26,19 @@ def _release_cfg(params: Path):  # noqa: ANN202  (ReleaseConfig, imported lazily
         fail(str(exc))
 
 
+def verdict_target(params: Path):  # noqa: ANN201  (VerdictTarget, imported lazily)
+    """The model a release ships and current production, as the gate resolves it."""
+    from pr2prod.compare.baseline import production_id
+    from pr2prod.config import load_params
+    from pr2prod.release.preconditions import VerdictTarget
+
+    cfg = load_params(params)
+    registry = (cfg.release.model_name, cfg.release.stage)
+    base = cfg.gate.baseline
+    current = production_id(Path("."), base.ref, base.artifact, registry)
+    return VerdictTarget(Path(cfg.paths.model), current, Path(cfg.paths.gate_json))
+
+
 @app.command()
 def registry(params: ParamsFile = Path("params.yaml")) -> None:
     """List the model's registered versions and which one is in production."""
@@ -60,7 +73,7 @@ def release(
     cfg = _release_cfg(params)
     try:
         level = bump or bump_from_labels(labels, cfg.bump)
-        result = do_release(".", cfg, level, push=push)
+        result = do_release(".", cfg, level, push=push, target=verdict_target(params))
     except VersionError as exc:
         fail(str(exc))
     except ReleaseRefusedError as exc:

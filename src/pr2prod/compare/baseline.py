@@ -57,8 +57,9 @@ def _from_ref(
         if explicit:
             raise GateError(f"--baseline {ref}: commit {commit[:12]} {where}")
         return Baseline("none", None, f"{ref} ({commit[:12]}) {where}")
-    info: dict[str, Any] = {"source": "ref", "ref": ref, "commit": commit, "md5": md5}
-    reason = f"{artifact} at {ref} ({commit[:12]}, md5 {md5})"
+    # no commit in what the report keeps: the verdict must not change when only HEAD moves
+    info: dict[str, Any] = {"source": "ref", "ref": ref, "md5": md5}
+    reason = f"{artifact} at {ref} (md5 {md5})"
     ours = root / "dvc.lock"
     if ours.exists():  # the candidate's training inputs (code, data, params) are production's
         theirs = producing_stage_inputs(lock, artifact)
@@ -82,6 +83,7 @@ def _from_ref(
             f"; not in the DVC cache or remote, so rebuilt from commit {commit[:12]} "
             f"(dvc repro {rebuilt.stage} in a temporary worktree): {how}"
         )
+        print(f"[gate] production {reason}", flush=True)
     return Baseline("ref", dest, reason, info)
 
 
@@ -130,8 +132,31 @@ def resolve_baseline(
         if commit is not None:
             found = _from_ref(root, commit, artifact, workdir, True, on_missing)
             found.info.update({"source": "registry", "model": name, "stage": stage})
-            found.reason = f"{name} in {stage} ({commit[:12]}): {found.reason}"
+            found.reason = f"{name} in {stage}: {found.reason}"
             return found
     if ref is None:
         return Baseline("none", None, "gate.baseline.ref is null")
     return _from_ref(root, ref, artifact, workdir, False, on_missing)
+
+
+def _locked_id(root: Path, rev: str, artifact: str) -> str | None:
+    commit = resolve_commit(root, rev)
+    lock = None if commit is None else show_file(root, commit, "dvc.lock")
+    md5 = None if lock is None else locked_out_md5(lock, artifact)
+    return None if md5 is None else md5.removesuffix(".dir")
+
+
+def production_id(
+    root: Path, ref: str | None, artifact: str, registry: tuple[str, str] | None = None
+) -> str | None:
+    """Artifact id of production as :func:`resolve_baseline` resolves it, without fetching.
+
+    What the gate verdict's binding must name for a release to proceed (``release.verdict``).
+    """
+    if registry is not None:
+        from pr2prod.release.registry import production_ref
+
+        commit = production_ref(root, *registry)
+        if commit is not None:
+            return _locked_id(root, commit, artifact)
+    return None if ref is None else _locked_id(root, ref, artifact)

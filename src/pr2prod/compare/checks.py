@@ -10,10 +10,9 @@ import numpy as np
 
 from pr2prod.compare.bootstrap import interval, resample_counts, resampled
 from pr2prod.compare.metrics import METRICS, Sums, auc_point, flip_rate, mean_abs_change
+from pr2prod.compare.rules import Decision, decide
 from pr2prod.compare.sums import Paired, assign_units, total, unit_sums
-from pr2prod.config.gate_schema import BootstrapConfig
-
-EPS = 1e-12
+from pr2prod.config.gate_schema import BootstrapConfig, Rule
 
 
 @dataclass
@@ -41,7 +40,12 @@ class Tolerance:
 
 @dataclass
 class CheckResult:
-    """One line of the gate report (the ``checks`` entries of ``gate.json``)."""
+    """One line of the gate report (the ``checks`` entries of ``gate.json``).
+
+    ``ci`` is the two-sided interval of the delta, for reading; ``bound`` is the one-sided
+    upper bound of the worsening that the non-inferiority rule compares with ``tolerance``;
+    ``detectable`` is the smallest worsening this split can detect (``compare.rules``).
+    """
 
     id: str
     kind: str  # metric | floor | stability
@@ -56,6 +60,15 @@ class CheckResult:
     passed: bool
     rows: int
     note: str = ""
+    bound: float | None = None
+    detectable: float | None = None
+    rows_needed: int | None = None
+
+    def apply(self, decision: Decision) -> None:
+        """Record a rule's decision on this check."""
+        self.passed, self.note = decision.passed, decision.note
+        self.bound, self.detectable = decision.bound, decision.detectable
+        self.rows_needed = decision.rows_needed
 
     def to_dict(self) -> dict:
         return {
@@ -88,40 +101,34 @@ def metric_values(s: Scored, name: str) -> tuple[float, float]:
 
 
 def metric_check(
-    s: Scored, name: str, tol: Tolerance, check_id: str, slice_name: str | None = None
+    scored: Scored,
+    name: str,
+    tol: Tolerance,
+    rule: Rule,
+    check_id: str,
+    slice_name: str | None = None,
 ) -> CheckResult:
-    """Compare one metric; with the bootstrap on, fail only on a significant worsening."""
-    c, b = metric_values(s, name)
+    """Compare one metric of candidate and production under ``rule``."""
+    cand, prod = metric_values(scored, name)
     higher = tol.direction == "higher"
-    allowed = tol.allowed(b)
-    worse = (b - c) if higher else (c - b)
+    allowed = tol.allowed(prod)
+    worsening = (prod - cand) if higher else (cand - prod)
     result = CheckResult(
-        check_id,
-        "metric",
-        name,
-        slice_name,
-        tol.direction,
-        b,
-        c,
-        c - b,
-        None,
-        allowed,
-        worse <= allowed + EPS,
-        s.rows,
-    )
-    if not (math.isfinite(c) and math.isfinite(b)):
+        check_id, "metric", name, slice_name, tol.direction, prod, cand, cand - prod,
+        None, allowed, False, scored.rows,
+    )  # fmt: skip
+    if not (math.isfinite(cand) and math.isfinite(prod)):
         result.passed, result.note = True, "undefined on these rows; not gated"
         return result
-    if s.boot is not None:
+    samples = None
+    if scored.boot is not None:
         fn = METRICS[name].fn
         # shift by the binning error of the point delta (zero for exactly summed metrics)
-        shift = (c - b) - float(fn(s.point, "c")[0] - fn(s.point, "b")[0])
-        lo, hi = interval(fn(s.boot, "c") - fn(s.boot, "b") + shift, s.level)
-        result.ci = [lo, hi]
-        worse_lo = -hi if higher else lo
-        if worse > allowed + EPS and not worse_lo > allowed + EPS:
-            result.note = f"worse than tolerance but not significant at level {s.level:g}"
-        result.passed = not (worse_lo > allowed + EPS)
+        shift = (cand - prod) - float(fn(scored.point, "c")[0] - fn(scored.point, "b")[0])
+        deltas = fn(scored.boot, "c") - fn(scored.boot, "b") + shift
+        result.ci = list(interval(deltas, scored.level))
+        samples = -deltas if higher else deltas
+    result.apply(decide(rule, worsening, samples, allowed, scored.level, scored.rows))
     return result
 
 
@@ -154,25 +161,18 @@ def stability_value(s: Scored, task: str) -> tuple[str, float, np.ndarray | None
 
 
 def stability_check(
-    s: Scored, task: str, limit: float | None, slice_name: str | None = None
+    scored: Scored, task: str, limit: float | None, rule: Rule, slice_name: str | None = None
 ) -> CheckResult:
     """Flip rate (classification) or mean absolute change (regression) against its limit."""
-    name, value, samples = stability_value(s, task)
-    ci = None if samples is None else list(interval(samples, s.level))
-    passed = limit is None or value <= limit + EPS
+    name, value, samples = stability_value(scored, task)
+    ci = None if samples is None else list(interval(samples, scored.level))
     prefix = "stability" if slice_name is None else f"slice:{slice_name}"
-    return CheckResult(
-        f"{prefix}:{name}",
-        "stability",
-        name,
-        slice_name,
-        "lower",
-        None,
-        value,
-        None,
-        ci,
-        limit,
-        passed,
-        s.rows,
-        "" if limit is not None else "not gated",
-    )
+    result = CheckResult(
+        f"{prefix}:{name}", "stability", name, slice_name, "lower", None, value,
+        None, ci, limit, True, scored.rows,
+    )  # fmt: skip
+    if limit is None:
+        result.note = "not gated"
+        return result
+    result.apply(decide(rule, value, samples, limit, scored.level, scored.rows))
+    return result

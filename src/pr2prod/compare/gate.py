@@ -1,4 +1,9 @@
-"""Run the gate: score both models on the same rows, apply every check, decide."""
+"""Run the gate: plan the checks, score both models on the same rows, decide, report.
+
+One check reads in two files: this one (which checks, with which tolerance) and
+:mod:`pr2prod.compare.checks` (its value, interval and the rule's decision, from
+:mod:`pr2prod.compare.rules`).
+"""
 
 from __future__ import annotations
 
@@ -22,10 +27,10 @@ from pr2prod.compare.paired import score_pair
 from pr2prod.compare.slices import build_slices
 from pr2prod.compare.sums import Paired
 from pr2prod.compare.validate import validate_gate_config
-from pr2prod.config.gate_schema import GateConfig, SliceConfig
+from pr2prod.config.gate_schema import GateConfig, Rule, SliceConfig
 from pr2prod.models.persist import LoadedModel
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def _direction(cfg: GateConfig, name: str) -> str:
@@ -34,76 +39,83 @@ def _direction(cfg: GateConfig, name: str) -> str:
 
 
 def _metric_checks(
-    cfg: GateConfig, s: Scored, task: str, has_proba: bool, has_baseline: bool, skipped: list[dict]
+    cfg: GateConfig,
+    scored: Scored,
+    task: str,
+    has_proba: bool,
+    has_baseline: bool,
+    skipped: list[dict],
 ) -> list[CheckResult]:
     out = []
-    for name, mc in cfg.metrics.items():
+    for name, metric_cfg in cfg.metrics.items():
         if (why := skip_reason(name, task, has_proba)) is not None:
             skipped.append({"id": f"metric:{name}", "reason": why})
             continue
         direction = _direction(cfg, name)
         if has_baseline:
-            tol = Tolerance(direction, mc.abs_tol, mc.rel_tol)
-            out.append(metric_check(s, name, tol, f"metric:{name}"))
-        if mc.floor is not None:
-            out.append(floor_check(s, name, direction, mc.floor, f"floor:{name}"))
+            tol = Tolerance(direction, metric_cfg.abs_tol, metric_cfg.rel_tol)
+            out.append(metric_check(scored, name, tol, cfg.rule, f"metric:{name}"))
+        if metric_cfg.floor is not None:
+            out.append(floor_check(scored, name, direction, metric_cfg.floor, f"floor:{name}"))
     return out
 
 
-def _slice_tolerance(cfg: GateConfig, sl: SliceConfig, name: str) -> Tolerance:
-    if sl.abs_tol is not None or sl.rel_tol is not None:
-        return Tolerance(_direction(cfg, name), sl.abs_tol, sl.rel_tol)
-    mc = cfg.metrics.get(name)
-    return Tolerance(_direction(cfg, name), mc.abs_tol if mc else None, mc.rel_tol if mc else None)
+def _slice_tolerance(cfg: GateConfig, slice_cfg: SliceConfig, name: str) -> Tolerance:
+    if slice_cfg.abs_tol is not None or slice_cfg.rel_tol is not None:
+        return Tolerance(_direction(cfg, name), slice_cfg.abs_tol, slice_cfg.rel_tol)
+    metric_cfg = cfg.metrics.get(name)
+    abs_tol = metric_cfg.abs_tol if metric_cfg else None
+    rel_tol = metric_cfg.rel_tol if metric_cfg else None
+    return Tolerance(_direction(cfg, name), abs_tol, rel_tol)
 
 
 def _slice_checks(
-    cfg: GateConfig, p: Paired, test: pd.DataFrame, has_proba: bool, skipped: list[dict]
+    cfg: GateConfig, paired: Paired, test: pd.DataFrame, has_proba: bool, skipped: list[dict]
 ) -> tuple[list[CheckResult], list[dict]]:
     checks: list[CheckResult] = []
     rows: list[dict] = []
-    for key, sl in cfg.slices.items():
-        slices, note = build_slices(key, sl, test)
+    for key, slice_cfg in cfg.slices.items():
+        slices, note = build_slices(key, slice_cfg, test)
         if note:
             skipped.append({"id": f"slice:{key}", "reason": note})
         for one in slices:
             n = int(one.mask.sum())
-            entry: dict[str, Any] = {"name": one.name, "rows": n, "gated": n >= sl.min_rows}
+            entry: dict[str, Any] = {"name": one.name, "rows": n, "gated": n >= slice_cfg.min_rows}
             rows.append(entry)
             if n == 0:
                 entry["note"] = "no rows"
                 continue
-            names = sl.metrics or list(cfg.metrics)
-            s = score(p.subset(one.mask), cfg.bootstrap, names)
-            change, value, _ = stability_value(s, p.task)
+            names = slice_cfg.metrics or list(cfg.metrics)
+            scored = score(paired.subset(one.mask), cfg.bootstrap, names)
+            change, value, _ = stability_value(scored, paired.task)
             entry[change] = value
-            if n < sl.min_rows:
-                entry["note"] = f"fewer than min_rows={sl.min_rows} rows; reported, not gated"
+            if n < slice_cfg.min_rows:
+                entry["note"] = (
+                    f"fewer than min_rows={slice_cfg.min_rows} rows; reported, not gated"
+                )
                 continue
             for name in names:
-                if (why := skip_reason(name, p.task, has_proba)) is not None:
+                if (why := skip_reason(name, paired.task, has_proba)) is not None:
                     skipped.append({"id": f"slice:{one.name}:{name}", "reason": why})
                     continue
-                checks.append(
-                    metric_check(
-                        s,
-                        name,
-                        _slice_tolerance(cfg, sl, name),
-                        f"slice:{one.name}:{name}",
-                        one.name,
-                    )
-                )
+                tol = _slice_tolerance(cfg, slice_cfg, name)
+                check_id = f"slice:{one.name}:{name}"
+                checks.append(metric_check(scored, name, tol, cfg.rule, check_id, one.name))
     return checks, rows
 
 
-def _per_class_changes(s: Scored, labels: list) -> dict[str, Any]:
-    c, b = per_class(s.point, "c"), per_class(s.point, "b")
+def _per_class_changes(scored: Scored, labels: list) -> dict[str, Any]:
+    cand, prod = per_class(scored.point, "c"), per_class(scored.point, "b")
     out = {}
     for i, label in enumerate(labels):
-        entry: dict[str, Any] = {"support": int(c["support"][0, i])}
+        entry: dict[str, Any] = {"support": int(cand["support"][0, i])}
         for kind in ("precision", "recall", "f1"):
-            cv, bv = float(c[kind][0, i]), float(b[kind][0, i])
-            entry[kind] = {"baseline": bv, "candidate": cv, "delta": cv - bv}
+            cand_value, prod_value = float(cand[kind][0, i]), float(prod[kind][0, i])
+            entry[kind] = {
+                "baseline": prod_value,
+                "candidate": cand_value,
+                "delta": cand_value - prod_value,
+            }
         out[str(label)] = entry
     return out
 
@@ -134,52 +146,75 @@ def run_gate(
     """
     validate_gate_config(cfg)
     has_baseline = baseline is not None
-    p = score_pair(candidate, baseline, test)
-    bs = cfg.bootstrap if has_baseline else dataclasses.replace(cfg.bootstrap, enabled=False)
-    cfg = dataclasses.replace(cfg, bootstrap=bs)
-    s = score(p, bs, cfg.metrics)
-    has_proba = p.proba_c is not None and p.proba_b is not None
+    # plan: with no production model only the floors apply, on point estimates
+    if not has_baseline:
+        cfg = dataclasses.replace(
+            cfg,
+            rule=Rule.point,
+            bootstrap=dataclasses.replace(cfg.bootstrap, enabled=False),
+        )
+    # score: both models on the same rows, with the paired bootstrap resamples
+    paired = score_pair(candidate, baseline, test)
+    scored = score(paired, cfg.bootstrap, cfg.metrics)
+    has_proba = paired.proba_c is not None and paired.proba_b is not None
+    # decide: every check under cfg.rule
     skipped: list[dict] = []
-    checks = _metric_checks(cfg, s, p.task, has_proba, has_baseline, skipped)
+    checks = _metric_checks(cfg, scored, paired.task, has_proba, has_baseline, skipped)
     slice_rows: list[dict] = []
     stability: dict[str, Any] = {}
     per_class_changes: dict[str, Any] = {}
     if has_baseline:
-        limit = (
-            cfg.stability.max_mean_abs_change
-            if p.task == "regression"
-            else cfg.stability.max_flip_rate
-        )
-        stab = stability_check(s, p.task, limit)
-        checks.append(stab)
-        stability = {stab.metric: stab.candidate, "ci": stab.ci, "limit": limit}
-        if p.task != "regression":
-            stability["agreement"] = 1.0 - stab.candidate
-            per_class_changes = _per_class_changes(s, list(candidate.schema.labels or []))
-        slice_checks, slice_rows = _slice_checks(cfg, p, test, has_proba, skipped)
+        regression = paired.task == "regression"
+        limit = cfg.stability.max_mean_abs_change if regression else cfg.stability.max_flip_rate
+        stability_result = stability_check(scored, paired.task, limit, cfg.rule)
+        checks.append(stability_result)
+        stability = {
+            stability_result.metric: stability_result.candidate,
+            "ci": stability_result.ci,
+            "bound": stability_result.bound,
+            "limit": limit,
+        }
+        if not regression:
+            stability["agreement"] = 1.0 - stability_result.candidate
+            per_class_changes = _per_class_changes(scored, list(candidate.schema.labels or []))
+        slice_checks, slice_rows = _slice_checks(cfg, paired, test, has_proba, skipped)
         checks.extend(slice_checks)
     verdict = _verdict(checks, has_baseline)
-    failed = [c.id for c in checks if not c.passed]
+    # report: the documented gate.json record
     return {
         "schema_version": SCHEMA_VERSION,
         "verdict": verdict,
         "passed": verdict != "fail",
         "enforced": cfg.enforce,
-        "task": p.task,
-        "rows": p.n,
-        "failed": failed,
+        "rule": str(cfg.rule),
+        "task": paired.task,
+        "rows": paired.n,
+        "failed": [c.id for c in checks if not c.passed],
         "candidate": {"path": str(candidate.path), **_model_facts(candidate)},
         "baseline": None
         if baseline is None
         else {**(baseline_info or {}), **_model_facts(baseline)},
         "data": data_info or {},
-        "bootstrap": {**dataclasses.asdict(bs), "units": min(p.n, bs.max_units)},
+        "bootstrap": {
+            **dataclasses.asdict(cfg.bootstrap),
+            "units": min(paired.n, cfg.bootstrap.max_units),
+        },
         "checks": [c.to_dict() for c in checks],
+        "underpowered": [c.id for c in checks if _underpowered(c)],
         "skipped": skipped,
         "stability": stability,
         "slices": slice_rows,
         "per_class": per_class_changes,
     }
+
+
+def _underpowered(check: CheckResult) -> bool:
+    """The split cannot show this check's tolerance even for an equally good candidate."""
+    return (
+        check.detectable is not None
+        and check.tolerance is not None
+        and check.detectable > check.tolerance + 1e-12
+    )
 
 
 def _model_facts(model: LoadedModel) -> dict[str, Any]:

@@ -39,33 +39,54 @@ def verdict_line(report: dict[str, Any]) -> str:
     return f"PASS: all {n} checks passed"
 
 
+RULES = {
+    "non_inferiority": "non-inferiority: the one-sided {level:.0%} upper bound of each "
+    "worsening must be within its tolerance",
+    "point": "point estimates: each worsening must be within its tolerance",
+    "harm_proven": "fail only on proven harm: a check fails when the one-sided {level:.0%} "
+    "lower bound of its worsening exceeds the tolerance",
+}
+
+
 def _header(report: dict[str, Any]) -> list[str]:
-    cand, base, bs = report["candidate"], report["baseline"], report["bootstrap"]
+    cand, base, boot = report["candidate"], report["baseline"], report["bootstrap"]
     where = "no production model"
     if base:
         where = f"production `{base.get('model_name')}`"
-        if base.get("source") == "ref":
-            where += f" ({base['ref']} @ {str(base['commit'])[:12]})"
+        if base.get("source") in ("ref", "registry") and base.get("md5"):
+            where += f" (md5 {str(base['md5']).removesuffix('.dir')[:12]})"
         elif base.get("path"):
             where += f" ({base['path']})"
-    boot = (
-        f"paired bootstrap: {bs['resamples']} resamples of {bs['units']} units, "
-        f"{bs['level']:.0%} intervals"
-        if bs["enabled"]
-        else "no bootstrap (point estimates)"
+    sampling = (
+        f"paired bootstrap: {boot['resamples']} resamples of {boot['units']} units"
+        if boot["enabled"]
+        else "no bootstrap"
     )
-    return [
+    rule = RULES.get(str(report.get("rule")), str(report.get("rule")))
+    lines = [
         f"## Differential gate: {report['verdict']}",
         "",
-        f"Candidate `{cand.get('model_name')}` vs {where} on {report['rows']} test rows; {boot}.",
+        f"Candidate `{cand.get('model_name')}` vs {where} on {report['rows']} test rows; "
+        f"{sampling}. Rule: {rule.format(level=boot['level'])}.",
         "",
     ]
+    if base and base.get("reproduction"):
+        lines += [
+            "**Reproduction of production**: the candidate's code, data and params are "
+            "production's, so this run checks that the pipeline reproduces production; it "
+            "is not a new model.",
+            "",
+        ]
+    if report.get("baseline_reason"):
+        lines += [f"Production: {report['baseline_reason']}.", ""]
+    return lines
 
 
 def _checks_table(checks: list[dict[str, Any]]) -> list[str]:
     lines = [
-        "| check | production | candidate | delta | interval | tolerance | |",
-        "| --- | ---: | ---: | ---: | --- | ---: | :---: |",
+        "| check | production | candidate | delta | interval | worsening bound | tolerance "
+        "| detectable | |",
+        "| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | :---: |",
     ]
     for c in checks:
         name = f"{c['id']} {ARROW.get(c['direction'], '')}"
@@ -73,10 +94,27 @@ def _checks_table(checks: list[dict[str, Any]]) -> list[str]:
             name += f" ({c['note']})"
         lines.append(
             f"| {name} | {_num(c['baseline'])} | {_num(c['candidate'])} | "
-            f"{_num(c['delta'], True)} | {_ci(c['ci'])} | {_num(c['tolerance'])} | "
-            f"{MARK[c['passed']]} |"
+            f"{_num(c['delta'], True)} | {_ci(c['ci'])} | {_num(c.get('bound'), True)} | "
+            f"{_num(c['tolerance'])} | {_num(c.get('detectable'))} | {MARK[c['passed']]} |"
         )
     return lines
+
+
+def _power(report: dict[str, Any]) -> list[str]:
+    """Checks whose tolerance this test split cannot show, and what it would take."""
+    weak = [c for c in report["checks"] if c["id"] in set(report.get("underpowered") or [])]
+    if not weak:
+        return []
+    lines = ["", "### Power", ""]
+    for c in weak:
+        need = f"about {c['rows_needed']} test rows" if c.get("rows_needed") else "more rows"
+        lines.append(
+            f"- `{c['id']}`: the test set is too small to show non-inferiority at tolerance "
+            f"{c['tolerance']:.4g}: the smallest worsening it can detect is "
+            f"{c['detectable']:.4g}. It would take {need}, or a tolerance of at least "
+            f"{c['bound']:.4g}."
+        )
+    return [*lines, ""]
 
 
 def _stability(report: dict[str, Any]) -> list[str]:
@@ -135,7 +173,7 @@ def _per_class(report: dict[str, Any]) -> list[str]:
 
 def to_markdown(report: dict[str, Any]) -> str:
     """The PR comment: checks table, stability, slices, per-class changes, verdict."""
-    lines = _header(report) + _checks_table(report["checks"])
+    lines = _header(report) + _checks_table(report["checks"]) + _power(report)
     lines += _stability(report) + _slices(report) + _per_class(report)
     if report["skipped"]:
         skipped = "; ".join(f"{s['id']} ({s['reason']})" for s in report["skipped"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pr2prod.compare.metrics import METRICS
 from pr2prod.compare.slices import check_slice_config
 from pr2prod.config.errors import ConfigError
-from pr2prod.config.gate_schema import DIRECTIONS, GateConfig
+from pr2prod.config.gate_schema import DIRECTIONS, GateConfig, Rule
 
 
 def _non_negative(key: str, value: float | None) -> None:
@@ -30,10 +30,19 @@ def validate_gate_config(cfg: GateConfig) -> None:
             )
         _non_negative(f"{key}.abs_tol", check.abs_tol)
         _non_negative(f"{key}.rel_tol", check.rel_tol)
-    bs = cfg.bootstrap
-    if not 0.0 < bs.level < 1.0:
-        raise ConfigError(f"gate.bootstrap.level: must be between 0 and 1, got {bs.level}")
-    for key, value in (("resamples", bs.resamples), ("max_units", bs.max_units)):
+    boot = cfg.bootstrap
+    if not 0.5 <= boot.level < 1.0:
+        raise ConfigError(
+            f"gate.bootstrap.level: one-sided confidence level, must be in [0.5, 1), "
+            f"got {boot.level}"
+        )
+    if not boot.enabled and cfg.rule is not Rule.point:
+        raise ConfigError(
+            f"gate.bootstrap.enabled: false needs gate.rule: point (gate.rule {cfg.rule} "
+            f"decides on the bootstrap's confidence bound); allowed rules: "
+            f"{', '.join(r.value for r in Rule)}"
+        )
+    for key, value in (("resamples", boot.resamples), ("max_units", boot.max_units)):
         if value < 1:
             raise ConfigError(f"gate.bootstrap.{key}: must be >= 1, got {value}")
     _non_negative("gate.stability.max_flip_rate", cfg.stability.max_flip_rate)

@@ -9,11 +9,13 @@ from typing import Any
 
 import pandas as pd
 
-from pr2prod.compare.baseline import resolve_baseline
+from pr2prod.compare.baseline import Baseline, resolve_baseline
 from pr2prod.compare.datacheck import check_candidate_data, check_same_data
 from pr2prod.compare.gate import run_gate
 from pr2prod.config.gate_schema import GateConfig
+from pr2prod.models.identity import artifact_id
 from pr2prod.models.persist import load_artifact
+from pr2prod.release.verdict import Binding, gate_params_hash, seal
 
 
 @dataclasses.dataclass
@@ -67,4 +69,15 @@ def gate_workspace(
             data_info=data,
         )
     report["baseline_reason"] = found.reason
-    return report
+    binding = Binding(
+        candidate=artifact_id(ws.root / ws.model_dir),
+        production=None if found.path is None else _production_id(found),
+        test_data=current,
+        gate_params=gate_params_hash(cfg),
+    )
+    return seal(report, binding)
+
+
+def _production_id(found: Baseline) -> str:
+    md5 = found.info.get("md5")
+    return str(md5).removesuffix(".dir") if md5 else artifact_id(found.path or "")

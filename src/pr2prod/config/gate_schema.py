@@ -8,6 +8,14 @@ from enum import StrEnum
 DIRECTIONS = ("higher", "lower")
 
 
+class Rule(StrEnum):
+    """When a check's worsening passes (docs/gate.md, ``pr2prod.compare.rules``)."""
+
+    non_inferiority = "non_inferiority"  # upper confidence bound within tolerance (default)
+    point = "point"  # point estimate within tolerance
+    harm_proven = "harm_proven"  # fail only when the lower bound exceeds the tolerance
+
+
 @dataclass
 class MetricCheck:
     """One gated metric: how much worse than production the candidate may be.
@@ -26,7 +34,7 @@ class MetricCheck:
 
 @dataclass
 class BootstrapConfig:
-    """Paired bootstrap of the candidate-minus-baseline difference."""
+    """Paired bootstrap of the candidate-minus-baseline difference (``level`` is one-sided)."""
 
     enabled: bool = True
     resamples: int = 1000
@@ -83,6 +91,7 @@ class GateConfig:
     """The differential gate: candidate vs production on the same test rows."""
 
     enforce: bool = True
+    rule: Rule = Rule.non_inferiority
     allow_different_data: bool = False
     baseline: BaselineConfig = field(default_factory=BaselineConfig)
     metrics: dict[str, MetricCheck] = field(default_factory=dict)

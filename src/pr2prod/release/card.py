@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from pr2prod.release.preconditions import check_label
+from pr2prod.release.preconditions import VerdictTarget, check_label
 
 
 def _read_json(path: Path) -> Any:
@@ -30,10 +30,31 @@ def _table(rows: dict[str, Any], head: tuple[str, str]) -> list[str]:
     return lines
 
 
-def _gate_section(gate: Any) -> list[str]:
-    if not gate:
-        return ["No gate verdict (reports/gate.json missing)."]
-    lines = [f"Verdict: **{gate.get('verdict')}** (passed: {gate.get('passed')})", ""]
+def _bound_gate(base: Path, target: VerdictTarget | None) -> dict[str, Any] | str:
+    """The verdict bound to the released model, or why there is none."""
+    from pr2prod.models.identity import artifact_id
+    from pr2prod.release.verdict import VerdictError, bound_verdict
+
+    if target is None:
+        return "No gate verdict: the release did not require one (release.require_gate)."
+    try:
+        return bound_verdict(
+            base / target.verdict, artifact_id(base / target.model_dir), target.production_id
+        )
+    except VerdictError as exc:
+        return f"No valid gate verdict for this model: {exc}"
+
+
+def _gate_section(gate: dict[str, Any] | str) -> list[str]:
+    if isinstance(gate, str):
+        return [gate]
+    binding = gate["binding"]
+    lines = [
+        f"Verdict: **{gate.get('verdict')}** (passed: {gate.get('passed')}; rule "
+        f"{gate.get('rule')}) for artifact `{binding['candidate']}` against production "
+        f"`{binding['production'] or 'none'}`; verdict digest `{gate.get('digest')}`.",
+        "",
+    ]
     checks = gate.get("checks") or []
     if checks:
         lines += ["| check | baseline | candidate | delta | tolerance | passed |"]
@@ -52,23 +73,27 @@ def model_card(
     version: str,
     commit: str,
     previous: str | None,
+    target: VerdictTarget | None = None,
 ) -> str:
     """Markdown model card for ``name`` ``version`` built from the files in ``root``.
 
     Args:
-        root: project directory (reads params.yaml, models/model/metadata.json,
-            metrics/metrics.json, reports/gate.json, reports/bento.json when present).
+        root: project directory (reads params.yaml, then the model's metadata, the
+            metrics, the gate verdict and the Bento record at ``paths.*`` when present).
         name: model (GTO artifact) name.
         version: the version being released.
         commit: git commit the version is registered on.
         previous: version in production before this one, None for the first release.
+        target: the released model and current production; the gate section shows only
+            a verdict sealed and bound to them.
     """
     base = Path(root)
     params = yaml.safe_load((base / "params.yaml").read_text(encoding="utf-8")) or {}
     params.pop("compose", None)
-    meta = _read_json(base / "models/model/metadata.json") or {}
-    metrics = _read_json(base / "metrics/metrics.json") or {}
-    bento = _read_json(base / "reports/bento.json") or {}
+    paths = params["paths"]  # the one source of paths (conf/paths/)
+    meta = _read_json(base / paths["model"] / "metadata.json") or {}
+    metrics = _read_json(base / paths["metrics"]) or {}
+    bento = _read_json(base / paths["bento_json"]) or {}
     lines = [f"# {name} {version}", "", "## Lineage", ""]
     lineage = {
         "commit": commit,
@@ -85,7 +110,7 @@ def model_card(
     lines += ["", "## Metrics", ""]
     flat_metrics = {k: v for k, v in _flatten(metrics).items() if not isinstance(v, list)}
     lines += _table(flat_metrics, ("metric", "value"))
-    lines += ["", "## Gate", "", *_gate_section(_read_json(base / "reports/gate.json"))]
+    lines += ["", "## Gate", "", *_gate_section(_bound_gate(base, target))]
     lines += ["", "## Parameters", ""]
     lines += _table(_flatten(params), ("param", "value"))
     return "\n".join(lines) + "\n"

@@ -10,9 +10,16 @@ from pr2prod.config.release_schema import ReleaseConfig
 from pr2prod.fsio import atomic_write_text
 from pr2prod.release import registry
 from pr2prod.release.card import model_card
-from pr2prod.release.preconditions import release_problems
+from pr2prod.release.preconditions import VerdictTarget, release_problems
 
-__all__ = ["ReleaseRefusedError", "ReleaseResult", "release", "release_problems", "rollback"]
+__all__ = [
+    "ReleaseRefusedError",
+    "ReleaseResult",
+    "VerdictTarget",
+    "release",
+    "release_problems",
+    "rollback",
+]
 from pr2prod.release.versions import check_bump
 
 
@@ -47,9 +54,18 @@ def push_tags(root: str | Path, remote: str, tags: list[str]) -> None:
 
 
 def release(
-    root: str | Path, cfg: ReleaseConfig, bump: str | None = None, push: bool = False
+    root: str | Path,
+    cfg: ReleaseConfig,
+    bump: str | None = None,
+    push: bool = False,
+    *,
+    target: VerdictTarget,
 ) -> ReleaseResult:
     """Check preconditions, register the next version at HEAD, assign it to the stage.
+
+    ``target`` names the model being released and current production: the gate verdict
+    must be sealed, about that model and that production, and passing
+    (``release.require_gate``).
 
     Raises:
         ReleaseRefusedError: when any precondition fails (nothing is tagged then).
@@ -57,7 +73,10 @@ def release(
     base = Path(root)
     level = check_bump(bump or cfg.bump)
     problems = release_problems(
-        base, cfg.require_gate, cfg.require_remote_artifacts, ignore=cfg.ci_outputs
+        base,
+        target if cfg.require_gate else None,
+        cfg.require_remote_artifacts,
+        ignore=cfg.ci_outputs,
     )
     if problems:
         raise ReleaseRefusedError(problems)
@@ -65,7 +84,7 @@ def release(
     previous = holder.version if holder else None
     version = registry.plan_next(base, cfg.model_name, level)
     commit = _head(base)
-    card = model_card(base, cfg.model_name, version, commit, previous)
+    card = model_card(base, cfg.model_name, version, commit, previous, target)
     notes = base / cfg.notes_path
     atomic_write_text(notes, card)
     vtag = registry.register(base, cfg.model_name, version, commit, message=f"Release {version}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -67,15 +68,28 @@ def params_in_sync(root: Path) -> str | None:
     return None
 
 
-def gate_passed(root: Path) -> str | None:
-    """Refuse without a passing differential gate verdict in ``reports/gate.json``."""
-    path = root / GATE_JSON
-    if not path.exists():
-        return f"{GATE_JSON} is missing: run `pr2prod gate` (make gate) before releasing"
+@dataclass(frozen=True)
+class VerdictTarget:
+    """What a release's gate verdict must be about (see :mod:`pr2prod.release.verdict`)."""
+
+    model_dir: Path  # the artifact being released
+    production_id: str | None  # current production's artifact id (None: first release)
+    verdict: Path = GATE_JSON
+
+
+def gate_passed(root: Path, target: VerdictTarget) -> str | None:
+    """Refuse without a sealed, bound and passing gate verdict for this very model."""
+    from pr2prod.models.identity import artifact_id
+    from pr2prod.release.verdict import VerdictError, bound_verdict
+
+    if not (root / target.model_dir).is_dir():
+        return f"{target.model_dir} is missing: nothing to release (run `dvc repro`)"
     try:
-        verdict = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        return f"{GATE_JSON} is not valid JSON: {exc}"
+        verdict = bound_verdict(
+            root / target.verdict, artifact_id(root / target.model_dir), target.production_id
+        )
+    except VerdictError as exc:
+        return str(exc)
     if verdict.get("passed") is not True:
         failed = verdict.get("failed") or [
             check_label(c) for c in verdict.get("checks", []) if not c.get("passed")
@@ -100,18 +114,21 @@ def artifacts_on_remote(root: Path) -> str | None:
 
 def release_problems(
     root: str | Path,
-    require_gate: bool = True,
+    target: VerdictTarget | None,
     require_remote: bool = True,
     ignore: Sequence[str] = (),
 ) -> list[str]:
-    """Every precondition that fails, as messages; empty when a release may proceed."""
+    """Every precondition that fails, as messages; empty when a release may proceed.
+
+    ``target`` None skips the gate check (``release.require_gate: false``).
+    """
     checks: list[Callable[[Path], str | None]] = [
         partial(clean_tree, ignore=ignore),
         params_in_sync,
         lock_fresh,
     ]
-    if require_gate:
-        checks.append(gate_passed)
+    if target is not None:
+        checks.append(partial(gate_passed, target=target))
     if require_remote:
         checks.append(artifacts_on_remote)
     path = Path(root)

@@ -5,11 +5,20 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from pr2prod.compare.baseline import production_id
 from pr2prod.config import load_params
 from pr2prod.fsio import write_json
 from pr2prod.models.metadata import git_commit
+from pr2prod.release.preconditions import VerdictTarget, gate_passed
 from pr2prod.serving.package import package
-from pr2prod.stages._common import BENTO_JSON, MODEL_DIR, PARAMS, run_stage
+from pr2prod.stages._common import (
+    BENTO_JSON,
+    GATE_JSON,
+    MODEL_DIR,
+    PARAMS,
+    StageFailedError,
+    run_stage,
+)
 
 BENTOFILE = Path("bentofile.yaml")
 BUILD_CTX = Path("src")
@@ -19,6 +28,12 @@ BENTO_REPORT = BENTO_JSON
 def main() -> None:
     def body() -> None:
         cfg = load_params(PARAMS)
+        registry = (cfg.release.model_name, cfg.release.stage)
+        base = cfg.gate.baseline
+        current = production_id(Path("."), base.ref, base.artifact, registry)
+        problem = gate_passed(Path("."), VerdictTarget(MODEL_DIR, current, GATE_JSON))
+        if problem is not None:  # package only the model a sealed, passing verdict names
+            raise StageFailedError(problem)
         started = time.perf_counter()
         result = package(MODEL_DIR, cfg.serve, BENTOFILE, BUILD_CTX, git_commit())
         write_json(BENTO_REPORT, result.as_dict())
