@@ -34,12 +34,14 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks/results/gate_power.json"
 CANDIDATES = {
     "reproduction": [],
-    "logistic C=0.5": ["model.C=0.5"],
-    "logistic C=2": ["model.C=2.0"],
-    "random forest": ["model=random_forest"],
+    "logistic C=0.5 (same labels)": ["model.C=0.5"],
+    "logistic C=2 (same labels)": ["model.C=2.0"],
+    "logistic C=0.1 (1 row worse)": ["model.C=0.1"],
+    "logistic C=10 (2 rows worse)": ["model.C=10.0"],
+    "torch MLP (2 rows worse)": ["model=torch_mlp"],
     "hist gradient boosting": ["model=hist_gradient_boosting"],
-    "regression: logistic C=0.003": ["model.C=0.003"],
-    "regression: logistic C=0.001": ["model.C=0.001"],
+    "random forest": ["model=random_forest"],
+    "logistic C=0.001 (6 rows worse)": ["model.C=0.001"],
 }
 LEVELS = (0.9, 0.95)
 

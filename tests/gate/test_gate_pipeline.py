@@ -168,23 +168,44 @@ def test_change_within_tolerance_passes(released, tmp_path):
     assert f"{len(report['checks'])} passed" in tests.stdout
 
 
-def test_insignificant_drop_passes_with_bootstrap_and_fails_without(released, tmp_path):
-    project = propose(
-        released,
-        tmp_path / "small",
-        "model.C=0.03",
-        "gate.metrics.log_loss.abs_tol=0.1",
-        "gate.metrics.f1.abs_tol=0.05",
+def test_a_real_drop_fails_by_default_and_passes_only_when_harm_must_be_proven(released, tmp_path):
+    project = propose(released, tmp_path / "drop", "model.C=0.001")  # 6 rows worse
+    proc = run(["dvc", "repro"], project, check=False)
+    assert proc.returncode != 0
+    report = gate_json(project)
+    accuracy = by_id(report)["metric:accuracy"]
+    assert report["rule"] == "non_inferiority"
+    assert accuracy["delta"] < -0.04  # a drop of more than 4 points of accuracy ...
+    assert not accuracy["passed"]  # ... fails by default
+    assert accuracy["bound"] > accuracy["tolerance"]
+    # under the old rule (fail only on proven harm) the same drop passed
+    run([PR2PROD, "compose", "model.C=0.001", "gate.rule=harm_proven"], project)
+    run([PR2PROD, "gate"], project, check=False)
+    assert by_id(gate_json(project))["metric:accuracy"]["passed"]
+    # the bootstrap off needs the point rule, said with the key and the allowed rules
+    proc = run([PR2PROD, "compose", "gate.bootstrap.enabled=false"], project, check=False)
+    if proc.returncode == 0:  # compose may accept it; the gate must then refuse it
+        proc = run([PR2PROD, "gate"], project, check=False)
+    assert proc.returncode != 0
+    assert "gate.bootstrap.enabled" in proc.stderr and "point" in proc.stderr
+
+
+def test_a_new_data_set_is_a_new_lineage_with_one_message(released, tmp_path):
+    project = propose(released, tmp_path / "lineage", "data=wine")
+    proc = run(["dvc", "repro"], project, check=False)
+    assert proc.returncode != 0
+    assert "new lineage" in proc.stderr
+    proc = run([PR2PROD, "gate", "--allow-different-data"], project, check=False)
+    assert proc.returncode != 0
+    assert "multiclass model, production a binary model" in proc.stderr
+    assert "new lineage" in proc.stderr and "release.model_name=" in proc.stderr
+    # what the message says to do works: a first release of a new model name
+    run(
+        [PR2PROD, "compose", "data=wine", "release.model_name=wine", "gate.baseline.ref=null"],
+        project,
     )
     repro(project)
-    accuracy = by_id(gate_json(project))["metric:accuracy"]
-    assert -accuracy["delta"] > accuracy["tolerance"]  # worse than the tolerance ...
-    assert accuracy["passed"]
-    assert "not significant" in accuracy["note"]
-    run([PR2PROD, "compose", "gate.bootstrap.enabled=false"], project)
-    proc = run([PR2PROD, "gate"], project, check=False)
-    assert proc.returncode == 1
-    assert gate_json(project)["failed"] == ["metric:accuracy"]
+    assert gate_json(project)["verdict"] == "first release"
 
 
 def test_different_test_data_is_refused_unless_allowed(released, tmp_path):
@@ -226,7 +247,17 @@ def test_slice_regression_hidden_by_an_average_gain_fails_naming_the_slice(relea
     # candidate: a weakly regularised one, better on average ...
     run(["git", "checkout", "-q", "main"], project)
     slice_ = "+gate.slices={sym:{query:'symmetry_error >= 0.0174',metrics:[accuracy],abs_tol:0.01}}"
-    run([PR2PROD, "compose", "model.C=10", slice_, "gate.bootstrap.enabled=false"], project)
+    run(
+        [
+            PR2PROD,
+            "compose",
+            "model.C=10",
+            slice_,
+            "gate.rule=point",
+            "gate.bootstrap.enabled=false",
+        ],
+        project,
+    )
     repro(project, "train")
     proc = run([PR2PROD, "gate", "--baseline", "prod"], project, check=False)
     report = gate_json(project)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pr2prod.compare.errors import GateError
+from pr2prod.compare.errors import GateError, new_lineage
 from pr2prod.models.metadata import data_hash
 
 
@@ -36,11 +36,9 @@ def check_same_data(
     cand, base = candidate_meta.get("data_hash"), baseline_meta.get("data_hash")
     same = cand == base
     if not same and not allow_different:
-        raise GateError(
+        raise new_lineage(
             f"refusing to compare models built on different data (candidate data hash {cand}, "
-            f"production {base}): the candidate's test rows may be production's training "
-            "rows. Pass --allow-different-data (or set gate.allow_different_data: true) to "
-            "compare on the candidate's test split anyway"
+            f"production {base}; the candidate's test rows may be production's training rows)"
         )
     return {
         "same": same,

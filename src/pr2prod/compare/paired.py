@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pr2prod.compare.errors import GateError
+from pr2prod.compare.errors import GateError, new_lineage
 from pr2prod.compare.sums import Paired
 from pr2prod.evaluate.metrics import predict
 from pr2prod.models.persist import LoadedModel
@@ -38,7 +38,7 @@ def score_pair(candidate: LoadedModel, baseline: LoadedModel | None, test: pd.Da
     schema = candidate.schema
     baseline = baseline or candidate
     if baseline.schema.task != schema.task:
-        raise GateError(
+        raise new_lineage(
             f"candidate is a {schema.task} model, production a "
             f"{baseline.schema.task} model: nothing to compare"
         )
@@ -57,7 +57,7 @@ def score_pair(candidate: LoadedModel, baseline: LoadedModel | None, test: pd.Da
         )
     labels = list(schema.labels or [])
     if [str(v) for v in baseline.schema.labels or []] != [str(v) for v in labels]:
-        raise GateError(
+        raise new_lineage(
             f"candidate classes {labels} differ from production's {baseline.schema.labels}"
         )
     return Paired(

@@ -90,14 +90,13 @@ def _checks_table(checks: list[dict[str, Any]]) -> list[str]:
     ]
     for c in checks:
         name = f"{c['id']} {ARROW.get(c['direction'], '')}"
-        if c["note"]:
-            name += f" ({c['note']})"
         lines.append(
             f"| {name} | {_num(c['baseline'])} | {_num(c['candidate'])} | "
             f"{_num(c['delta'], True)} | {_ci(c['ci'])} | {_num(c.get('bound'), True)} | "
             f"{_num(c['tolerance'])} | {_num(c.get('detectable'))} | {MARK[c['passed']]} |"
         )
-    return lines
+    notes = [f"- `{c['id']}`: {c['note']}" for c in checks if c["note"]]
+    return [*lines, "", *notes] if notes else lines
 
 
 def _power(report: dict[str, Any]) -> list[str]:

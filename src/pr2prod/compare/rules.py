@@ -98,7 +98,9 @@ def decide(
         return Decision(False, None, None, None, f"rule {rule} needs the bootstrap; none ran")
     lower, upper = one_sided_bounds(samples, level)
     detectable = max(upper - worsening, 0.0)
-    needed = _rows_needed(rows, detectable, allowed - max(worsening, 0.0))
+    needed = None  # only a bound beyond the tolerance needs more rows
+    if upper > allowed + EPS:
+        needed = _rows_needed(rows, detectable, allowed - max(worsening, 0.0))
     if rule is Rule.point:
         return Decision(within, upper, detectable, needed, "")
     if rule is Rule.harm_proven:
