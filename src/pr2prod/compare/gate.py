@@ -22,6 +22,7 @@ from pr2prod.compare.checks import (
     stability_check,
     stability_value,
 )
+from pr2prod.compare.curves import curve_rows
 from pr2prod.compare.metrics import METRICS, per_class, skip_reason
 from pr2prod.compare.paired import score_pair
 from pr2prod.compare.slices import build_slices
@@ -205,6 +206,7 @@ def run_gate(
         "stability": stability,
         "slices": slice_rows,
         "per_class": per_class_changes,
+        "curves": curve_rows(paired, list(candidate.schema.labels or [])) if has_baseline else {},
     }
 
 

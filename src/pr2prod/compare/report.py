@@ -123,7 +123,7 @@ def _stability(report: dict[str, Any]) -> list[str]:
     if "flip_rate" in st:
         text = (
             f"Flip rate {st['flip_rate']:.2%} of rows change class (agreement "
-            f"{st['agreement']:.2%}); interval {_ci(st['ci'])}"
+            f"{st['agreement']:.2%}); one-sided upper bound {_num(st.get('bound'))}"
         )
     else:
         text = f"Mean |candidate − production| {st['mean_abs_change']:.4g}"
@@ -170,9 +170,24 @@ def _per_class(report: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
-def to_markdown(report: dict[str, Any]) -> str:
-    """The PR comment: checks table, stability, slices, per-class changes, verdict."""
+def _images(images: dict[str, str]) -> list[str]:
+    if not images:
+        return []
+    titles = {
+        "roc": "ROC curve",
+        "pr": "Precision-recall curve",
+        "pred_actual": "Predicted vs actual",
+    }
+    return ["", " ".join(f"![{titles.get(n, n)}]({src})" for n, src in images.items()), ""]
+
+
+def to_markdown(report: dict[str, Any], images: dict[str, str] | None = None) -> str:
+    """The PR comment: checks table, power, curves, stability, slices, per-class, verdict.
+
+    ``images`` maps a curve name to the image's path relative to the Markdown file.
+    """
     lines = _header(report) + _checks_table(report["checks"]) + _power(report)
+    lines += _images(images or {})
     lines += _stability(report) + _slices(report) + _per_class(report)
     if report["skipped"]:
         skipped = "; ".join(f"{s['id']} ({s['reason']})" for s in report["skipped"])

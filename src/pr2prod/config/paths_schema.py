@@ -26,6 +26,7 @@ class PathsConfig:
     plots: str = MISSING
     gate_json: str = MISSING
     gate_md: str = MISSING
+    gate_plots: str = MISSING
     bento_json: str = MISSING
 
 

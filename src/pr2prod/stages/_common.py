@@ -31,6 +31,7 @@ _DERIVED: dict[str, Callable[[PathsConfig], Path]] = {
     "PLOTS": lambda p: Path(p.plots),
     "GATE_JSON": lambda p: Path(p.gate_json),
     "GATE_MD": lambda p: Path(p.gate_md),
+    "GATE_PLOTS": lambda p: Path(p.gate_plots),
     "BENTO_JSON": lambda p: Path(p.bento_json),
 }
 

@@ -1,0 +1,65 @@
+"""Both models' curves for the gate report, drawn with DVC's own plot templates.
+
+The data are the same tables the ``evaluate`` stage writes for ``dvc plots`` (ROC and
+precision-recall for a classifier with probabilities, predicted-vs-actual for a regressor),
+one per model, tagged ``rev: production | candidate`` as ``dvc plots diff`` tags revisions.
+They are drawn with the template, ``x`` and ``y`` that ``dvc.yaml``'s ``plots:`` section
+gives each table (``dvc_render``), and rendered to SVG with vl-convert, so the images in
+``gate.md`` look like ``dvc plots diff`` and a CML report.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+
+from pr2prod.compare.sums import Paired
+from pr2prod.evaluate.plots import classification_plots, regression_plots
+
+CLASSIFICATION_CURVES = ("roc", "pr")
+REGRESSION_CURVES = ("pred_actual",)
+POINTS = 51  # points kept per curve and model: enough for the shape, small in gate.json
+SIDES = (("production", "b"), ("candidate", "c"))
+
+
+def curve_rows(paired: Paired, labels: list[Any]) -> dict[str, list[dict[str, Any]]]:
+    """Curve tables of both models, keyed by plot name, each row tagged with ``rev``."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for rev, side in SIDES:
+        pred = paired.pred_c if side == "c" else paired.pred_b
+        if paired.task == "regression":
+            rows = regression_plots(paired.y, pred)
+            names = REGRESSION_CURVES
+            rows = {n: rows[n][:: max(1, len(rows[n]) // (4 * POINTS))] for n in names}
+        else:
+            proba = paired.proba_c if side == "c" else paired.proba_b
+            if proba is None:
+                return {}
+            classes = np.arange(paired.n_classes)
+            rows = classification_plots(paired.y, pred, proba, list(classes), 2, POINTS)
+            names = CLASSIFICATION_CURVES
+        for name in names:
+            out.setdefault(name, []).extend({**row, "rev": rev} for row in rows[name])
+    return out
+
+
+def _renumber_clips(svg: str) -> str:
+    """vl-convert numbers clip paths per process; number them per image instead."""
+    order: dict[str, str] = {}
+
+    def one(match: re.Match[str]) -> str:
+        return order.setdefault(match.group(0), f"clip{len(order) + 1}")
+
+    return re.sub(r"clip\d+", one, svg)
+
+
+def render_svg(rows: list[dict[str, Any]], name: str, spec: dict[str, Any]) -> str:
+    """One SVG image of ``rows`` drawn with a ``dvc.yaml`` plot ``spec`` (template, x, y)."""
+    import vl_convert
+    from dvc_render import VegaRenderer
+
+    props = {k: spec[k] for k in ("template", "x", "y", "title") if k in spec}
+    chart = VegaRenderer(rows, name, **props).get_filled_template()
+    return _renumber_clips(vl_convert.vegalite_to_svg(chart))
