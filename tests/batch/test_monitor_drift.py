@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -12,9 +13,13 @@ import pytest
 from _project import BIN, run
 from pr2prod.config.monitor_schema import DriftConfig
 from pr2prod.data.schema import DataSchema, FeatureSpec, categorical_stats
+from pr2prod.logrecord import log_files
 from pr2prod.models.persist import load_artifact
 from pr2prod.monitor.drift import categorical_drift
 from pr2prod.monitor.log import read_prediction_log
+from pr2prod.serving.predictor import Predictor
+from pr2prod.serving.predlog import PredictionLog
+from pr2prod.serving.recorder import Job, Recorder
 
 START = pd.Timestamp("2026-01-01T00:00:00Z")
 N_ROWS, DAYS = 2000, 10
@@ -35,24 +40,28 @@ def traffic(trained_project: Path, trained_model_dir: Path) -> pd.DataFrame:
     return df
 
 
-def write_log(df: pd.DataFrame, features: list[str], path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as fh:
-        for r in df.to_dict("records"):
-            fh.write(
-                json.dumps(
-                    {
-                        "request_id": f"req-{r['row_id']}",
-                        "row_id": int(r["row_id"]),
-                        "timestamp": r["timestamp"].isoformat(),
-                        "inputs": {f: float(r[f]) for f in features},
-                        "outputs": {"prediction": int(r["prediction"])},
-                        "model": {"name": "logistic_regression", "version": "v1"},
-                        "shadow": False,
-                    }
-                )
-                + "\n"
+def write_log(df: pd.DataFrame, model_dir: Path, path: Path) -> Path:
+    """The log the server writes for ``df``: one /predict request per row, scored by the
+    serving Predictor and written by the server's own recorder and writer."""
+    predictor = Predictor.from_dir(model_dir)
+    x = predictor.to_array(df[predictor.names].to_dict("records"))
+    scores = predictor.score(x)
+    log = PredictionLog(path, max_bytes=200_000, backups=100)
+    recorder = Recorder(log, None, 1.0, queue_size=len(df) + 1)
+    for i, r in enumerate(df.to_dict("records")):
+        recorder.submit(
+            Job(
+                request_id=f"req-{r['row_id']}",
+                endpoint="predict",
+                records=[{f: r[f] for f in predictor.names}],
+                outputs=[scores.output(i)],
+                model=predictor.info.as_dict(),
+                latency_ms=1.0,
+                timestamp=r["timestamp"].timestamp(),
             )
+        )
+    recorder.close(timeout=60)
+    assert len(log_files(path)) > 1  # the monitor reads the rotated files too
     return path
 
 
@@ -80,7 +89,7 @@ def test_shifted_feature_is_flagged_and_no_other(
     schema = load_artifact(trained_model_dir).schema
     shifted = traffic.copy()
     shifted["mean_texture"] += 2 * schema.feature("mean_texture").stats["std"]
-    log = write_log(shifted, schema.feature_names, tmp_path / "logs/p.jsonl")
+    log = write_log(shifted, trained_model_dir, tmp_path / "logs/p.jsonl")
     proc = monitor(trained_project, tmp_path, "--log", str(log))
     assert proc.returncode == 1, proc.stderr
     report = json.loads((tmp_path / "reports/monitor.json").read_text())
@@ -95,10 +104,9 @@ def test_shifted_feature_is_flagged_and_no_other(
 
 
 def test_no_drift_flags_nothing(trained_project, trained_model_dir, traffic, tmp_path):
-    schema = load_artifact(trained_model_dir).schema
     (tmp_path / "reports").mkdir()
     (tmp_path / "reports/monitor_alert.md").write_text("stale alert")
-    log = write_log(traffic, schema.feature_names, tmp_path / "logs/p.jsonl")
+    log = write_log(traffic, trained_model_dir, tmp_path / "logs/p.jsonl")
     proc = monitor(trained_project, tmp_path, "--log", str(log))
     assert proc.returncode == 0, proc.stderr
     report = json.loads((tmp_path / "reports/monitor.json").read_text())
@@ -118,15 +126,15 @@ def labels_with_drop(traffic: pd.DataFrame, drop_from_day: int | None) -> pd.Dat
         late = (traffic["timestamp"] >= START + pd.Timedelta(days=drop_from_day)).to_numpy()
         flip = late & (np.random.default_rng(1).random(len(label)) < 0.3)
         label[flip] = 1 - traffic["prediction"].to_numpy()[flip]
-    return pd.DataFrame({"row_id": traffic["row_id"], "label": label})
+    # the served log's row id of a /predict record is its request id (X-Request-ID)
+    return pd.DataFrame({"row_id": [f"req-{i}" for i in traffic["row_id"]], "label": label})
 
 
 @pytest.mark.parametrize("drop_from_day", [8, None])
 def test_performance_drop_crosses_the_control_limit(
     trained_project, trained_model_dir, traffic, tmp_path, drop_from_day
 ):
-    schema = load_artifact(trained_model_dir).schema
-    log = write_log(traffic, schema.feature_names, tmp_path / "logs/p.jsonl")
+    log = write_log(traffic, trained_model_dir, tmp_path / "logs/p.jsonl")
     labels_with_drop(traffic, drop_from_day).to_csv(tmp_path / "labels.csv", index=False)
     proc = monitor(
         trained_project, tmp_path, "--log", str(log), "--labels", str(tmp_path / "labels.csv")
@@ -147,44 +155,49 @@ def test_performance_drop_crosses_the_control_limit(
         assert "accuracy outside control limits" in proc.stderr
 
 
-def test_log_reader_tolerates_noise_and_skips_shadow(tmp_path):
-    lines = [
-        {
-            "request_id": "a",
-            "timestamp": "2026-01-01T00:00:00Z",
-            "inputs": {"x": 1.0},
-            "outputs": {"prediction": 1},
-            "model": {"version": "v1"},
-            "shadow": False,
-        },
-        {
-            "request_id": "b",
-            "timestamp": "2026-01-01T00:01:00Z",
-            "inputs": {"x": 2.0},
-            "outputs": {"prediction": 0},
-            "model": {"version": "v2"},
-            "shadow": True,
-        },
-        {
-            "request_id": "c",
-            "timestamp": 1767225720,
-            "inputs": [{"x": 3.0}, {"x": 4.0}],
-            "outputs": {"prediction": [0, 1]},
-            "model": {"artifact_hash": "abc"},
-            "shadow": {"prediction": [1, 1]},
-        },
-        {"request_id": "d", "outputs": {}},
-    ]
-    path = tmp_path / "log.jsonl"
-    path.write_text("\n".join([json.dumps(x) for x in lines] + ["not json", "[1, 2]"]) + "\n")
-    frame, counts = read_prediction_log(path)
-    assert frame["row_id"].tolist() == ["a", "c#0", "c#1"]
-    assert frame["x"].tolist() == [1.0, 3.0, 4.0]
-    assert frame["model_version"].tolist() == ["v1", "abc", "abc"]
-    assert frame["timestamp"].notna().all()
-    assert counts == {"lines": 6, "records": 2, "bad_lines": 3, "shadow_skipped": 1}
-    with_shadow, _ = read_prediction_log(path, include_shadow=True)
-    assert "b" in with_shadow["row_id"].tolist()
+def test_log_reader_counts_noise_and_shadow_answers(trained_model_dir, traffic, tmp_path):
+    """Rotated, per-worker and gzip files of a log written by the server's recorder are all
+    read once; foreign lines are counted; shadow answers are rows only when asked for."""
+    predictor = Predictor.from_dir(trained_model_dir)
+    rows = traffic.head(30)
+    records = rows[predictor.names].to_dict("records")
+    outputs = [predictor.score(predictor.to_array(records)).output(i) for i in range(len(records))]
+    shadow = Predictor.from_dir(trained_model_dir)  # a candidate that always agrees
+    base = tmp_path / "logs/p.jsonl"
+    for worker in (0, 1):
+        log = PredictionLog(f"{base}.w{worker}", max_bytes=4000, backups=50)
+        recorder = Recorder(log, shadow if worker else None, 5.0, queue_size=100)
+        for i in range(worker, len(records), 2):
+            recorder.submit(
+                Job(
+                    f"r{i}",
+                    "predict",
+                    [records[i]],
+                    [outputs[i]],
+                    predictor.info.as_dict(),
+                    1.0,
+                    1767225600.0 + i,
+                )
+            )
+        recorder.close(timeout=30)
+    rotated = sorted(base.parent.glob("p.jsonl.w0.*"))
+    assert len(rotated) >= 2
+    gz = Path(f"{rotated[0]}.gz")
+    gz.write_bytes(gzip.compress(rotated[0].read_bytes()))
+    rotated[0].unlink()
+    with Path(f"{base}.w1").open("a") as fh:
+        fh.write('not json\n{"schema_version": 99}\n')
+
+    frame, counts = read_prediction_log(base)
+    assert sorted(frame["row_id"]) == sorted(f"r{i}" for i in range(30))
+    assert frame["prediction"].tolist() == [outputs[int(r[1:])]["label"] for r in frame["row_id"]]
+    assert (frame["model_version"] == predictor.info.version).all()
+    assert counts["records"] == 30 and counts["bad_lines"] == 2
+    assert counts["shadow_skipped"] == 15
+    with_shadow, counts = read_prediction_log(base, include_shadow=True)
+    assert len(with_shadow) == 45 and counts["shadow_rows"] == 15
+    same_dir, _ = read_prediction_log(base.parent)
+    assert len(same_dir) == 30
 
 
 def test_categorical_drift_uses_chi_square_and_counts_unseen_categories():

@@ -18,6 +18,7 @@ import yaml
 
 from _project import BIN, run
 from _serving import Server, free_port, wait_for_lines
+from pr2prod.logrecord import PredictionRecord
 from pr2prod.models.persist import load_artifact
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("serving_http")]
@@ -254,15 +255,15 @@ def test_health_endpoints_and_prediction_log(
         )
     assert r.json()["request_id"] == "req-under-test"
     for _ in range(100):
-        entries = [json.loads(x) for x in wait_for_lines(log, 1)]
-        mine = [e for e in entries if e["request_id"] == "req-under-test"]
+        entries = [PredictionRecord.model_validate_json(x) for x in wait_for_lines(log, 1)]
+        mine = [e for e in entries if e.request_id == "req-under-test"]
         if mine:
             break
     e = mine[0]
-    assert e["inputs"] == _records(test_split.iloc[[3]], names)[0]
-    assert e["output"]["label"] == r.json()["label"]
-    assert e["model"]["artifact_hash"] == r.json()["artifact_hash"]
-    assert "shadow" not in e
+    assert e.inputs == _records(test_split.iloc[[3]], names)[0]
+    assert e.output.label == r.json()["label"]
+    assert e.model.artifact_hash == r.json()["artifact_hash"]
+    assert e.shadow is None
 
 
 def test_schemathesis_finds_no_server_errors(bento_server) -> None:
@@ -298,12 +299,12 @@ def test_shadow_mode_logs_both_predictions(
         assert r.status_code == 200
         one = c.post("/predict", json={"record": _records(test_split.iloc[[0]], names)[0]})
         assert one.status_code == 200
-    entries = [json.loads(x) for x in wait_for_lines(log, 11)]
-    assert all(e["shadow"]["agree"] is True for e in entries)
-    assert [e["shadow"]["output"]["label"] for e in entries[:10]] == [
+    entries = [PredictionRecord.model_validate_json(x) for x in wait_for_lines(log, 11)]
+    assert all(e.shadow is not None and e.shadow.agree is True for e in entries)
+    assert [e.shadow.output.label for e in entries[:10] if e.shadow and e.shadow.output] == [
         p["label"] for p in r.json()["predictions"]
     ]
-    assert entries[0]["shadow"]["model"]["artifact_hash"] == r.json()["artifact_hash"]
+    assert entries[0].shadow.model.artifact_hash == r.json()["artifact_hash"]
     assert r.json()["model_version"] == r.json()["artifact_hash"][:12]
     report = run([str(BIN / "pr2prod"), "shadow-report", str(log), "--json"], tmp_path)
     summary = json.loads(report.stdout)
@@ -323,11 +324,10 @@ def test_crashing_shadow_leaves_responses_correct(
         r = c.post("/predict_batch", json={"records": _records(test_split.iloc[:20], names)})
     assert r.status_code == 200
     assert [p["label"] for p in r.json()["predictions"]] == model.pipeline.predict(x).tolist()
-    entries = [json.loads(x) for x in wait_for_lines(log, 20)]
-    assert all("error" in e["shadow"] and "output" not in e["shadow"] for e in entries)
+    entries = [PredictionRecord.model_validate_json(x) for x in wait_for_lines(log, 20)]
+    assert all(e.shadow and e.shadow.error and e.shadow.output is None for e in entries)
     assert all(
-        e["output"]["label"] == p["label"]
-        for e, p in zip(entries, r.json()["predictions"], strict=True)
+        e.output.label == p["label"] for e, p in zip(entries, r.json()["predictions"], strict=True)
     )
     with server.client() as c:
         metrics = c.get("/metrics").text

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from _project import BIN, run
-from pr2prod.fsio import dir_md5
+from pr2prod.models.identity import artifact_id
 
 pytestmark = pytest.mark.slow
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 def test_package_stage_records_bento_and_model_labels(trained_project: Path) -> None:
     report = json.loads((trained_project / "reports" / "bento.json").read_text())
     model_dir = trained_project / "models" / "model"
-    assert report["artifact_hash"] == dir_md5(model_dir)
+    assert report["artifact_hash"] == artifact_id(model_dir)
     meta = json.loads((model_dir / "metadata.json").read_text())
     assert report["model_tag"] == f"{meta['model_name']}:{report['labels']['version']}"
     info = yaml.safe_load(

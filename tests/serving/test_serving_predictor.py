@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from pr2prod.fsio import dir_md5
 from pr2prod.models.persist import load_artifact
-from pr2prod.serving.predictor import Predictor, artifact_hash
+from pr2prod.serving.predictor import Predictor
 
 
 @pytest.fixture(scope="module")
@@ -45,13 +43,6 @@ def test_native_path_gives_the_same_outputs(
     assert np.array_equal(a.pred, b.pred)
     np.testing.assert_allclose(a.proba, b.proba, rtol=1e-12, atol=0)
     assert a.output(0).keys() == {"label", "probabilities"}
-
-
-def test_artifact_hash_ignores_store_files(trained_model_dir: Path, tmp_path: Path) -> None:
-    copy = tmp_path / "m"
-    shutil.copytree(trained_model_dir, copy)
-    (copy / "model.yaml").write_text("added by a model store\n")
-    assert artifact_hash(copy) == dir_md5(trained_model_dir) == artifact_hash(trained_model_dir)
 
 
 def test_out_of_range_names_the_feature(trained_model_dir: Path) -> None:

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
+from pr2prod.logrecord import PredictionRecord
 from pr2prod.serving.predictor import ModelInfo, Scores
 from pr2prod.serving.predlog import PredictionLog, read_log
-from pr2prod.serving.recorder import Job, Outcome, Recorder
+from pr2prod.serving.recorder import Job, Outcome, Recorder, log_records
 from pr2prod.serving.shadow_report import render, summarise
 
 
@@ -56,7 +57,7 @@ def _run(
     jobs: list[Job],
     timeout: float = 1.0,
     queue_size: int = 100,
-) -> tuple[list[dict], list[Outcome]]:
+) -> tuple[list[PredictionRecord], list[Outcome]]:
     outcomes: list[Outcome] = []
     log = PredictionLog(tmp_path / "p.jsonl", max_bytes=10_000_000, backups=2)
     rec = Recorder(log, shadow, timeout, queue_size, on_outcome=outcomes.append)
@@ -68,16 +69,16 @@ def _run(
 
 def test_log_lines_carry_inputs_outputs_model_and_shadow(tmp_path: Path) -> None:
     entries, outcomes = _run(tmp_path, FakeShadow(), [_job([0.9, 0.1], [1, 1])])
-    assert [e["index"] for e in entries] == [0, 1]
+    assert [e.index for e in entries] == [0, 1]
     first = entries[0]
-    assert first["request_id"] == "r1"
-    assert first["inputs"] == {"x": 0.9}
-    assert first["output"]["label"] == 1
-    assert first["model"]["model_version"] == "p1"
-    assert first["shadow"]["output"]["label"] == 1
-    assert first["shadow"]["agree"] is True
-    assert entries[1]["shadow"]["output"]["label"] == 0
-    assert entries[1]["shadow"]["agree"] is False
+    assert first.request_id == "r1"
+    assert first.inputs == {"x": 0.9}
+    assert first.output.label == 1
+    assert first.model.model_version == "p1"
+    assert first.shadow.output.label == 1
+    assert first.shadow.agree is True
+    assert entries[1].shadow.output.label == 0
+    assert entries[1].shadow.agree is False
     assert Outcome("agree", 1) in outcomes
     assert Outcome("disagree", 1) in outcomes
 
@@ -85,14 +86,14 @@ def test_log_lines_carry_inputs_outputs_model_and_shadow(tmp_path: Path) -> None
 def test_crashing_shadow_is_logged_not_raised(tmp_path: Path) -> None:
     entries, outcomes = _run(tmp_path, FakeShadow("crash"), [_job([0.9], [1]), _job([0.2], [0])])
     assert len(entries) == 2
-    assert all("shadow exploded" in e["shadow"]["error"] for e in entries)
-    assert [e["output"]["label"] for e in entries] == [1, 0]
+    assert all("shadow exploded" in e.shadow.error for e in entries)
+    assert [e.output.label for e in entries] == [1, 0]
     assert outcomes == [Outcome("error", 1), Outcome("error", 1)]
 
 
 def test_slow_shadow_is_a_timeout(tmp_path: Path) -> None:
     entries, outcomes = _run(tmp_path, FakeShadow(sleep=0.05), [_job([0.9], [1])], timeout=0.01)
-    assert entries[0]["shadow"]["error"] == "timeout"
+    assert entries[0].shadow.error == "timeout"
     assert outcomes == [Outcome("timeout", 1)]
 
 
@@ -123,18 +124,18 @@ def test_submit_never_blocks_and_counts_drops(tmp_path: Path) -> None:
 
 def test_log_rotates_by_size_and_keeps_backups(tmp_path: Path) -> None:
     path = tmp_path / "p.jsonl"
-    log = PredictionLog(path, max_bytes=200, backups=2)
+    log = PredictionLog(path, max_bytes=1200, backups=2)
     for i in range(30):
-        log.write({"i": i, "pad": "x" * 40})
+        for record in log_records(_job([float(i)], [1], rid=str(i))):
+            log.write(record)
     log.close()
     assert path.exists()
     assert (tmp_path / "p.jsonl.1").exists()
     assert (tmp_path / "p.jsonl.2").exists()
     assert not (tmp_path / "p.jsonl.3").exists()
-    assert all(f.stat().st_size <= 200 for f in tmp_path.iterdir())
-    kept = [e["i"] for e in read_log(path)]
-    assert kept == sorted(kept)
-    assert kept[-1] == 29
+    assert all(f.stat().st_size <= 1200 for f in tmp_path.iterdir())
+    kept = [int(e.request_id) for e in read_log(path)]
+    assert kept == list(range(kept[0], 30))
 
 
 def test_shadow_report_flip_matrix_and_latency(tmp_path: Path) -> None:

@@ -53,4 +53,4 @@ def test_batched_single_calls_equal_direct_scoring(trained_project: Path, tmp_pa
     rt.close()
     entries = read_log(tmp_path / "p.jsonl")
     assert len(entries) == 40
-    assert entries[0]["model"]["model_version"] == entries[0]["model"]["artifact_hash"][:12]
+    assert entries[0].model.model_version == entries[0].model.artifact_hash[:12]

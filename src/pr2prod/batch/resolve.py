@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pr2prod.fsio import file_md5
+from pr2prod.models.identity import artifact_id, default_version
 from pr2prod.models.persist import METADATA_FILE, MODEL_FILE, SCHEMA_FILE, LoadedModel
 
 
@@ -37,18 +37,8 @@ def resolve_model(ref: str | Path | None, default: str | Path = "models/model") 
     )
 
 
-def artifact_hash(directory: str | Path) -> str:
-    """MD5 over the artifact's three files: the same bytes give the same model version."""
-    import hashlib
-
-    h = hashlib.md5(usedforsecurity=False)
-    for name in (MODEL_FILE, SCHEMA_FILE, METADATA_FILE):
-        h.update(name.encode() + b"\0" + file_md5(Path(directory) / name).encode())
-    return h.hexdigest()
-
-
 def model_version(model: LoadedModel) -> ModelVersion:
     """Name, version (a registry version when the metadata has one, else the hash) and hash."""
-    digest = artifact_hash(model.path)
-    version = str(model.metadata.get("version") or digest[:12])
+    digest = artifact_id(model.path)
+    version = str(model.metadata.get("version") or default_version(digest))
     return ModelVersion(name=model.name, version=version, artifact_hash=digest)

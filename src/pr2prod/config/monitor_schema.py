@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pr2prod.config.serve_schema import DEFAULT_PREDICTION_LOG
+
 ALERT_METRICS = ("accuracy", "error_rate", "mae", "rmse")
 
 
@@ -59,7 +61,7 @@ class MonitorConfig:
 
     score: ScoreConfig = field(default_factory=ScoreConfig)
     source: str = "log"
-    log: str = "logs/predictions"
+    log: str = DEFAULT_PREDICTION_LOG
     scored_input: str | None = None
     scored_predictions: str | None = None
     timestamp_column: str | None = None

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# Where the server writes its prediction log and the monitor reads it, unless configured
+# (conf/monitor's `log` interpolates `${serve.prediction_log.path}`).
+DEFAULT_PREDICTION_LOG = "logs/predictions.jsonl"
+
 
 @dataclass
 class ServeLimits:
@@ -39,7 +43,7 @@ class PredictionLogConfig:
     """JSON-lines prediction log, rotated by size (read by monitoring)."""
 
     enabled: bool = True
-    path: str = "logs/predictions.jsonl"
+    path: str = DEFAULT_PREDICTION_LOG
     max_bytes: int = 10_485_760
     backups: int = 5
 

@@ -18,6 +18,7 @@ from pr2prod.fsio import file_md5
 from pr2prod.models.persist import METADATA_FILE, MODEL_FILE, SCHEMA_FILE
 
 ARTIFACT_FILES = (METADATA_FILE, MODEL_FILE, SCHEMA_FILE)
+VERSION_CHARS = 12  # a model_version without a registry version: the id's first 12 hex digits
 
 
 def artifact_id(directory: str | Path) -> str:
@@ -25,3 +26,8 @@ def artifact_id(directory: str | Path) -> str:
     root = Path(directory)
     entries = [{"md5": file_md5(root / name), "relpath": name} for name in sorted(ARTIFACT_FILES)]
     return md5(json.dumps(entries, sort_keys=True).encode(), usedforsecurity=False).hexdigest()
+
+
+def default_version(aid: str) -> str:
+    """The ``model_version`` of an artifact no registry has versioned: ``aid``'s prefix."""
+    return aid[:VERSION_CHARS]

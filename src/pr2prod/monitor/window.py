@@ -7,7 +7,12 @@ from typing import Any
 
 import pandas as pd
 
-from pr2prod.monitor.log import parse_timestamps
+
+def parse_timestamps(values: pd.Series) -> pd.Series:
+    """ISO strings or epoch seconds to UTC datetimes (unparseable -> NaT)."""
+    if pd.api.types.is_numeric_dtype(values):
+        return pd.to_datetime(values, unit="s", utc=True, errors="coerce")
+    return pd.to_datetime(values, utc=True, errors="coerce", format="mixed")
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
@@ -103,7 +108,7 @@ def load_window(
     if source == "log":
         if not log:
             raise ValueError("monitor.log: required when monitor.source is 'log'")
-        frame, counts = read_prediction_log(log, id_column, include_shadow)
+        frame, counts = read_prediction_log(log, include_shadow)
         return frame, {"source": "log", "path": str(log), **counts}
     if source == "scored":
         if not scored_input or not scored_predictions:

@@ -20,11 +20,9 @@ import yaml
 
 from pr2prod.config.serve_schema import ServeConfig
 from pr2prod.fsio import file_md5
-from pr2prod.models.persist import METADATA_FILE, MODEL_FILE, SCHEMA_FILE
-from pr2prod.serving.predictor import artifact_hash
+from pr2prod.models.identity import ARTIFACT_FILES, artifact_id, default_version
+from pr2prod.models.persist import METADATA_FILE
 from pr2prod.serving.settings import serve_config_json
-
-ARTIFACT_FILES = (MODEL_FILE, SCHEMA_FILE, METADATA_FILE)
 
 
 @dataclass
@@ -50,9 +48,9 @@ class PackageResult:
 def model_labels(model_dir: Path, git_commit: str | None) -> dict[str, str]:
     """Labels of the model store entry (all strings, as BentoML requires)."""
     meta = json.loads((model_dir / METADATA_FILE).read_text(encoding="utf-8"))
-    digest = artifact_hash(model_dir)
+    digest = artifact_id(model_dir)
     return {
-        "version": digest[:12],
+        "version": default_version(digest),
         "artifact_hash": digest,
         "data_hash": str(meta.get("data_hash", "")),
         "git_commit": git_commit or "unknown",

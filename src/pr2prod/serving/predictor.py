@@ -7,7 +7,6 @@ check at load time, otherwise the native pipeline scores a DataFrame built from 
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,14 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from pr2prod.fsio import file_md5
-from pr2prod.models.persist import (
-    METADATA_FILE,
-    MODEL_FILE,
-    SCHEMA_FILE,
-    LoadedModel,
-    load_artifact,
-)
+from pr2prod.models.identity import artifact_id, default_version
+from pr2prod.models.persist import LoadedModel, load_artifact
 from pr2prod.serving.fastpath import CompiledPipeline, compile_pipeline, parity_rows
 
 
@@ -74,9 +67,12 @@ class Predictor:
         self.schema = model.schema
         self.names = model.schema.feature_names
         self.task = model.schema.task
-        digest = artifact_hash(model.path)
+        digest = artifact_id(model.path)
         self.info = ModelInfo(
-            name=model.name, version=version or digest[:12], artifact_hash=digest, task=self.task
+            name=model.name,
+            version=version or default_version(digest),
+            artifact_hash=digest,
+            task=self.task,
         )
         self._has_proba = self.task != "regression" and hasattr(model.pipeline, "predict_proba")
         self._labels = list(getattr(model.pipeline, "classes_", model.schema.labels or []))
@@ -171,15 +167,6 @@ class Predictor:
     @property
     def _is_clf(self) -> bool:
         return self.task != "regression"
-
-
-def artifact_hash(directory: str | Path) -> str:
-    """MD5 over the artifact's files (names + contents); equals ``fsio.dir_md5`` of a clean
-    ``models/model`` and ignores files a model store adds next to them."""
-    h = hashlib.md5(usedforsecurity=False)
-    for name in sorted((MODEL_FILE, SCHEMA_FILE, METADATA_FILE)):
-        h.update(name.encode() + b"\0" + file_md5(Path(directory) / name).encode())
-    return h.hexdigest()
 
 
 def _bound(v: float | None, default: float) -> float:

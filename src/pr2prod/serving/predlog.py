@@ -1,18 +1,19 @@
-"""The prediction log: JSON lines, rotated by size, read by monitoring and shadow-report.
+"""The prediction log's writer: JSON lines, rotated by size, read by monitoring and
+shadow-report.
 
-One line per scored record (format documented in docs/serving.md). Only one thread per
-process writes (the recorder's), so the writer needs no lock; with several BentoML workers
-each worker writes its own file (``<path>.w<N>``).
+One line per scored record, a :class:`pr2prod.logrecord.PredictionRecord` (format in
+docs/serving.md). Only one thread per process writes (the recorder's), so the writer needs
+no lock; with several BentoML workers each worker writes its own file (``<path>.w<N>``).
+:func:`pr2prod.logrecord.log_files` finds them all again.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
-LOG_FORMAT_VERSION = 1
+from pr2prod.logrecord import PredictionRecord, read_records
 
 
 class PredictionLog:
@@ -32,8 +33,9 @@ class PredictionLog:
             self._size = self._fh.tell()
         return self._fh
 
-    def write(self, entry: dict[str, Any]) -> None:
-        line = json.dumps(entry, separators=(",", ":"), default=str) + "\n"
+    def write(self, record: PredictionRecord) -> None:
+        """Append one record (rotating first when it would not fit)."""
+        line = record.to_json() + "\n"
         fh = self._open()
         if self._size and self._size + len(line) > self.max_bytes:
             self._rotate()
@@ -62,19 +64,6 @@ class PredictionLog:
             self._fh = None
 
 
-def read_log(path: str | Path) -> list[dict[str, Any]]:
-    """All entries of a log and its rotated files, oldest first (bad lines are skipped)."""
-    base = Path(path)
-    files = sorted(
-        base.parent.glob(f"{base.name}.[0-9]*"), key=lambda p: -int(p.name.rsplit(".", 1)[1])
-    )
-    entries: list[dict[str, Any]] = []
-    for f in [*files, base]:
-        if not f.exists():
-            continue
-        for line in f.read_text(encoding="utf-8").splitlines():
-            try:
-                entries.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue
-    return entries
+def read_log(path: str | Path) -> list[PredictionRecord]:
+    """Every record of a log: its rotated, per-worker and gzip files, oldest first."""
+    return list(read_records(path))

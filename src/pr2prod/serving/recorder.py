@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from pr2prod.serving.predlog import LOG_FORMAT_VERSION, PredictionLog
+from pr2prod.logrecord import ModelRef, Output, PredictionRecord, ShadowResult
+from pr2prod.serving.predlog import PredictionLog
 
 logger = logging.getLogger("pr2prod.serving")
 
@@ -95,22 +96,8 @@ class Recorder:
         shadow_out = self._score_shadow(job) if self.shadow is not None else None
         if self.log is None:
             return
-        ts = dt.datetime.fromtimestamp(job.timestamp, dt.UTC).isoformat(timespec="microseconds")
-        for i, (rec, out) in enumerate(zip(job.records, job.outputs, strict=True)):
-            entry: dict[str, Any] = {
-                "v": LOG_FORMAT_VERSION,
-                "request_id": job.request_id,
-                "index": i,
-                "timestamp": ts,
-                "endpoint": job.endpoint,
-                "inputs": rec,
-                "output": out,
-                "model": job.model,
-                "latency_ms": job.latency_ms,
-            }
-            if shadow_out is not None:
-                entry["shadow"] = shadow_out[i]
-            self.log.write(entry)
+        for record in log_records(job, shadow_out):
+            self.log.write(record)
 
     def _score_shadow(self, job: Job) -> list[dict[str, Any]]:
         shadow = self.shadow
@@ -149,6 +136,26 @@ class Recorder:
         except queue.Full:
             return
         self._thread.join(timeout)
+
+
+def log_records(job: Job, shadow: list[dict[str, Any]] | None = None) -> list[PredictionRecord]:
+    """The prediction-log records of one scored request (one per record, in order)."""
+    ts = dt.datetime.fromtimestamp(job.timestamp, dt.UTC)
+    model = ModelRef(**job.model)
+    return [
+        PredictionRecord(
+            request_id=job.request_id,
+            index=i,
+            timestamp=ts,
+            endpoint=job.endpoint,
+            inputs=rec,
+            output=Output(**out),
+            model=model,
+            latency_ms=job.latency_ms,
+            shadow=None if shadow is None else ShadowResult(**shadow[i]),
+        )
+        for i, (rec, out) in enumerate(zip(job.records, job.outputs, strict=True))
+    ]
 
 
 def _same(prod: dict[str, Any], shadow: dict[str, Any]) -> bool:

@@ -1,4 +1,6 @@
-"""Summarise a prediction log: production vs shadow agreement, flips, latencies."""
+"""Summarise a prediction log: production vs shadow agreement, flips, latencies.
+
+Reads the one record format (:class:`pr2prod.logrecord.PredictionRecord`)."""
 
 from __future__ import annotations
 
@@ -7,39 +9,38 @@ from typing import Any
 
 import numpy as np
 
+from pr2prod.logrecord import PredictionRecord
+
 
 def _pct(values: list[float], q: float) -> float | None:
     return float(np.percentile(values, q)) if values else None
 
 
-def summarise(entries: list[dict[str, Any]]) -> dict[str, Any]:
+def summarise(records: list[PredictionRecord]) -> dict[str, Any]:
     """Agreement rate, flip matrix (production label -> shadow label), error counts, latency.
 
     Production latency is per request (lines of one request share it); shadow latency is
     per shadow call.
     """
-    shadowed = [e for e in entries if isinstance(e.get("shadow"), dict)]
-    scored = [e for e in shadowed if "output" in e["shadow"]]
+    shadowed = [(r, r.shadow) for r in records if r.shadow is not None]
+    scored = [(r.output, s.output, s) for r, s in shadowed if s.output is not None]
     errors = Counter(
-        (e["shadow"]["error"] == "timeout" and "timeout") or "error"
-        for e in shadowed
-        if "error" in e["shadow"]
+        "timeout" if s.error == "timeout" else "error" for _, s in shadowed if s.error is not None
     )
-    agree = sum(bool(e["shadow"].get("agree")) for e in scored)
+    agree = sum(bool(s.agree) for _, _, s in scored)
     flips: dict[str, dict[str, int]] = {}
     abs_diff: list[float] = []
-    for e in scored:
-        prod, shadow = e["output"], e["shadow"]["output"]
-        if "label" in prod:
-            row = flips.setdefault(str(prod["label"]), {})
-            key = str(shadow.get("label"))
+    for prod, shadow, _ in scored:
+        if prod.label is not None:
+            row = flips.setdefault(str(prod.label), {})
+            key = str(shadow.label)
             row[key] = row.get(key, 0) + 1
-        else:
-            abs_diff.append(abs(float(prod["value"]) - float(shadow["value"])))
-    prod_lat = list({e["request_id"]: e["latency_ms"] for e in entries}.values())
-    shadow_lat = list({e["request_id"]: e["shadow"]["latency_ms"] for e in shadowed}.values())
+        elif prod.value is not None and shadow.value is not None:
+            abs_diff.append(abs(prod.value - shadow.value))
+    prod_lat = list({r.request_id: r.latency_ms for r in records}.values())
+    shadow_lat = list({r.request_id: s.latency_ms for r, s in shadowed}.values())
     return {
-        "records": len(entries),
+        "records": len(records),
         "shadowed": len(shadowed),
         "compared": len(scored),
         "agreement_rate": agree / len(scored) if scored else None,
@@ -50,8 +51,8 @@ def summarise(entries: list[dict[str, Any]]) -> dict[str, Any]:
         "production_latency_ms": {"p50": _pct(prod_lat, 50), "p99": _pct(prod_lat, 99)},
         "shadow_latency_ms": {"p50": _pct(shadow_lat, 50), "p99": _pct(shadow_lat, 99)},
         "models": {
-            "production": sorted({e["model"]["model_version"] for e in entries}),
-            "shadow": sorted({e["shadow"]["model"]["model_version"] for e in shadowed}),
+            "production": sorted({r.model.model_version for r in records}),
+            "shadow": sorted({s.model.model_version for _, s in shadowed}),
         },
     }
 
