@@ -36,8 +36,8 @@ def _plan() -> list[Any]:
         )
         return [pytest.param("none", id="no-artifacts", marks=pytest.mark.skip(reason=reason))]
     cfg = load_params(PROJECT / PARAMS)
-    task = DataSchema.load(PROJECT / MODEL_DIR / "schema.json").task
-    return planned_check_ids(cfg.gate, task)
+    schema = DataSchema.load(PROJECT / MODEL_DIR / "schema.json")
+    return planned_check_ids(cfg.gate, schema.task, labels=[str(v) for v in schema.labels or []])
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +58,8 @@ def _describe(c: dict[str, Any]) -> str:
     return (
         f"{c['metric']}{' on ' + c['slice'] if c['slice'] else ''}: production "
         f"{c['baseline']:.4f} -> candidate {c['candidate']:.4f} (delta {c['delta']:+.4f}, "
-        f"interval {c['ci']}, tolerance {c['tolerance']:.4f})"
+        f"interval {c['ci']}, worsening bound {c['bound']}, tolerance {c['tolerance']:.4f}; "
+        f"{c['note']})"
     )
 
 

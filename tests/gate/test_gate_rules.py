@@ -112,3 +112,22 @@ def test_a_tiny_test_set_says_it_cannot_show_non_inferiority():
     assert "test set too small to show non-inferiority" in check.note
     assert check.rows_needed is not None and check.rows_needed > 12
     assert math.isfinite(check.bound)
+
+
+def test_a_recall_traded_between_classes_fails_per_class_with_equal_accuracy():
+    from pr2prod.compare.checks import class_check
+
+    n = 114
+    y = np.tile([0, 1], n // 2)
+    pred_b, pred_c = y.copy(), y.copy()
+    zeros, ones = np.flatnonzero(y == 0), np.flatnonzero(y == 1)
+    pred_c[zeros[:7]] = 1  # the candidate loses 7 rows of class 0 ...
+    pred_b[ones[:7]] = 0  # ... where production lost 7 rows of class 1
+    scored = score(Paired("binary", y, pred_c, pred_b, None, None, 2), BootstrapConfig())
+    accuracy = metric_check(scored, "accuracy", Tolerance("higher", 0.03), Rule.point, "a")
+    assert accuracy.delta == 0.0
+    lost = class_check(scored, "recall", 0, "0", 0.1, Rule.non_inferiority)
+    won = class_check(scored, "recall", 1, "1", 0.1, Rule.non_inferiority)
+    assert lost.delta == pytest.approx(-7 / 57)  # hand-computed: 7 of class 0's 57 rows
+    assert not lost.passed and lost.id == "class:0:recall"
+    assert won.passed and won.delta == pytest.approx(7 / 57)

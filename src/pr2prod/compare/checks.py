@@ -9,7 +9,14 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from pr2prod.compare.bootstrap import interval, resample_counts, resampled
-from pr2prod.compare.metrics import METRICS, Sums, auc_point, flip_rate, mean_abs_change
+from pr2prod.compare.metrics import (
+    METRICS,
+    Sums,
+    auc_point,
+    flip_rate,
+    mean_abs_change,
+    per_class,
+)
 from pr2prod.compare.rules import Decision, decide
 from pr2prod.compare.sums import Paired, assign_units, total, unit_sums
 from pr2prod.config.gate_schema import BootstrapConfig, Rule
@@ -175,4 +182,26 @@ def stability_check(
         result.note = "not gated"
         return result
     result.apply(decide(rule, value, samples, limit, scored.level, scored.rows))
+    return result
+
+
+def class_check(
+    scored: Scored, kind: str, index: int, label: str, allowed: float, rule: Rule
+) -> CheckResult:
+    """One class's precision, recall or F1 (higher is better) under ``rule``."""
+    cand = float(per_class(scored.point, "c")[kind][0, index])
+    prod = float(per_class(scored.point, "b")[kind][0, index])
+    result = CheckResult(
+        f"class:{label}:{kind}", "class", kind, None, "higher", prod, cand, cand - prod,
+        None, allowed, False, scored.rows,
+    )  # fmt: skip
+    samples = None
+    if scored.boot is not None:
+        deltas = (
+            per_class(scored.boot, "c")[kind][:, index]
+            - per_class(scored.boot, "b")[kind][:, index]
+        )
+        result.ci = list(interval(deltas, scored.level))
+        samples = -deltas
+    result.apply(decide(rule, prod - cand, samples, allowed, scored.level, scored.rows))
     return result

@@ -16,6 +16,7 @@ from pr2prod.compare.checks import (
     CheckResult,
     Scored,
     Tolerance,
+    class_check,
     floor_check,
     metric_check,
     score,
@@ -177,7 +178,13 @@ def run_gate(
         }
         if not regression:
             stability["agreement"] = 1.0 - stability_result.candidate
-            per_class_changes = _per_class_changes(scored, list(candidate.schema.labels or []))
+            labels = [str(v) for v in candidate.schema.labels or []]
+            per_class_changes = _per_class_changes(scored, labels)
+            checks.extend(
+                class_check(scored, kind, i, label, cfg.per_class.abs_tol, cfg.rule)
+                for kind in cfg.per_class.metrics
+                for i, label in enumerate(labels)
+            )
         slice_checks, slice_rows = _slice_checks(cfg, paired, test, has_proba, skipped)
         checks.extend(slice_checks)
     verdict = _verdict(checks, has_baseline)

@@ -26,8 +26,11 @@ def slice_names(key: str, values: list | None, bins: list[float] | None) -> list
     return [key]
 
 
-def planned_check_ids(cfg: GateConfig, task: str, has_proba: bool = True) -> list[str]:
-    """Every check id the gate can report for ``task`` (metric, floor, stability, slice)."""
+def planned_check_ids(
+    cfg: GateConfig, task: str, has_proba: bool = True, labels: list | None = None
+) -> list[str]:
+    """Every check id the gate can report for ``task`` (metric, floor, stability, class,
+    slice); per-class ids need the model's ``labels``."""
     ids = []
     applicable = [n for n in cfg.metrics if skip_reason(n, task, has_proba) is None]
     for name in applicable:
@@ -35,6 +38,8 @@ def planned_check_ids(cfg: GateConfig, task: str, has_proba: bool = True) -> lis
         if cfg.metrics[name].floor is not None:
             ids.append(f"floor:{name}")
     ids.append("stability:" + ("mean_abs_change" if task == "regression" else "flip_rate"))
+    if task != "regression":
+        ids.extend(f"class:{label}:{k}" for k in cfg.per_class.metrics for label in labels or [])
     for key, sl in cfg.slices.items():
         names = [
             n for n in (sl.metrics or list(cfg.metrics)) if skip_reason(n, task, has_proba) is None

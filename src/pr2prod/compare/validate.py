@@ -5,7 +5,7 @@ from __future__ import annotations
 from pr2prod.compare.metrics import METRICS
 from pr2prod.compare.slices import check_slice_config
 from pr2prod.config.errors import ConfigError
-from pr2prod.config.gate_schema import DIRECTIONS, GateConfig, Rule
+from pr2prod.config.gate_schema import CLASS_METRICS, DIRECTIONS, GateConfig, Rule
 
 
 def _non_negative(key: str, value: float | None) -> None:
@@ -47,6 +47,13 @@ def validate_gate_config(cfg: GateConfig) -> None:
             raise ConfigError(f"gate.bootstrap.{key}: must be >= 1, got {value}")
     _non_negative("gate.stability.max_flip_rate", cfg.stability.max_flip_rate)
     _non_negative("gate.stability.max_mean_abs_change", cfg.stability.max_mean_abs_change)
+    for name in cfg.per_class.metrics:
+        if name not in CLASS_METRICS:
+            raise ConfigError(
+                f"gate.per_class.metrics: unknown metric {name!r}; allowed: "
+                f"{', '.join(CLASS_METRICS)}"
+            )
+    _non_negative("gate.per_class.abs_tol", cfg.per_class.abs_tol)
     for key, sl in cfg.slices.items():
         check_slice_config(key, sl)
         for name in sl.metrics or []:

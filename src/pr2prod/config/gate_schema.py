@@ -51,6 +51,17 @@ class StabilityConfig:
     max_mean_abs_change: float | None = None
 
 
+CLASS_METRICS = ("precision", "recall", "f1")
+
+
+@dataclass
+class PerClassConfig:
+    """Per-class checks (classification): one check per class and metric, same rule."""
+
+    metrics: list[str] = field(default_factory=lambda: ["recall"])
+    abs_tol: float = 0.1
+
+
 @dataclass
 class SliceConfig:
     """A named group of test rows with its own tolerances.
@@ -98,3 +109,4 @@ class GateConfig:
     bootstrap: BootstrapConfig = field(default_factory=BootstrapConfig)
     stability: StabilityConfig = field(default_factory=StabilityConfig)
     slices: dict[str, SliceConfig] = field(default_factory=dict)
+    per_class: PerClassConfig = field(default_factory=PerClassConfig)
