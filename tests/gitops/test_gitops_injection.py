@@ -43,6 +43,7 @@ PAYLOADS = (
     "v1.0.0\ntouch {marker}",
     'v1.0.0"; touch {marker}; echo "',
 )
+PAYLOAD_IDS = ("semicolon", "command-substitution", "backticks", "newline", "quote-breakout")
 
 
 def _steps(doc: dict) -> Iterator[tuple[str, dict]]:
@@ -179,7 +180,7 @@ def _args(where: Path) -> list[str] | None:
     return path.read_text().splitlines() if path.exists() else None
 
 
-@pytest.mark.parametrize("payload", PAYLOADS)
+@pytest.mark.parametrize("payload", PAYLOADS, ids=PAYLOAD_IDS)
 def test_make_rollback_refuses_a_crafted_version(fake_pr2prod: Path, payload: str):
     marker = fake_pr2prod / "PWNED"
     proc = _make(fake_pr2prod, "rollback", VERSION=payload.format(marker=marker))
@@ -270,7 +271,7 @@ def _act(project: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProce
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("payload", PAYLOADS[:2], ids=["semicolon", "command-substitution"])
+@pytest.mark.parametrize("payload", PAYLOADS, ids=PAYLOAD_IDS)
 def test_rollback_workflow_refuses_a_crafted_version(
     act_project: Path, tmp_path: Path, payload: str
 ):
