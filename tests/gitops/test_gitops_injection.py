@@ -303,3 +303,14 @@ def test_release_workflow_refuses_a_crafted_label(
     assert "is not one of release:patch, release:minor, release:major" in proc.stdout
     assert not marker.exists(), "the payload ran"
     assert "reproduce-check" not in proc.stdout, "the release must stop before any work"
+
+
+@pytest.mark.parametrize("version", ["v1.0.0\n", "v1.0.0; touch x", "$(id)", "v١.0.0", "1.0.0"])
+def test_rollback_refuses_a_version_that_is_not_semver(tmp_path: Path, version: str):
+    """The CLI's own check, before the registry is read (``tmp_path`` is not even a repo)."""
+    from pr2prod.config.release_schema import ReleaseConfig
+    from pr2prod.release.flow import rollback
+    from pr2prod.release.registry import RegistryError
+
+    with pytest.raises(RegistryError, match=r"is not of the form vMAJOR\.MINOR\.PATCH"):
+        rollback(tmp_path, ReleaseConfig(), version)
