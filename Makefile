@@ -1,6 +1,11 @@
 # The interface people and CI share: CI calls these same targets.
 PY ?= python
 .DEFAULT_GOAL := help
+# Every recipe line runs in bash with -e (a failing command fails the target, and so the CI job),
+# -u (an unset variable is an error) and pipefail (a failing command inside a pipe counts).
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DELETE_ON_ERROR:
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -49,11 +54,12 @@ bench: ## every performance figure into benchmarks/results/ (several minutes)
 	$(PY) benchmarks/batch.py
 
 # --- GitOps loop: the workflows in .github/workflows call exactly these targets -----------------
-BASE ?= main
-BUMP ?=
-LABELS ?=
-VERSION ?=
-EVENT ?= pull_request
+# Values that can come from outside (a workflow input, a PR label, a branch name) reach recipes
+# only as environment variables, read by the shell as "$$VAR" (quoted) and validated first;
+# never as $(VAR), which make pastes into the shell text before the shell parses it. Workflows
+# set them in the step's `env:` and run plain `make <target>`; by hand, `make rollback
+# VERSION=v1.0.0` works as well (make exports command-line variables to the recipe).
+# BASE (default main), BUMP (patch|minor|major or empty), LABELS, VERSION (vMAJOR.MINOR.PATCH).
 
 pre-commit: ## every pre-commit hook on every file (the PR lint job)
 	pre-commit run --all-files --show-diff-on-failure
@@ -70,24 +76,38 @@ gate: ## differential gate against production (reports/gate.json, gate.md)
 build: ## build the Bento (reports/bento.json)
 	pr2prod build
 
-report: ## PR report (params, metrics, gate, plots) against BASE into reports/pr_report.md
-	pr2prod report --base $(BASE) --md
+report: ## PR report (params, metrics, gate, plots) against BASE (default main) into reports/pr_report.md
+	@base="$${BASE:-main}"; \
+	if ! git check-ref-format --branch "$$base" >/dev/null 2>&1; then \
+	  printf 'make report: BASE=%q is not a valid branch name\n' "$$base" >&2; exit 2; \
+	fi; \
+	pr2prod report --base "$$base" --md
 
 registry: ## model versions and the production stage
 	pr2prod registry
 
 release: ## register the next version at HEAD, assign prod, push the tags (BUMP=, LABELS=)
-	pr2prod release --push $(if $(BUMP),--bump $(BUMP)) --labels "$(LABELS)"
+	@bump="$${BUMP:-}"; \
+	case "$$bump" in \
+	  ""|patch|minor|major) ;; \
+	  *) printf 'make release: BUMP=%q is not one of patch, minor, major (or empty)\n' "$$bump" >&2; exit 2 ;; \
+	esac; \
+	pr2prod release --push $${bump:+--bump "$$bump"} --labels "$${LABELS:-}"
 
 rollback: ## assign prod back to VERSION=vX.Y.Z and push the tag
-	pr2prod rollback "$(VERSION)" --push
+	@version="$${VERSION:-}"; \
+	if [[ ! "$$version" =~ ^v[0-9]+\.[0-9]+\.[0-9]+$$ ]]; then \
+	  printf 'make rollback: VERSION=%q is not of the form vMAJOR.MINOR.PATCH (e.g. VERSION=v1.0.0)\n' "$$version" >&2; \
+	  exit 2; \
+	fi; \
+	pr2prod rollback "$$version" --push
 
 workflows-lint: ## schema-check and security-audit the GitHub workflows
 	check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
-	zizmor --offline --min-severity medium .github/workflows
+	zizmor --offline --persona auditor --min-severity medium .github
 
 ci-local: ## run the workflows for EVENT (default pull_request) with act on this host
-	pr2prod ci $(EVENT)
+	pr2prod ci "$${EVENT:-pull_request}"
 
 .PHONY: help install repro check lint test test-fast bench serve bench-serving score monitor \
 	monitor-pull pre-commit pull reproduce-check gate build report registry release rollback \

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pr2prod.config.release_schema import ReleaseConfig
 from pr2prod.fsio import atomic_write_text
-from pr2prod.release import registry
+from pr2prod.release import registry, versions
 from pr2prod.release.card import model_card
 from pr2prod.release.preconditions import VerdictTarget, release_problems
 
@@ -95,7 +95,15 @@ def release(
 
 
 def rollback(root: str | Path, cfg: ReleaseConfig, version: str, push: bool = False) -> str:
-    """Assign the stage back to ``version``; rebuild nothing. Returns the assignment tag."""
+    """Assign the stage back to ``version``; rebuild nothing. Returns the assignment tag.
+
+    Raises:
+        registry.RegistryError: ``version`` is not ``vMAJOR.MINOR.PATCH``, or not registered.
+    """
+    try:
+        versions.parse(version)
+    except versions.VersionError as exc:
+        raise registry.RegistryError(f"rollback: {exc}") from exc
     tag = registry.rollback(root, cfg.model_name, version, cfg.stage)
     if push:
         push_tags(root, cfg.git_remote, [tag])

@@ -6,7 +6,8 @@ import re
 
 BUMPS = ("patch", "minor", "major")
 FIRST_VERSION = "v1.0.0"
-_SEMVER = re.compile(r"^v(\d+)\.(\d+)\.(\d+)$")
+# ASCII digits only, whole string (no trailing newline): versions reach git tags and shells.
+_SEMVER = re.compile(r"v([0-9]+)\.([0-9]+)\.([0-9]+)")
 
 
 class VersionError(ValueError):
@@ -15,7 +16,7 @@ class VersionError(ValueError):
 
 def parse(version: str) -> tuple[int, int, int]:
     """``"v1.2.3"`` -> ``(1, 2, 3)``; anything else raises :class:`VersionError`."""
-    match = _SEMVER.match(version)
+    match = _SEMVER.fullmatch(version)
     if not match:
         raise VersionError(f"version {version!r} is not of the form vMAJOR.MINOR.PATCH")
     major, minor, patch = (int(g) for g in match.groups())
