@@ -32,7 +32,12 @@ class ReleaseConfig:
     require_remote_artifacts: bool = True
     notes_path: str = "reports/model_card.md"
     ci_outputs: list[str] = field(
-        default_factory=lambda: ["reports/gate.json", "reports/gate.md", "reports/bento.json"]
+        default_factory=lambda: [
+            "reports/gate.json",
+            "reports/gate.md",
+            "reports/gate_plots",
+            "reports/bento.json",
+        ]
     )
     repro_tolerance: float = 1e-9
     require_bit_identical: bool = False

@@ -22,6 +22,11 @@ def check_label(check: dict[str, Any]) -> str:
     return str(check.get("name") or check.get("id") or check.get("metric") or "?")
 
 
+def _regenerated(path: str, ignore: Sequence[str]) -> bool:
+    """``path`` is one of ``ignore`` or inside one of its directories."""
+    return any(path == p or path.startswith(p.rstrip("/") + "/") for p in ignore)
+
+
 def clean_tree(root: Path, ignore: Sequence[str] = ()) -> str | None:
     """Refuse uncommitted changes: a version must name exactly one commit's content.
 
@@ -33,7 +38,7 @@ def clean_tree(root: Path, ignore: Sequence[str] = ()) -> str | None:
     if out.returncode != 0:
         return f"not a git repository: {out.stderr.strip()}"
     dirty = [line[3:] for line in out.stdout.splitlines() if line.strip()]
-    dirty = [path for path in dirty if path not in set(ignore)]
+    dirty = [path for path in dirty if not _regenerated(path, ignore)]
     if dirty:
         return f"git tree is dirty (commit or stash first): {', '.join(dirty[:10])}"
     return None
