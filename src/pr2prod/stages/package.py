@@ -8,8 +8,9 @@ from pathlib import Path
 from pr2prod.compare.baseline import production_id
 from pr2prod.config import load_params
 from pr2prod.fsio import write_json
+from pr2prod.models.identity import artifact_id
 from pr2prod.models.metadata import git_commit
-from pr2prod.release.preconditions import VerdictTarget, gate_passed
+from pr2prod.release.verdict import VerdictError, bound_verdict
 from pr2prod.serving.package import package
 from pr2prod.stages._common import (
     BENTO_JSON,
@@ -31,9 +32,12 @@ def main() -> None:
         registry = (cfg.release.model_name, cfg.release.stage)
         base = cfg.gate.baseline
         current = production_id(Path("."), base.ref, base.artifact, registry)
-        problem = gate_passed(Path("."), VerdictTarget(MODEL_DIR, current, GATE_JSON))
-        if problem is not None:  # package only the model a sealed, passing verdict names
-            raise StageFailedError(problem)
+        try:  # package only the model a sealed verdict names
+            verdict = bound_verdict(GATE_JSON, artifact_id(MODEL_DIR), current)
+        except VerdictError as exc:
+            raise StageFailedError(str(exc)) from exc
+        if not verdict["passed"] and verdict["enforced"]:
+            raise StageFailedError(f"the gate failed: {', '.join(verdict['failed'])}")
         started = time.perf_counter()
         result = package(MODEL_DIR, cfg.serve, BENTOFILE, BUILD_CTX, git_commit())
         write_json(BENTO_REPORT, result.as_dict())
