@@ -39,8 +39,7 @@ _ACCEPTED_BASES: tuple[tuple[str, str, str], ...] = (
     ("torch.optim", "Optimizer", "torch optimizer"),
 )
 _ACCEPTED_TEXT = (
-    "scikit-learn estimator/transformer classes, skorch nets, torch modules and torch "
-    "optimizers"
+    "scikit-learn estimator/transformer classes, skorch nets, torch modules and torch optimizers"
 )
 
 
@@ -89,7 +88,7 @@ def _check_target(target: Any, key: str, prefixes: Sequence[str], exact: Sequenc
     obj = _locate(target, key)
     module = getattr(obj, "__module__", None)
     real = f"{module}.{getattr(obj, '__qualname__', '?')}" if module else target
-    if module and not _under(str(module), prefixes):
+    if module and not _under(f"{module}.", prefixes):  # "sklearn" is under "sklearn."
         raise ConfigError(
             f"{key}: {target!r} is not allowed: it resolves to {real}, defined outside the "
             f"allowed_targets prefixes ({', '.join(prefixes)})"

@@ -28,9 +28,7 @@ IMPUTERS = ("median", "mean", "most_frequent", "none")
 RESERVED_MODEL_KEYS = ("name", "tasks")
 
 
-def build_estimator(
-    model: Any, allowed: list[str], allowed_callables: Sequence[str] = ()
-) -> Any:
+def build_estimator(model: Any, allowed: list[str], allowed_callables: Sequence[str] = ()) -> Any:
     """Instantiate the estimator from its config after every ``_target_`` in it is checked.
 
     Raises:
