@@ -70,8 +70,8 @@ def check_targets(
         _check_target(target, key, prefixes, exact)
 
 
-def _check_target(target: Any, key: str, prefixes: Sequence[str], exact: Sequence[str]) -> Any:
-    """Check one ``_target_`` value found at ``key``; return the object it names."""
+def _check_target(target: Any, key: str, prefixes: Sequence[str], exact: Sequence[str]) -> None:
+    """Check one ``_target_`` value found at ``key`` (the steps in the module docstring)."""
     if not isinstance(target, str) or not all(p.isidentifier() for p in target.split(".")):
         raise ConfigError(f"{key}: {target!r} is not allowed: not a dotted Python name")
     private = [p for p in target.split(".") if p.startswith("_")]
@@ -93,16 +93,12 @@ def _check_target(target: Any, key: str, prefixes: Sequence[str], exact: Sequenc
             f"{key}: {target!r} is not allowed: it resolves to {real}, defined outside the "
             f"allowed_targets prefixes ({', '.join(prefixes)})"
         )
-    if target in exact:
-        return obj
-    kind = _accepted_kind(obj)
-    if kind is None:
+    if target not in exact and _accepted_kind(obj) is None:
         raise ConfigError(
             f"{key}: {target!r} is not allowed: it resolves to {_describe(obj)} {real}, and "
             f"only {_ACCEPTED_TEXT} are accepted; if it is safe to call from a config, add "
             "its exact name to `allowed_callables` in conf/config.yaml"
         )
-    return obj
 
 
 def _list_setting(tree: Any, name: str, given: Sequence[str] | None) -> list[str]:
@@ -112,7 +108,7 @@ def _list_setting(tree: Any, name: str, given: Sequence[str] | None) -> list[str
     if value is None:
         from pr2prod.config.schema import Config
 
-        return list(Config.__dataclass_fields__[name].default_factory())  # type: ignore[misc]
+        return [str(v) for v in getattr(Config(), name)]  # the schema's default
     if isinstance(value, str) or not isinstance(value, Sequence):
         raise ConfigError(f"{name}: expected a list of strings, got {value!r}")
     return [str(v) for v in value]
