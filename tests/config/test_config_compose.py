@@ -180,7 +180,9 @@ def test_allow_list_is_extendable_in_config() -> None:
                 REGRESSION_DATA,
                 "model._target_=collections.OrderedDict",
                 "allowed_targets=[sklearn.,collections.]",
+                "allowed_callables=[collections.OrderedDict]",  # not an estimator class
             ],
         )
     )
-    assert type(build_estimator(cfg.model, cfg.allowed_targets)).__name__ == "OrderedDict"
+    estimator = build_estimator(cfg.model, cfg.allowed_targets, cfg.allowed_callables)
+    assert type(estimator).__name__ == "OrderedDict"

@@ -158,7 +158,7 @@ def test_torch_mlp_is_reproducible_bit_for_bit(tmp_path: Path) -> None:
                 "sklearn.linear_model.LogisticRegression",
                 "subprocess.Popen",
             ),
-            "train",
+            "compose",  # refused before params.yaml or dvc.lock is written
             "'subprocess.Popen' is not allowed",
         ),
         (

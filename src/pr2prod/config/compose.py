@@ -29,6 +29,7 @@ from pr2prod.config.errors import ConfigError
 from pr2prod.config.hydra_compose import compose_dict
 from pr2prod.config.loader import RECORD_KEY, read_params_file
 from pr2prod.config.overrides import infer_overrides, merge_overrides
+from pr2prod.config.targets import check_targets
 from pr2prod.fsio import atomic_write_text
 
 HEADER = (
@@ -144,7 +145,9 @@ def reconcile(
     if extra:
         reasons.append("overrides given: " + ", ".join(extra))
     overrides = merge_overrides(overrides, extra)
-    text = render_params(compose_dict(conf, overrides), overrides, current_hash)
+    composed = compose_dict(conf, overrides)
+    check_targets(composed)  # a refused `_target_` stops here: nothing is written
+    text = render_params(composed, overrides, current_hash)
     if text == old_text:
         return ReconcileResult(written=False, overrides=overrides, reasons=reasons)
     atomic_write_text(params, text)
@@ -162,6 +165,8 @@ def check(conf_dir: str | Path = "conf", params_path: str | Path = "params.yaml"
         return ["params.yaml has no compose record: run `pr2prod compose`"]
     overrides = [str(o) for o in record.get("overrides") or []]
     expected = compose_dict(conf, overrides)
+    for tree in (body, expected):  # what train would run, and what conf/ asks for
+        check_targets(tree)
     problems = [
         f"{o} (params.yaml differs from conf/)"
         for o in infer_overrides(body, expected, _groups(conf))

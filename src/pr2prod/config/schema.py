@@ -171,6 +171,7 @@ class Config:
     allowed_targets: list[str] = field(
         default_factory=lambda: ["sklearn.", "skorch.", "torch.", "pr2prod."]
     )
+    allowed_callables: list[str] = field(default_factory=list)  # see config/targets.py
     paths: PathsConfig = MISSING
     data: DataConfig = MISSING
     split: SplitConfig = MISSING

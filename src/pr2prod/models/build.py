@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sklearn.compose import ColumnTransformer
@@ -19,6 +20,7 @@ from sklearn.preprocessing import (
 from pr2prod.config.errors import ConfigError
 from pr2prod.config.loader import model_params
 from pr2prod.config.schema import FeaturesConfig
+from pr2prod.config.targets import check_targets
 from pr2prod.data.schema import DataSchema
 
 SCALERS = {"standard": StandardScaler, "minmax": MinMaxScaler, "robust": RobustScaler}
@@ -26,32 +28,17 @@ IMPUTERS = ("median", "mean", "most_frequent", "none")
 RESERVED_MODEL_KEYS = ("name", "tasks")
 
 
-def check_targets(node: Any, allowed: list[str], path: str = "model") -> None:
-    """Refuse any ``_target_`` (at any depth) outside the allow-listed prefixes.
+def build_estimator(model: Any, allowed: list[str], allowed_callables: Sequence[str] = ()) -> Any:
+    """Instantiate the estimator from its config after every ``_target_`` in it is checked.
 
     Raises:
-        ConfigError: naming the key, the target and the allowed prefixes.
+        ConfigError: a refused ``_target_`` (see :mod:`pr2prod.config.targets`), before
+            anything it names is called; or an estimator that cannot be built.
     """
-    if isinstance(node, dict):
-        target = node.get("_target_")
-        if target is not None and not any(str(target).startswith(p) for p in allowed):
-            raise ConfigError(
-                f"{path}._target_: {target!r} is not allowed; allowed prefixes: "
-                f"{', '.join(allowed)} (extend `allowed_targets` in conf/config.yaml)"
-            )
-        for key, value in node.items():
-            check_targets(value, allowed, f"{path}.{key}")
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            check_targets(value, allowed, f"{path}[{i}]")
-
-
-def build_estimator(model: Any, allowed: list[str]) -> Any:
-    """Instantiate the estimator from its config after the allow-list check."""
     from hydra.utils import instantiate
 
     params = {k: v for k, v in model_params(model).items() if k not in RESERVED_MODEL_KEYS}
-    check_targets(params, allowed)
+    check_targets(params, allowed, allowed_callables, path="model")
     try:
         return instantiate(params, _convert_="all")
     except Exception as exc:  # hydra wraps import and signature errors alike
@@ -109,9 +96,14 @@ def build_preprocessor(cfg: FeaturesConfig, schema: DataSchema, task: str) -> li
 
 
 def build_pipeline(
-    features: FeaturesConfig, model: Any, schema: DataSchema, allowed: list[str]
+    features: FeaturesConfig,
+    model: Any,
+    schema: DataSchema,
+    allowed: list[str],
+    allowed_callables: Sequence[str] = (),
 ) -> Pipeline:
     """The one object that is trained, gated, served and monitored."""
+    check_targets(features, allowed, allowed_callables, path="features")
     steps = build_preprocessor(features, schema, schema.task)
-    steps.append(("model", build_estimator(model, allowed)))
+    steps.append(("model", build_estimator(model, allowed, allowed_callables)))
     return Pipeline(steps)

@@ -18,6 +18,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from skorch.callbacks import Callback
 from torch import nn
 
+from pr2prod.config.errors import ConfigError
+from pr2prod.config.targets import check_targets
 from pr2prod.models.seed import seed_everything
 
 
@@ -85,12 +87,20 @@ def _optimizer_factory(optimizer: Any) -> Any:
     if optimizer is None:
         return functools.partial(torch.optim.Adam)
     if isinstance(optimizer, dict):
-        target = str(optimizer.get("_target_", ""))
-        if not target.startswith("torch.optim."):
-            raise ValueError(f"optimizer._target_: {target!r} is not a torch.optim class")
+        # A persisted spec is config too: the same check as at build time, narrowed to
+        # torch.optim, and the result must be an optimizer class (not any torch module).
+        if "_target_" not in optimizer:
+            raise ConfigError("optimizer: a spec needs a `_target_` (a torch.optim class)")
+        check_targets(optimizer, ["torch.optim."], [], path="optimizer")
         from hydra.utils import instantiate
 
-        return instantiate({**optimizer, "_partial_": True})
+        factory = instantiate({**optimizer, "_partial_": True})
+        func = getattr(factory, "func", None)
+        if not (isinstance(func, type) and issubclass(func, torch.optim.Optimizer)):
+            raise ConfigError(
+                f"optimizer._target_: {optimizer['_target_']!r} is not a torch.optim.Optimizer"
+            )
+        return factory
     return optimizer
 
 

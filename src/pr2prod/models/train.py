@@ -18,7 +18,9 @@ def fit_pipeline(
     cfg: Config, schema: DataSchema, train: pd.DataFrame, live_dir: str | None = None
 ) -> Any:
     """Seed everything, build the pipeline from config and fit it."""
-    pipeline = build_pipeline(cfg.features, cfg.model, schema, cfg.allowed_targets)
+    pipeline = build_pipeline(
+        cfg.features, cfg.model, schema, cfg.allowed_targets, cfg.allowed_callables
+    )
     seed_everything(cfg.seed)  # after building: a torch model has imported torch by now
     estimator = pipeline.steps[-1][1]
     if hasattr(estimator, "live_dir"):
