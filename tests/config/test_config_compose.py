@@ -186,3 +186,16 @@ def test_allow_list_is_extendable_in_config() -> None:
     )
     estimator = build_estimator(cfg.model, cfg.allowed_targets, cfg.allowed_callables)
     assert type(estimator).__name__ == "OrderedDict"
+
+
+def test_a_resolver_in_a_config_is_refused_and_nothing_is_written(tmp_path, monkeypatch):
+    monkeypatch.setenv("FAKE", "s3cr3t-value")
+    conf = tmp_path / "conf"
+    shutil.copytree(ROOT / "conf", conf)
+    params = tmp_path / "params.yaml"
+    shutil.copy(ROOT / "params.yaml", params)
+    before = params.read_bytes()
+    with pytest.raises(ConfigError, match=r"model.max_features.*oc.env") as exc:
+        reconcile(conf, params, ["model=random_forest", "model.max_features=${oc.env:FAKE}"])
+    assert "s3cr3t-value" not in str(exc.value)
+    assert params.read_bytes() == before

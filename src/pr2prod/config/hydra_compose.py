@@ -9,6 +9,7 @@ from typing import Any
 
 from pr2prod.config.errors import ConfigError
 from pr2prod.config.loader import to_config
+from pr2prod.config.resolvers import refuse_resolvers
 from pr2prod.config.store import register_schemas
 
 VERSION_BASE = "1.3"
@@ -34,6 +35,7 @@ def compose_dict(conf_dir: str | Path, overrides: Sequence[str] = ()) -> dict[st
     try:
         with initialize_config_dir(str(conf), version_base=VERSION_BASE, job_name="pr2prod"):
             cfg = compose(config_name="config", overrides=list(overrides))
+        refuse_resolvers(OmegaConf.to_container(cfg, resolve=False))  # type: ignore[arg-type]
         raw = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
     except (HydraException, OmegaConfBaseException) as exc:
         raise ConfigError(_explain(exc, conf)) from None
