@@ -46,7 +46,7 @@ def write_log(df: pd.DataFrame, model_dir: Path, path: Path) -> Path:
     predictor = Predictor.from_dir(model_dir)
     x = predictor.to_array(df[predictor.names].to_dict("records"))
     scores = predictor.score(x)
-    log = PredictionLog(path, max_bytes=200_000, backups=100)
+    log = PredictionLog(path, max_bytes=200_000)
     recorder = Recorder(log, None, 1.0, queue_size=len(df) + 1)
     for i, r in enumerate(df.to_dict("records")):
         recorder.submit(
@@ -165,7 +165,7 @@ def test_log_reader_counts_noise_and_shadow_answers(trained_model_dir, traffic, 
     shadow = Predictor.from_dir(trained_model_dir)  # a candidate that always agrees
     base = tmp_path / "logs/p.jsonl"
     for worker in (0, 1):
-        log = PredictionLog(f"{base}.w{worker}", max_bytes=4000, backups=50)
+        log = PredictionLog(f"{base}.w{worker}", max_bytes=4000)
         recorder = Recorder(log, shadow if worker else None, 5.0, queue_size=100)
         for i in range(worker, len(records), 2):
             recorder.submit(

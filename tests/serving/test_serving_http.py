@@ -62,7 +62,7 @@ def _cli_server(project: Path, tmp: Path, shadow: Path) -> tuple[Server, Path]:
     params = _params_with(
         project,
         tmp / "params.yaml",
-        prediction_log={"enabled": True, "path": str(log), "max_bytes": 10_000_000, "backups": 1},
+        prediction_log={"enabled": True, "path": str(log), "max_bytes": 10_000_000},
     )
     port = free_port()
     server = Server(

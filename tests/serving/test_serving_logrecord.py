@@ -48,7 +48,7 @@ def test_committed_json_schema_is_generated_from_the_model() -> None:
 @pytest.mark.parametrize("regression", [False, True])
 def test_writer_lines_follow_the_committed_schema(tmp_path: Path, regression: bool) -> None:
     path = tmp_path / "p.jsonl"
-    log = PredictionLog(path, max_bytes=10_000, backups=3)
+    log = PredictionLog(path, max_bytes=10_000)
     written = log_records(_job("a", "predict", 1, regression)) + log_records(
         _job("b", "predict_batch", 3, regression)
     )
@@ -59,7 +59,7 @@ def test_writer_lines_follow_the_committed_schema(tmp_path: Path, regression: bo
     lines = path.read_text().splitlines()
     for line in lines:
         jsonschema.validate(json.loads(line), schema)
-    assert all(json.loads(line)["schema_version"] == 1 for line in lines)
+    assert all(json.loads(line)["schema_version"] == 2 for line in lines)
     back = list(read_records(path))
     assert back == written
     assert [r.row_id for r in back] == ["a", "b#0", "b#1", "b#2"]
@@ -70,7 +70,7 @@ def test_writer_lines_follow_the_committed_schema(tmp_path: Path, regression: bo
 
 def test_other_versions_and_formats_are_refused(tmp_path: Path) -> None:
     good = log_records(_job("a", "predict", 1))[0]
-    other = json.loads(good.to_json()) | {"schema_version": 2}
+    other = json.loads(good.to_json()) | {"schema_version": 3}
     old = {"request_id": "x", "outputs": {"prediction": 1}, "model": {"version": "v1"}}
     path = tmp_path / "p.jsonl"
     path.write_text("\n".join([good.to_json(), json.dumps(other), json.dumps(old), "{"]) + "\n")

@@ -53,7 +53,7 @@ def test_served_log_rotated_across_workers_is_monitored_once(
     params = yaml.safe_load((trained_project / "params.yaml").read_text())
     params["serve"].update(
         workers=2,
-        prediction_log={"enabled": True, "path": str(log), "max_bytes": 20_000, "backups": 1000},
+        prediction_log={"enabled": True, "path": str(log), "max_bytes": 20_000},
     )
     params["monitor"]["alert"]["exit_code"] = 0
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))

@@ -59,7 +59,7 @@ def _run(
     queue_size: int = 100,
 ) -> tuple[list[PredictionRecord], list[Outcome]]:
     outcomes: list[Outcome] = []
-    log = PredictionLog(tmp_path / "p.jsonl", max_bytes=10_000_000, backups=2)
+    log = PredictionLog(tmp_path / "p.jsonl", max_bytes=10_000_000)
     rec = Recorder(log, shadow, timeout, queue_size, on_outcome=outcomes.append)
     for job in jobs:
         rec.submit(job)
@@ -122,20 +122,19 @@ def test_submit_never_blocks_and_counts_drops(tmp_path: Path) -> None:
     assert Outcome("skipped", 1) in outcomes
 
 
-def test_log_rotates_by_size_and_keeps_backups(tmp_path: Path) -> None:
+def test_log_rotates_by_size_and_keeps_every_file_by_default(tmp_path: Path) -> None:
     path = tmp_path / "p.jsonl"
-    log = PredictionLog(path, max_bytes=1200, backups=2)
+    log = PredictionLog(path, max_bytes=1200)
     for i in range(30):
         for record in log_records(_job([float(i)], [1], rid=str(i))):
             log.write(record)
     log.close()
     assert path.exists()
     assert (tmp_path / "p.jsonl.1").exists()
-    assert (tmp_path / "p.jsonl.2").exists()
-    assert not (tmp_path / "p.jsonl.3").exists()
+    assert (tmp_path / "p.jsonl.3").exists()  # past the old `backups`: nothing deleted
     assert all(f.stat().st_size <= 1200 for f in tmp_path.iterdir())
     kept = [int(e.request_id) for e in read_log(path)]
-    assert kept == list(range(kept[0], 30))
+    assert kept == list(range(30))
 
 
 def test_shadow_report_flip_matrix_and_latency(tmp_path: Path) -> None:

@@ -39,13 +39,21 @@ class ShadowConfig:
 
 
 @dataclass
+class RetentionConfig:
+    """When rotated prediction-log files are removed (null: never by that rule)."""
+
+    max_files: int | None = None
+    max_age_days: float | None = None
+
+
+@dataclass
 class PredictionLogConfig:
-    """JSON-lines prediction log, rotated by size (read by monitoring)."""
+    """JSON-lines prediction log, rotated by size, kept until ``retention`` removes a file."""
 
     enabled: bool = True
     path: str = DEFAULT_PREDICTION_LOG
     max_bytes: int = 10_485_760
-    backups: int = 5
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
 
 
 @dataclass
@@ -58,6 +66,7 @@ class ServeConfig:
     timeout_s: float = 10.0
     access_log: bool = False
     fast_path: bool = True
+    id_field: str | None = None
     limits: ServeLimits = field(default_factory=ServeLimits)
     batching: BatchingConfig = field(default_factory=BatchingConfig)
     shadow: ShadowConfig = field(default_factory=ShadowConfig)

@@ -4,6 +4,9 @@ Defined once here; the server writes it (``serving.recorder``), ``pr2prod shadow
 and ``pr2prod monitor`` read it back through the same model, and ``docs/`` carries its JSON
 Schema (generated from this model, see ``python -m pr2prod.logrecord``). A change of meaning
 bumps ``SCHEMA_VERSION``; readers refuse other versions line by line (counted, not fatal).
+
+Versions: 1 (first), 2 adds the optional ``id`` (the caller's record id, ``serve.id_field``).
+A version-1 line is a valid version-2 record without ``id``, so readers accept both.
 """
 
 from __future__ import annotations
@@ -12,9 +15,9 @@ import datetime as dt
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-SCHEMA_VERSION: Literal[1] = 1
+SCHEMA_VERSION: Literal[2] = 2
 
 Label = bool | int | float | str
 
@@ -61,11 +64,17 @@ class ShadowResult(_Strict):
 class PredictionRecord(_Strict):
     """One line of the prediction log (JSON, one object per line)."""
 
-    schema_version: Literal[1] = Field(
-        default=SCHEMA_VERSION, description="Version of this record format."
+    schema_version: Literal[1, 2] = Field(
+        default=SCHEMA_VERSION,
+        description="Version of this record format (written: 2; 1 = the same without `id`).",
     )
     request_id: str = Field(description="X-Request-ID of the request, or a generated one.")
     index: int = Field(ge=0, description="Position of the record in its request.")
+    id: StrictInt | str | None = Field(
+        default=None,
+        description="The caller's id of this record (request field `serve.id_field`, by "
+        "default the data's id column); labels that arrive later join on it.",
+    )
     timestamp: dt.datetime = Field(description="When the request was scored (UTC).")
     endpoint: str = Field(description="API that scored it: predict or predict_batch.")
     inputs: dict[str, Any] = Field(description="The record's features as received.")
@@ -76,10 +85,15 @@ class PredictionRecord(_Strict):
 
     @property
     def row_id(self) -> str:
-        """Key labels join on: the request id for ``/predict``, else ``<request_id>#<index>``."""
+        """The record's place: the request id for ``/predict``, else ``<request_id>#<index>``."""
         if self.endpoint == "predict":
             return self.request_id
         return f"{self.request_id}#{self.index}"
+
+    @property
+    def label_key(self) -> str:
+        """Key labels join on: the caller's ``id`` when given, else :attr:`row_id`."""
+        return self.row_id if self.id is None else str(self.id)
 
     def to_json(self) -> str:
         """One log line (no trailing newline); absent optional fields are left out."""

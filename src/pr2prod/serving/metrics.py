@@ -45,3 +45,15 @@ SHADOW_DISAGREEMENTS = bentoml.metrics.Counter(
     name="pr2prod_shadow_disagreements_total",
     documentation="Records where the shadow model's label (or value) differs from production",
 )
+LOG_REMOVED_FILES = bentoml.metrics.Counter(
+    name="pr2prod_prediction_log_removed_files_total",
+    documentation="Rotated prediction-log files removed, by retention rule "
+    "(max_files, max_age_days)",
+    labelnames=["reason"],
+)
+LOG_REMOVED_RECORDS = bentoml.metrics.Counter(
+    name="pr2prod_prediction_log_removed_records_total",
+    documentation="Prediction-log records removed with their file by a retention rule, "
+    "or lost by a failed write (write_error)",
+    labelnames=["reason"],
+)

@@ -1,9 +1,12 @@
-"""Off the response path: score the shadow model and write the prediction log.
+"""Off the response path: score the shadow model and hand records to the prediction log.
 
-The API hands each scored request to :meth:`Recorder.submit` (a non-blocking queue put) and
-answers at once. One daemon thread takes requests off the queue, scores the shadow model,
-compares, updates metrics and writes log lines. A failing, slow or missing shadow model, or a
-full queue, never changes or delays a production response.
+The API hands each scored request to :meth:`Recorder.submit` and answers at once. Without a
+shadow model the request goes straight to the log's queue (its writer thread builds and
+writes the lines). With one, a daemon thread takes requests off a bounded queue, scores the
+shadow model, compares, updates metrics and then queues the lines. A failing, slow or
+missing shadow model, or a full shadow queue, never changes or delays a production response
+and never loses a log record: a request that finds the shadow queue full is logged at once
+with the shadow marked ``skipped`` (counted).
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ class Job:
     model: dict[str, str]
     latency_ms: float
     timestamp: float
+    ids: list[Any] | None = None
 
 
 class Recorder:
@@ -71,12 +75,25 @@ class Recorder:
         return self.log is not None or self.shadow is not None
 
     def submit(self, job: Job) -> None:
-        """Hand a job over without ever blocking; a full queue drops it (counted)."""
+        """Hand a job over without ever blocking.
+
+        Without a shadow it goes straight to the log; a full shadow queue skips the shadow
+        (counted in ``dropped`` and as outcome ``skipped``) but still logs the records.
+        """
+        if self.shadow is None:
+            self._log(job, None)
+            return
         try:
             self._queue.put_nowait(job)
         except queue.Full:
             self.dropped += 1
             self.on_outcome(Outcome("skipped", len(job.records)))
+            skipped = {"model": self.shadow.info.as_dict(), "error": "skipped", "latency_ms": 0.0}
+            self._log(job, [skipped] * len(job.records))
+
+    def _log(self, job: Job, shadow: list[dict[str, Any]] | None) -> None:
+        if self.log is not None:
+            self.log.submit(lambda: log_records(job, shadow))
 
     def _run(self) -> None:
         while True:
@@ -86,18 +103,10 @@ class Recorder:
             try:
                 self._handle(job)
             except Exception:  # the recorder must outlive any bad job
-                logger.exception("prediction log/shadow failed for request %s", job.request_id)
-            if self._queue.empty() and self.log is not None:
-                self.log.flush()
-        if self.log is not None:
-            self.log.close()
+                logger.exception("shadow scoring failed for request %s", job.request_id)
 
     def _handle(self, job: Job) -> None:
-        shadow_out = self._score_shadow(job) if self.shadow is not None else None
-        if self.log is None:
-            return
-        for record in log_records(job, shadow_out):
-            self.log.write(record)
+        self._log(job, self._score_shadow(job) if self.shadow is not None else None)
 
     def _score_shadow(self, job: Job) -> list[dict[str, Any]]:
         shadow = self.shadow
@@ -130,12 +139,15 @@ class Recorder:
         ]
 
     def close(self, timeout: float = 5.0) -> None:
-        """Finish queued jobs (up to ``timeout`` seconds) and close the log."""
+        """Finish queued shadow jobs (up to ``timeout`` seconds), write and close the log."""
         try:
             self._queue.put(None, timeout=timeout)
         except queue.Full:
-            return
-        self._thread.join(timeout)
+            pass
+        else:
+            self._thread.join(timeout)
+        if self.log is not None:
+            self.log.close()
 
 
 def log_records(job: Job, shadow: list[dict[str, Any]] | None = None) -> list[PredictionRecord]:
@@ -146,6 +158,7 @@ def log_records(job: Job, shadow: list[dict[str, Any]] | None = None) -> list[Pr
         PredictionRecord(
             request_id=job.request_id,
             index=i,
+            id=None if job.ids is None else job.ids[i],
             timestamp=ts,
             endpoint=job.endpoint,
             inputs=rec,

@@ -46,21 +46,44 @@ def _description(f: FeatureSpec) -> str:
     return f"numeric ({f.dtype}); {rng}" + ("; may be null" if f.nullable else "")
 
 
+RecordId = StrictInt | Annotated[str, Field(min_length=1, max_length=128)]
+
+
 def record_model(
     schema: DataSchema,
     example: dict[str, Any] | None = None,
     enforce_ranges: bool = False,
     max_abs: float = 1e12,
+    id_field: str | None = None,
 ) -> type[BaseModel]:
-    """The ``Record`` model: one field per feature, in schema order.
+    """The ``Record`` model: one field per feature, in schema order, plus ``id_field``.
 
     ``max_abs`` bounds every numeric input (values near float64's limit overflow the
     model's arithmetic); ``enforce_ranges`` narrows it to the training [min, max].
+    ``id_field`` (optional in a request: an integer or a string of at most 128 characters)
+    carries the caller's id of the record; it is echoed and logged, never scored.
+
+    Raises:
+        ValueError: ``id_field`` is a feature's name, naming ``serve.id_field``.
     """
     fields: dict[str, Any] = {
         f.name: (field_type(f, enforce_ranges, max_abs), Field(..., description=_description(f)))
         for f in schema.features
     }
+    if id_field is not None:
+        if id_field in fields:
+            raise ValueError(
+                f"serve.id_field: {id_field!r} is a feature of the model; choose a column "
+                f"that is not one of {', '.join(fields)} (null = the data's id column)"
+            )
+        fields[id_field] = (
+            RecordId | None,
+            Field(
+                None,
+                description="Optional id of this record (serve.id_field), echoed in the "
+                "response as `id` and logged; labels that arrive later join on it.",
+            ),
+        )
     config = ConfigDict(extra="forbid", json_schema_extra={"example": example} if example else None)
     return create_model("Record", __config__=config, **fields)
 
@@ -71,6 +94,9 @@ class Prediction(BaseModel):
     label: Label | None = None
     probabilities: dict[str, float] | None = None
     value: float | None = None
+    id: StrictInt | str | None = Field(
+        None, description="The request's id field (serve.id_field), when it carried one."
+    )
 
 
 class PredictResponse(Prediction):

@@ -19,7 +19,7 @@ from typing import Any
 from pr2prod.config.serve_schema import ServeConfig
 from pr2prod.serving import metrics
 from pr2prod.serving.predictor import Predictor
-from pr2prod.serving.predlog import PredictionLog
+from pr2prod.serving.predlog import PredictionLog, Removal, Retention
 from pr2prod.serving.recorder import Job, Outcome, Recorder
 
 logger = logging.getLogger("pr2prod.serving")
@@ -46,7 +46,8 @@ class Runtime:
             log = PredictionLog(
                 _log_path(cfg.prediction_log.path, cfg.workers),
                 cfg.prediction_log.max_bytes,
-                cfg.prediction_log.backups,
+                Retention(**vars(cfg.prediction_log.retention)),
+                on_remove=_count_removal,
             )
         recorder = Recorder(
             log, shadow, cfg.shadow.timeout_s, cfg.shadow.queue_size, on_outcome=_count_outcome
@@ -72,6 +73,7 @@ class Runtime:
         request_id: str,
         endpoint: str,
         started: float,
+        ids: list[Any] | None = None,
     ) -> None:
         """Metrics now; prediction log and shadow scoring handed to the recorder."""
         name = self.info["model_name"]
@@ -93,6 +95,7 @@ class Runtime:
                     model=self.info,
                     timestamp=time.time(),
                     latency_ms=round((time.perf_counter() - started) * 1000, 3),
+                    ids=ids,
                 )
             )
 
@@ -123,6 +126,18 @@ def _count_outcome(outcome: Outcome) -> None:
         metrics.SHADOW.labels(outcome=outcome.kind).inc(outcome.count)
         if outcome.kind == "disagree":
             metrics.SHADOW_DISAGREEMENTS.inc(outcome.count)
+
+
+def _count_removal(removal: Removal) -> None:
+    if removal.reason != "write_error":
+        metrics.LOG_REMOVED_FILES.labels(reason=removal.reason).inc()
+        logger.info(
+            "prediction log retention (%s) removed %s (%d records)",
+            removal.reason,
+            removal.path,
+            removal.records,
+        )
+    metrics.LOG_REMOVED_RECORDS.labels(reason=removal.reason).inc(removal.records)
 
 
 def _log_path(path: str, workers: int) -> Path:

@@ -56,7 +56,10 @@ def _load_schema() -> DataSchema:
 
 SCHEMA = _load_schema()
 EXAMPLE_INPUT: dict[str, Any] = example_record(SCHEMA)
-Record = record_model(SCHEMA, EXAMPLE_INPUT, CFG.limits.enforce_ranges, CFG.limits.max_abs_value)
+ID_FIELD = CFG.id_field or SCHEMA.id_column
+Record = record_model(
+    SCHEMA, EXAMPLE_INPUT, CFG.limits.enforce_ranges, CFG.limits.max_abs_value, ID_FIELD
+)
 Records = Annotated[list[Record], Field(min_length=1, max_length=CFG.limits.max_batch_size)]  # type: ignore[valid-type]
 
 
@@ -89,21 +92,24 @@ class Pr2ProdService:
         """Score one record."""
         started = time.perf_counter()
         rec = dict(vars(record))
+        ident = rec.pop(ID_FIELD, None)
         out = await self.rt.score_one(rec)
         rid = _request_id(ctx)
-        self.rt.after([rec], [out], rid, "predict", started)
-        return PredictResponse(request_id=rid, **out, **self.rt.info)
+        self.rt.after([rec], [out], rid, "predict", started, ids=[ident])
+        return PredictResponse(request_id=rid, id=ident, **out, **self.rt.info)
 
     @bentoml.api(route="/predict_batch")
     async def predict_batch(self, records: Records, ctx: bentoml.Context) -> BatchResponse:
         """Score many records in one model call (at most ``limits.max_batch_size``)."""
         started = time.perf_counter()
         recs = [dict(vars(r)) for r in records]
+        ids = [r.pop(ID_FIELD, None) for r in recs]
         outs = self.rt.score_many(recs)
         rid = _request_id(ctx)
-        self.rt.after(recs, outs, rid, "predict_batch", started)
+        self.rt.after(recs, outs, rid, "predict_batch", started, ids=ids)
+        preds = [o if i is None else {**o, "id": i} for o, i in zip(outs, ids, strict=True)]
         return BatchResponse.model_validate(
-            {"request_id": rid, "predictions": outs, **self.rt.info}
+            {"request_id": rid, "predictions": preds, **self.rt.info}
         )
 
     @bentoml.on_shutdown
