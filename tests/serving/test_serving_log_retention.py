@@ -1,0 +1,170 @@
+"""The prediction log keeps every record until its retention rule removes a file (reported),
+repairs a line cut by a crash, and names files the way the log finder reads them."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from pr2prod.logrecord import LogReadStats, log_files, read_records
+from pr2prod.serving.predlog import (
+    KeepingRotatingFileHandler,
+    PredictionLog,
+    Removal,
+    Retention,
+    count_lines,
+)
+from pr2prod.serving.recorder import Job, log_records
+
+
+def _job(i: int, n: int = 1, ids: list[object] | None = None) -> Job:
+    return Job(
+        request_id=f"r{i}",
+        endpoint="predict" if n == 1 else "predict_batch",
+        records=[{"x": float(i)}] * n,
+        outputs=[{"label": 1, "probabilities": {"0": 0.0, "1": 1.0}}] * n,
+        model={"model_name": "m", "model_version": "v1", "artifact_hash": "a" * 32},
+        latency_ms=1.0,
+        timestamp=time.time(),
+        ids=ids,
+    )
+
+
+def _fill(log: PredictionLog, n: int) -> None:
+    for i in range(n):
+        job = _job(i)
+        log.submit(lambda job=job: log_records(job))
+    log.close()
+
+
+def test_default_keeps_every_record_across_many_rotations(tmp_path: Path) -> None:
+    path = tmp_path / "p.jsonl"
+    removed: list[Removal] = []
+    _fill(PredictionLog(path, max_bytes=1000, on_remove=removed.append), 200)
+    files = log_files(path)
+    assert len(files) > 20  # rotated many times, far past any old `backups`
+    stats = LogReadStats()
+    ids = [r.request_id for r in read_records(path, stats)]
+    assert ids == [f"r{i}" for i in range(200)]  # every record, once, in order
+    assert stats.bad_lines == 0
+    assert removed == []
+
+
+def test_max_files_removes_the_oldest_and_reports_each_record(tmp_path: Path) -> None:
+    path = tmp_path / "p.jsonl"
+    removed: list[Removal] = []
+    log = PredictionLog(path, 1000, Retention(max_files=3), on_remove=removed.append)
+    _fill(log, 200)
+    rotated = [f for f in log_files(path) if f != path]
+    assert [f.name for f in rotated] == ["p.jsonl.3", "p.jsonl.2", "p.jsonl.1"]
+    kept = sum(1 for _ in read_records(path))
+    assert {r.reason for r in removed} == {"max_files"}
+    assert kept + sum(r.records for r in removed) == 200  # nothing vanished uncounted
+    assert kept < 200
+
+
+def test_max_age_removes_old_rotated_files_at_start(tmp_path: Path) -> None:
+    path = tmp_path / "p.jsonl"
+    _fill(PredictionLog(path, 1000), 60)
+    rotated = [f for f in log_files(path) if f != path]
+    old = rotated[:2]  # the two oldest
+    week_ago = time.time() - 7 * 86400
+    for f in old:
+        os.utime(f, (week_ago, week_ago))
+    expected = sum(count_lines(f) for f in old)
+    removed: list[Removal] = []
+    PredictionLog(path, 1000, Retention(max_age_days=1.5), on_remove=removed.append).close()
+    assert sorted(r.path for r in removed) == sorted(old)
+    assert sum(r.records for r in removed) == expected
+    assert all(r.reason == "max_age_days" for r in removed)
+    assert path.exists()  # the current file is never removed
+
+
+def test_rotation_shifts_compressed_files_too(tmp_path: Path) -> None:
+    path = tmp_path / "p.jsonl"
+    _fill(PredictionLog(path, 1000), 30)
+    first = path.with_name("p.jsonl.1")
+    with first.open("rb") as src, gzip.open(f"{first}.gz", "wb") as dst:
+        dst.write(src.read())
+    first.unlink()  # an external compressor gzipped .1
+    before = [r.request_id for r in read_records(path)]
+    _fill(PredictionLog(path, 1000), 30)
+    gz = [f.name for f in tmp_path.iterdir() if f.name.endswith(".gz")]
+    assert len(gz) == 1 and gz != ["p.jsonl.1.gz"]  # moved up with its plain neighbours
+    after = [r.request_id for r in read_records(path)]
+    assert after == before + [f"r{i}" for i in range(30)]
+
+
+def test_a_line_cut_by_a_crash_costs_one_bad_line_only(tmp_path: Path) -> None:
+    path = tmp_path / "p.jsonl"
+    _fill(PredictionLog(path, 10_000_000), 3)
+    with path.open("a") as fh:
+        fh.write('{"schema_version": 2, "request_id": "cut')  # SIGKILL mid-line
+    _fill(PredictionLog(path, 10_000_000), 2)
+    stats = LogReadStats()
+    assert [r.request_id for r in read_records(path, stats)] == ["r0", "r1", "r2", "r0", "r1"]
+    assert stats.bad_lines == 1
+
+
+def test_per_worker_files_rotate_under_their_own_name(tmp_path: Path) -> None:
+    base = tmp_path / "p.jsonl"
+    for w in (0, 1):
+        _fill(PredictionLog(f"{base}.w{w}", 1000), 40)
+    names = {f.name for f in log_files(base)}
+    assert {"p.jsonl.w0", "p.jsonl.w0.1", "p.jsonl.w1", "p.jsonl.w1.1"} <= names
+    assert sum(1 for _ in read_records(base)) == 80
+
+
+def test_ids_are_logged_and_labels_key_on_them(tmp_path: Path) -> None:
+    path = tmp_path / "p.jsonl"
+    log = PredictionLog(path, 1_000_000)
+    with_ids, without = _job(1, 2, ids=["c-7", 8]), _job(2, 2)
+    log.submit(lambda: log_records(with_ids))
+    log.submit(lambda: log_records(without))
+    log.close()
+    records = list(read_records(path))
+    assert [r.id for r in records] == ["c-7", 8, None, None]
+    assert [r.label_key for r in records] == ["c-7", "8", "r2#0", "r2#1"]
+
+
+def test_submit_never_waits_for_the_disk(tmp_path: Path) -> None:
+    path = tmp_path / "p.jsonl"
+    log = PredictionLog(path, 1_000_000)
+    gate = threading.Event()
+    slow = _job(0)
+
+    def blocked() -> list:
+        gate.wait(5)
+        return log_records(slow)
+
+    log.submit(blocked)  # the writer thread is stuck on this one
+    started = time.perf_counter()
+    for i in range(1, 500):
+        job = _job(i)
+        log.submit(lambda job=job: log_records(job))
+    took = time.perf_counter() - started
+    gate.set()
+    log.close()
+    assert took < 0.5
+    assert sum(1 for _ in read_records(path)) == 500
+
+
+def test_bad_settings_name_their_key(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="retention.max_files"):
+        Retention(max_files=-1)
+    with pytest.raises(ValueError, match="retention.max_age_days"):
+        Retention(max_age_days=-2)
+    with pytest.raises(ValueError, match="prediction_log.max_bytes"):
+        KeepingRotatingFileHandler(tmp_path / "p.jsonl", 0)
+
+
+def test_writes_after_close_are_refused(tmp_path: Path) -> None:
+    log = PredictionLog(tmp_path / "p.jsonl", 1000)
+    log.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        log.submit(lambda: [])
