@@ -14,7 +14,6 @@ import signal
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -101,8 +100,8 @@ def _workers(server: Server) -> list[psutil.Process]:
 
 
 @pytest.fixture
-def tmp_log(tmp_path: Path) -> Iterator[Path]:
-    yield tmp_path / "logs" / "predictions.jsonl"
+def tmp_log(tmp_path: Path) -> Path:
+    return tmp_path / "logs" / "predictions.jsonl"
 
 
 def test_sigkill_of_the_worker_loses_no_answered_record(
@@ -135,7 +134,7 @@ def test_sigkill_of_the_worker_loses_no_answered_record(
         # the restarted worker appends to the same log
         server.wait_ready()
         with httpx.Client(base_url=server.base_url, timeout=30) as c:
-            for i in range(n, n + 10):
+            for _ in range(10):
                 c.post("/predict", json={"record": records[0]}).raise_for_status()
         total = _settle(tmp_log, n + 10)
     finally:

@@ -155,11 +155,11 @@ def test_submit_never_waits_for_the_disk(tmp_path: Path) -> None:
 
 
 def test_bad_settings_name_their_key(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="retention.max_files"):
+    with pytest.raises(ValueError, match=r"retention\.max_files"):
         Retention(max_files=-1)
-    with pytest.raises(ValueError, match="retention.max_age_days"):
+    with pytest.raises(ValueError, match=r"retention\.max_age_days"):
         Retention(max_age_days=-2)
-    with pytest.raises(ValueError, match="prediction_log.max_bytes"):
+    with pytest.raises(ValueError, match=r"prediction_log\.max_bytes"):
         KeepingRotatingFileHandler(tmp_path / "p.jsonl", 0)
 
 
@@ -168,3 +168,16 @@ def test_writes_after_close_are_refused(tmp_path: Path) -> None:
     log.close()
     with pytest.raises(RuntimeError, match="closed"):
         log.submit(lambda: [])
+
+
+def test_a_record_that_cannot_be_written_is_counted(tmp_path: Path) -> None:
+    removed: list[Removal] = []
+    log = PredictionLog(tmp_path / "p.jsonl", 1000, on_remove=removed.append)
+
+    def broken() -> list:
+        raise ValueError("no record")
+
+    log.submit(broken)
+    _fill(log, 2)
+    assert [r.reason for r in removed] == ["write_error"]
+    assert sum(1 for _ in read_records(tmp_path / "p.jsonl")) == 2

@@ -105,7 +105,12 @@ def monitor(
         ),
     ] = None,
     labels: Annotated[
-        Path | None, typer.Option("--labels", help="Labels table [monitor.performance.labels].")
+        str | None,
+        typer.Option(
+            "--labels",
+            help="Labels: CSV/Parquet file or <sqlalchemy-url>#<table> "
+            "[monitor.performance.labels].",
+        ),
     ] = None,
     model: Annotated[
         str | None,
@@ -131,7 +136,7 @@ def monitor(
     from pr2prod.models.persist import SCHEMA_FILE
     from pr2prod.monitor.outputs import update_flag, write_outputs
     from pr2prod.monitor.run import build_report
-    from pr2prod.monitor.window import join_labels, load_window, read_table, select_window
+    from pr2prod.monitor.window import join_labels, load_window, read_labels, select_window
 
     try:
         cfg = _monitor_config(params)
@@ -149,11 +154,11 @@ def monitor(
             include_shadow=cfg.include_shadow,
         )
         frame, window = select_window(frame, start, end, cfg.window_days)
-        labels_path = labels or _opt_path(cfg.performance.labels)
+        labels_source = labels or cfg.performance.labels
         labelled = None
-        if labels_path is not None:
+        if labels_source:
             labelled = join_labels(
-                frame, read_table(labels_path), schema.id_column, cfg.performance.label_column
+                frame, read_labels(labels_source), schema.id_column, cfg.performance.label_column
             )
         report = build_report(frame, schema, cfg, labelled, {**facts, **window})
     except (ConfigError, ValueError) as exc:

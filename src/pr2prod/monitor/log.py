@@ -2,8 +2,9 @@
 
 The format is the one record model, :class:`pr2prod.logrecord.PredictionRecord`, written by
 the server; :func:`pr2prod.logrecord.log_files` finds every file of the log (rotated,
-per worker, gzip). Each record becomes one row: its inputs, ``row_id``
-(:attr:`PredictionRecord.row_id`), ``timestamp``, ``model_version`` and ``prediction``
+per worker, gzip). Each record becomes one row: its inputs, ``row_id`` (the key labels join
+on, :attr:`PredictionRecord.label_key`: the caller's ``id`` when the request carried one,
+else the request id), ``timestamp``, ``model_version`` and ``prediction``
 (the label, or the value of a regressor). A shadow model's answer attached to a record is
 a row of its own only with ``include_shadow``. Lines that are not a record are counted,
 not fatal.
@@ -60,7 +61,7 @@ def read_prediction_log(
 def _row(record: PredictionRecord) -> dict[str, Any]:
     return {
         **record.inputs,
-        "row_id": record.row_id,
+        "row_id": record.label_key,
         "timestamp": record.timestamp,
         "model_version": record.model.model_version,
         "prediction": record.output.prediction,

@@ -72,10 +72,42 @@ def select_window(
     return frame.loc[keep].reset_index(drop=True), {"start": lo.isoformat(), "end": hi.isoformat()}
 
 
+def read_labels(source: str | Path) -> pd.DataFrame:
+    """Labels from a CSV or Parquet file, or a SQL table given as ``<sqlalchemy-url>#<table>``.
+
+    Raises:
+        ValueError: a database source without ``#<table>``, or a table it does not hold,
+            naming ``monitor.performance.labels``.
+    """
+    text = str(source)
+    if "://" not in text:
+        return read_table(text)
+    url, sep, table = text.rpartition("#")
+    if not sep or not url or not table:
+        raise ValueError(
+            f"monitor.performance.labels: {text!r} names a database but no table; "
+            "write <sqlalchemy-url>#<table>, e.g. sqlite:///data/warehouse.sqlite#labels"
+        )
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    try:
+        if not sa.inspect(engine).has_table(table):
+            raise ValueError(f"monitor.performance.labels: no table {table!r} in {engine.url!r}")
+        return pd.read_sql_table(table, engine)
+    finally:
+        engine.dispose()
+
+
 def join_labels(
     frame: pd.DataFrame, labels: pd.DataFrame, id_column: str, label_column: str
 ) -> pd.DataFrame:
-    """Window rows that have a label (``label`` column), matched on the row id as text."""
+    """Window rows that have a label (``label`` column), matched on the row id as text.
+
+    A served record's row id is the caller's id (``serve.id_field``) when its request
+    carried one, else its request id (``<request_id>#<index>`` in a batch request); a
+    scored batch's is the data's id column. The labels' ``id_column`` holds those keys.
+    """
     for col, what in ((id_column, "row id"), (label_column, "label")):
         if col not in labels.columns:
             raise ValueError(

@@ -25,6 +25,7 @@ import logging
 import os
 import queue
 import re
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from pr2prod.logrecord import PredictionRecord, read_records
+
+logger = logging.getLogger("pr2prod.serving")
 
 Lines = Callable[[], Iterable[PredictionRecord]]
 
@@ -163,10 +166,16 @@ class KeepingRotatingFileHandler(RotatingFileHandler):
         return removed
 
     def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - stdlib name
-        """A failed write is reported as lost records, then logged as the stdlib does."""
+        """A failed write is reported as lost records and logged in one line (no values)."""
         lost = getattr(record, "_pr2prod_text", "").count("\n") + 1
         self.on_remove(Removal(Path(self.baseFilename), lost, "write_error"))
-        super().handleError(record)
+        exc = sys.exc_info()[1]
+        logger.error(
+            "prediction log %s: %d record(s) not written (%s)",
+            self.baseFilename,
+            lost,
+            type(exc).__name__ if exc else "unknown error",
+        )
 
     def _rotated(self, k: int, suffix: str = "") -> Path:
         return Path(f"{self.baseFilename}.{k}{suffix}")
