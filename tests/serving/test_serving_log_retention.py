@@ -9,9 +9,11 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from pr2prod.logrecord import LogReadStats, log_files, read_records
+from pr2prod.serving.predictor import ModelInfo, Scores
 from pr2prod.serving.predlog import (
     KeepingRotatingFileHandler,
     PredictionLog,
@@ -19,7 +21,7 @@ from pr2prod.serving.predlog import (
     Retention,
     count_lines,
 )
-from pr2prod.serving.recorder import Job, log_records
+from pr2prod.serving.recorder import Job, Outcome, Recorder, log_records
 
 
 def _job(i: int, n: int = 1, ids: list[object] | None = None) -> Job:
@@ -181,3 +183,32 @@ def test_a_record_that_cannot_be_written_is_counted(tmp_path: Path) -> None:
     _fill(log, 2)
     assert [r.reason for r in removed] == ["write_error"]
     assert sum(1 for _ in read_records(tmp_path / "p.jsonl")) == 2
+
+
+def test_a_full_shadow_queue_skips_the_shadow_not_the_record(tmp_path: Path) -> None:
+    release = threading.Event()
+
+    class BlockingShadow:
+        info = ModelInfo("shadow", "s1", "h" * 32, "binary")
+
+        def to_array(self, records: list[dict]) -> np.ndarray:
+            return np.array([[r["x"]] for r in records], dtype=float)
+
+        def score(self, x: np.ndarray) -> Scores:
+            release.wait(5)
+            pred = np.ones(len(x), dtype=int)
+            return Scores(pred, np.column_stack([1 - pred, pred]).astype(float), [0, 1])
+
+    path = tmp_path / "p.jsonl"
+    outcomes: list[Outcome] = []
+    rec = Recorder(PredictionLog(path, 1_000_000), BlockingShadow(), 10.0, 1, outcomes.append)
+    for i in range(6):
+        rec.submit(_job(i))
+    release.set()
+    rec.close()
+    records = {r.request_id: r for r in read_records(path)}
+    assert sorted(records) == [f"r{i}" for i in range(6)]  # all logged
+    skipped = [r for r in records.values() if r.shadow is None]
+    assert len(skipped) == rec.dropped >= 3
+    assert sum(o.count for o in outcomes if o.kind == "skipped") == rec.dropped
+    assert all(r.shadow.agree for r in records.values() if r.shadow is not None)

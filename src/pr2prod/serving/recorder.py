@@ -6,7 +6,7 @@ writes the lines). With one, a daemon thread takes requests off a bounded queue,
 shadow model, compares, updates metrics and then queues the lines. A failing, slow or
 missing shadow model, or a full shadow queue, never changes or delays a production response
 and never loses a log record: a request that finds the shadow queue full is logged at once
-with the shadow marked ``skipped`` (counted).
+without a shadow answer (counted as outcome ``skipped``).
 """
 
 from __future__ import annotations
@@ -88,8 +88,7 @@ class Recorder:
         except queue.Full:
             self.dropped += 1
             self.on_outcome(Outcome("skipped", len(job.records)))
-            skipped = {"model": self.shadow.info.as_dict(), "error": "skipped", "latency_ms": 0.0}
-            self._log(job, [skipped] * len(job.records))
+            self._log(job, None)
 
     def _log(self, job: Job, shadow: list[dict[str, Any]] | None) -> None:
         if self.log is not None:
