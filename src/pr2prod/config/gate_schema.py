@@ -5,7 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-DIRECTIONS = ("higher", "lower")
+
+
+class Direction(StrEnum):
+    """``gate.metrics.<name>.direction``: which way is better."""
+
+    higher = "higher"
+    lower = "lower"
+
+
+DIRECTIONS = tuple(d.value for d in Direction)
 
 
 @dataclass
@@ -18,7 +27,7 @@ class MetricCheck:
     candidate may have at all (a ceiling for lower-is-better metrics).
     """
 
-    direction: str | None = None
+    direction: Direction | None = None
     abs_tol: float | None = None
     rel_tol: float | None = None
     floor: float | None = None
