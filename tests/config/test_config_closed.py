@@ -113,14 +113,15 @@ def test_cli_check_refuses_a_bad_value_in_conf(project: Path) -> None:
     assert (project / "params.yaml").read_bytes() == before
 
 
-def test_a_bad_value_edited_into_params_yaml_is_refused_on_recompose(project: Path) -> None:
-    """What `dvc exp run -S monitor.source=kafka` does: the compose stage refuses it."""
+@pytest.mark.parametrize("command", ["compose", "check"])
+def test_a_bad_value_edited_into_params_yaml_is_refused(project: Path, command: str) -> None:
+    """What `dvc exp run -S monitor.source=kafka` does: check and compose refuse it."""
     params = project / "params.yaml"
     values = yaml.safe_load(params.read_text())
     values["monitor"]["source"] = "kafka"
     params.write_text(yaml.safe_dump(values, sort_keys=False))
     before = params.read_bytes()
-    proc = _cli(project, "compose")
+    proc = _cli(project, command)
     assert proc.returncode != 0
     assert "monitor.source: 'kafka' is not one of log, scored" in proc.stderr
     assert params.read_bytes() == before
