@@ -15,6 +15,19 @@ from pr2prod.config.compose import reconcile
 from pr2prod.config.hydra_compose import compose_dict
 
 CONF = ROOT / "conf"
+GATE_METRICS = (
+    "accuracy",
+    "balanced_accuracy",
+    "f1",
+    "precision",
+    "recall",
+    "roc_auc",
+    "log_loss",
+    "rmse",
+    "mae",
+    "r2",
+)
+LIST_KEYS = ("model.tasks", "gate.slices.tumour_size.metrics")  # lists of closed-set items
 
 # Every closed-set key of the schema, with its allowed values in declaration order.
 CLOSED_SETS: dict[str, tuple[str, ...]] = {
@@ -29,6 +42,7 @@ CLOSED_SETS: dict[str, tuple[str, ...]] = {
     "model.class_weight": ("balanced",),
     "model.tasks": ("classification", "regression"),
     "gate.metrics.accuracy.direction": ("higher", "lower"),
+    "gate.slices.tumour_size.metrics": GATE_METRICS,
     "gate.baseline.on_missing": ("rebuild", "fail"),
     "release.bump": ("patch", "minor", "major"),
     "monitor.source": ("log", "scored"),
@@ -38,11 +52,11 @@ CLOSED_SETS: dict[str, tuple[str, ...]] = {
 
 
 def _override(key: str, value: str) -> str:
-    return f"{key}=[{value}]" if key == "model.tasks" else f"{key}={value}"
+    return f"{key}=[{value}]" if key in LIST_KEYS else f"{key}={value}"
 
 
 def _full_key(key: str) -> str:
-    return key.lstrip("+") + ("[0]" if key == "model.tasks" else "")
+    return key.lstrip("+") + ("[0]" if key in LIST_KEYS else "")
 
 
 @pytest.fixture
@@ -90,7 +104,7 @@ def test_every_allowed_value_composes(key: str, value: str) -> None:
     node = raw
     for part in key.lstrip("+").split("."):
         node = node[part]
-    assert node == ([value] if key == "model.tasks" else value)
+    assert node == ([value] if key in LIST_KEYS else value)
     yaml.safe_dump(raw)  # plain values (no enum members) go into params.yaml
     to_config(raw)
 
@@ -134,7 +148,8 @@ def test_a_bad_value_edited_into_params_yaml_is_refused(project: Path, command: 
         ("+model.Cc=1", "model.Cc", "name, _target_, tasks, C, max_iter, class_weight"),
         ("data.tsk=binary", "data.tsk", "name, source, task, dataset, path, target"),
         ("+gate.bootstrap.reps=5", "gate.bootstrap.reps", "enabled, resamples, level, seed"),
-        ("gate.metrics.acc.floor=0.9", "gate.metrics.acc", "accuracy, f1, roc_auc, log_loss"),
+        ("gate.metrics.acc.floor=0.9", "gate.metrics.acc", ", ".join(GATE_METRICS)),
+        ("+gate.metrics.acc.floor=0.9", "gate.metrics.acc", ", ".join(GATE_METRICS)),
     ],
 )
 def test_an_unknown_key_lists_the_keys_allowed_there(
@@ -155,3 +170,9 @@ def test_an_unknown_key_in_an_option_file_lists_the_allowed_keys(project: Path) 
     assert "unknown config key 'split.strategy'; allowed keys here: test_size, stratify" in str(
         err.value
     )
+
+
+def test_the_gate_metric_set_is_the_set_the_gate_computes() -> None:
+    from pr2prod.compare.metrics import METRICS
+
+    assert set(GATE_METRICS) == set(METRICS)

@@ -10,6 +10,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 _UNKNOWN_KEY = re.compile(r"Key '[^']*' (?:is )?not in ")
 _BAD_CHOICE = re.compile(r"Invalid value '(.*)', expected one of \[(.*)\]")
+_BAD_ENUM_KEY = re.compile(r"Key '.*' is incompatible with the enum type '.*', valid: \[(.*)\]")
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
@@ -55,6 +56,9 @@ def explain_node_error(exc: OmegaConfBaseException, prefix: str = "") -> str | N
     if choice:
         value, allowed = choice.groups()
         return f"{full_key}: {value!r} is not one of {allowed}"
+    enum_key = _BAD_ENUM_KEY.search(text)
+    if enum_key:
+        return f"unknown config key '{full_key}'; allowed keys here: {enum_key.group(1)}"
     if _UNKNOWN_KEY.search(text):
         keys = allowed_keys(exc)
         listed = ", ".join(keys) if keys else "(none)"

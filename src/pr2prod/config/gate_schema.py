@@ -17,6 +17,24 @@ class Direction(StrEnum):
 DIRECTIONS = tuple(d.value for d in Direction)
 
 
+class GateMetric(StrEnum):
+    """The gateable metrics (keys of ``gate.metrics``, items of ``gate.slices.*.metrics``).
+
+    The same names as ``pr2prod.compare.metrics.METRICS`` (a test keeps them equal).
+    """
+
+    accuracy = "accuracy"
+    balanced_accuracy = "balanced_accuracy"
+    f1 = "f1"
+    precision = "precision"
+    recall = "recall"
+    roc_auc = "roc_auc"
+    log_loss = "log_loss"
+    rmse = "rmse"
+    mae = "mae"
+    r2 = "r2"
+
+
 @dataclass
 class MetricCheck:
     """One gated metric: how much worse than production the candidate may be.
@@ -65,7 +83,7 @@ class SliceConfig:
     values: list[str] | None = None
     bins: list[float] | None = None
     query: str | None = None
-    metrics: list[str] | None = None
+    metrics: list[GateMetric] | None = None
     abs_tol: float | None = None
     rel_tol: float | None = None
     min_rows: int = 20
@@ -94,7 +112,7 @@ class GateConfig:
     enforce: bool = True
     allow_different_data: bool = False
     baseline: BaselineConfig = field(default_factory=BaselineConfig)
-    metrics: dict[str, MetricCheck] = field(default_factory=dict)
+    metrics: dict[GateMetric, MetricCheck] = field(default_factory=dict)
     bootstrap: BootstrapConfig = field(default_factory=BootstrapConfig)
     stability: StabilityConfig = field(default_factory=StabilityConfig)
     slices: dict[str, SliceConfig] = field(default_factory=dict)
