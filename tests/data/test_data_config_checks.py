@@ -67,7 +67,11 @@ FILE = ("data=file", "data.path=data/raw/t.csv", "data.target=y")
 @pytest.mark.parametrize(
     ("values", "task", "message"),
     [
-        ([0, 1, 2, 1, 0], "binary", r"'binary' needs exactly 2 classes.*has 3 \(0, 1, 2\).*multiclass"),
+        (
+            [0, 1, 2, 1, 0],
+            "binary",
+            r"'binary' needs exactly 2 classes.*has 3 \(0, 1, 2\).*multiclass",
+        ),
         ([1, 1, 1], "binary", r"'binary' needs exactly 2 classes.*has 1 \(1\)"),
         (["a", "b", "a"], "multiclass", r"'multiclass' needs 3 or more.*has 2.*data\.task=binary"),
         ([0.5, 1.25, 3.0], "multiclass", r"fractional numbers.*data\.task=regression"),

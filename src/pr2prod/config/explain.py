@@ -34,7 +34,7 @@ def allowed_keys(exc: OmegaConfBaseException) -> list[str] | None:
         return [f.name for f in dataclasses.fields(object_type)]
     parent = getattr(exc, "parent_node", None)
     if parent is not None and hasattr(parent, "keys"):
-        return [str(k) for k in parent.keys()]
+        return [str(k) for k in parent]
     return None
 
 

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 
-
 class Direction(StrEnum):
     """``gate.metrics.<name>.direction``: which way is better."""
 

@@ -39,4 +39,3 @@ def compose_dict(conf_dir: str | Path, overrides: Sequence[str] = ()) -> dict[st
     assert isinstance(raw, dict)
     to_config(raw)  # typed validation of the model family and closed choices
     return raw
-
