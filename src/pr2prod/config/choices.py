@@ -3,7 +3,8 @@
 Each is a :class:`enum.StrEnum` used as a field type in :mod:`pr2prod.config.schema`, so
 OmegaConf refuses any other value at composition (``pr2prod compose``/``check``) and the
 error lists the allowed ones. Members compare, hash and format like their string values, so
-code that compares with ``"binary"`` keeps working; member names equal their values.
+code that compares with ``"binary"`` keeps working. Whatever leaves the config for a file or
+an estimator gets the plain value (:func:`plain`, ``enum_to_str`` at composition).
 """
 
 from __future__ import annotations

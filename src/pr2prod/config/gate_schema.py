@@ -7,10 +7,13 @@ from enum import StrEnum
 
 
 class Direction(StrEnum):
-    """``gate.metrics.<name>.direction``: which way is better."""
+    """``gate.metrics.<name>.direction``: which way is better.
 
-    higher = "higher"
-    lower = "lower"
+    Upper-case names: a member called ``lower`` would hide ``str.lower`` on every member.
+    """
+
+    HIGHER = "higher"
+    LOWER = "lower"
 
 
 DIRECTIONS = tuple(d.value for d in Direction)

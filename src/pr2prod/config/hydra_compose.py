@@ -37,5 +37,6 @@ def compose_dict(conf_dir: str | Path, overrides: Sequence[str] = ()) -> dict[st
     except (HydraException, OmegaConfBaseException) as exc:
         raise ConfigError(explain(exc)) from None
     assert isinstance(raw, dict)
-    to_config(raw)  # typed validation of the model family and closed choices
-    return raw
+    body = {str(k): v for k, v in raw.items()}
+    to_config(body)  # typed validation of the model family and closed choices
+    return body
