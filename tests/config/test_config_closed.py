@@ -176,3 +176,21 @@ def test_the_gate_metric_set_is_the_set_the_gate_computes() -> None:
     from pr2prod.compare.metrics import METRICS
 
     assert set(GATE_METRICS) == set(METRICS)
+
+
+def test_every_closed_set_member_is_named_by_its_value() -> None:
+    """OmegaConf parses and writes an enum by member name: the name must be the value."""
+    import enum
+
+    from pr2prod.config import choices, gate_schema, monitor_schema, release_schema
+
+    modules = (choices, gate_schema, monitor_schema, release_schema)
+    sets = {
+        obj
+        for module in modules
+        for obj in vars(module).values()
+        if isinstance(obj, enum.EnumType) and obj.__module__ == module.__name__
+    }
+    assert len(sets) >= 15
+    for closed in sets:
+        assert [m.name for m in closed] == [m.value for m in closed], closed

@@ -3,8 +3,9 @@
 Each is a :class:`enum.StrEnum` used as a field type in :mod:`pr2prod.config.schema`, so
 OmegaConf refuses any other value at composition (``pr2prod compose``/``check``) and the
 error lists the allowed ones. Members compare, hash and format like their string values, so
-code that compares with ``"binary"`` keeps working. Whatever leaves the config for a file or
-an estimator gets the plain value (:func:`plain`, ``enum_to_str`` at composition).
+code that compares with ``"binary"`` keeps working. Member names must equal their values:
+OmegaConf parses and writes (``enum_to_str``) an enum by its name. Whatever leaves the config
+for a file or an estimator gets the plain value (:func:`plain`, ``enum_to_str``).
 """
 
 from __future__ import annotations

@@ -9,11 +9,12 @@ from enum import StrEnum
 class Direction(StrEnum):
     """``gate.metrics.<name>.direction``: which way is better.
 
-    Upper-case names: a member called ``lower`` would hide ``str.lower`` on every member.
+    Member names must equal the values (OmegaConf reads and writes enums by name), so the
+    member ``lower`` hides ``str.lower`` on members: compare directions, do not call methods.
     """
 
-    HIGHER = "higher"
-    LOWER = "lower"
+    higher = "higher"
+    lower = "lower"  # type: ignore[assignment]
 
 
 DIRECTIONS = tuple(d.value for d in Direction)
