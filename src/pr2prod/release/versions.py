@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 
+from pr2prod.errors import UsageError
+
 BUMPS = ("patch", "minor", "major")
 FIRST_VERSION = "v1.0.0"
 _SEMVER = re.compile(r"^v(\d+)\.(\d+)\.(\d+)$")
 
 
-class VersionError(ValueError):
+class VersionError(UsageError, ValueError):
     """A version or bump level that is not valid; the message names the allowed values."""
 
 
