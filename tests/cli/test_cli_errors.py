@@ -7,7 +7,6 @@ except, for the "internal bug" case, the one function that is made to crash.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -31,14 +30,6 @@ def pr2prod(args: list[str], cwd: Path, extra_env: dict[str, str] | None = None)
         timeout=300,
         check=False,
     )
-
-
-@pytest.fixture
-def composed(tmp_path: Path) -> Path:
-    """A directory holding this repository's ``conf/`` and the ``params.yaml`` it composes."""
-    shutil.copytree(ROOT / "conf", tmp_path / "conf")
-    run([PR2PROD, "compose"], tmp_path)
-    return tmp_path
 
 
 def test_the_documented_table_is_the_one_the_code_uses() -> None:
