@@ -81,9 +81,7 @@ def test_commands_that_do_not_compute_leave_the_environment_alone(tmp_path: Path
 
 
 @pytest.fixture
-def captured_gate_config(
-    composed: Path, monkeypatch: pytest.MonkeyPatch
-) -> list[GateConfig]:
+def captured_gate_config(composed: Path, monkeypatch: pytest.MonkeyPatch) -> list[GateConfig]:
     """Run ``pr2prod gate`` in-process up to the comparison; record the config it gets."""
     import pr2prod.compare.workspace as workspace
     from pr2prod.compare.errors import GateError

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from _project import BIN, ROOT, env, run
+from _project import BIN, ROOT, env
 from pr2prod import errors
 
 PR2PROD = str(BIN / "pr2prod")
@@ -78,7 +78,7 @@ def test_every_domain_error_is_a_pr2prod_error_of_the_right_category() -> None:
         assert isinstance(err, builtin), f"{cls.__name__} lost its builtin base"
         assert err.exit_code == code, cls
         assert "a message for people" in err.message
-    assert EXIT_CODE == EnvelopeError.exit_code  # the stage runner exits with it
+    assert EnvelopeError.exit_code == EXIT_CODE  # the stage runner exits with it
 
 
 def test_a_bad_config_override_exits_2(composed: Path) -> None:
