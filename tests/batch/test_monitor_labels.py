@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from _project import BIN, run
+from pr2prod.errors import DataError
 from pr2prod.monitor.log import read_prediction_log
 from pr2prod.monitor.window import join_labels, read_labels
 from pr2prod.serving.predictor import Predictor
@@ -102,8 +103,10 @@ def test_sql_labels_need_a_table_that_exists(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'w.sqlite'}"
     with pytest.raises(ValueError, match="names a database but no table"):
         read_labels(url)
-    with pytest.raises(ValueError, match="no table 'labels'"):
+    with pytest.raises(DataError, match="no table 'labels'"):
         read_labels(f"{url}#labels")
+    with pytest.raises(ValueError, match=r"monitor\.performance\.labels"):
+        read_labels("nosuchdialect://host/db#labels")
 
 
 def test_monitor_cli_reads_labels_from_a_sql_table(

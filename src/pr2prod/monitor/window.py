@@ -76,8 +76,9 @@ def read_labels(source: str | Path) -> pd.DataFrame:
     """Labels from a CSV or Parquet file, or a SQL table given as ``<sqlalchemy-url>#<table>``.
 
     Raises:
-        ValueError: a database source without ``#<table>``, or a table it does not hold,
-            naming ``monitor.performance.labels``.
+        ValueError: a database source without ``#<table>`` or with a URL SQLAlchemy cannot
+            use, naming ``monitor.performance.labels``.
+        DataError: the database cannot be read or holds no such table.
     """
     text = str(source)
     if "://" not in text:
@@ -90,11 +91,21 @@ def read_labels(source: str | Path) -> pd.DataFrame:
         )
     import sqlalchemy as sa
 
-    engine = sa.create_engine(url)
+    from pr2prod.errors import DataError
+
+    try:
+        engine = sa.create_engine(url)
+    except sa.exc.ArgumentError as exc:  # a malformed URL or a driver that is not installed
+        raise ValueError(f"monitor.performance.labels: {exc}") from exc
     try:
         if not sa.inspect(engine).has_table(table):
-            raise ValueError(f"monitor.performance.labels: no table {table!r} in {engine.url!r}")
+            raise DataError(f"monitor.performance.labels: no table {table!r} in {engine.url!r}")
         return pd.read_sql_table(table, engine)
+    except sa.exc.SQLAlchemyError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DataError(
+            f"monitor.performance.labels: cannot read table {table!r} from {engine.url!r}: {first}"
+        ) from exc
     finally:
         engine.dispose()
 
