@@ -212,3 +212,16 @@ def test_a_full_shadow_queue_skips_the_shadow_not_the_record(tmp_path: Path) -> 
     assert len(skipped) == rec.dropped >= 3
     assert sum(o.count for o in outcomes if o.kind == "skipped") == rec.dropped
     assert all(r.shadow.agree for r in records.values() if r.shadow is not None)
+
+
+def test_files_stay_under_max_bytes_with_non_ascii_inputs(tmp_path: Path) -> None:
+    path = tmp_path / "p.jsonl"
+    log = PredictionLog(path, 2000)
+    for i in range(40):
+        job = _job(i)
+        job.records = [{"city": "Besançon-Zürich-Łódź" * 10}]
+        log.submit(lambda job=job: log_records(job))
+    log.close()
+    assert len(log_files(path)) > 5
+    assert all(f.stat().st_size <= 2000 for f in log_files(path))
+    assert sum(1 for _ in read_records(path)) == 40

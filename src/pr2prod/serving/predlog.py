@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from logging.handlers import QueueHandler, QueueListener, RotatingFileHandler
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pr2prod.logrecord import PredictionRecord, read_records
 
@@ -125,7 +125,7 @@ class KeepingRotatingFileHandler(RotatingFileHandler):
         if self.stream is None:
             self.stream = self._open()
         size = self.stream.tell()
-        return bool(size and size + len(self.format(record)) + 1 > self.maxBytes)
+        return bool(size and size + len(self.format(record).encode()) + 1 > self.maxBytes)
 
     def doRollover(self) -> None:  # noqa: N802 - stdlib name
         """Shift every rotated file up one index (deleting none), then apply retention."""
@@ -159,7 +159,8 @@ class KeepingRotatingFileHandler(RotatingFileHandler):
                     reason = "max_age_days"
                 else:
                     continue
-                removal = Removal(path, count_lines(path), reason)
+                twin = suffix == ".gz" and self._rotated(k).exists()  # a copy being made
+                removal = Removal(path, 0 if twin else count_lines(path), reason)
                 path.unlink(missing_ok=True)
                 removed.append(removal)
                 self.on_remove(removal)
@@ -191,7 +192,8 @@ class _LinesFormatter(logging.Formatter):
     """A queued item's ``msg`` is a callable giving its records: one JSON line each."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return "\n".join(r.to_json() for r in record.msg())
+        lines = cast(Lines, record.msg)
+        return "\n".join(r.to_json() for r in lines())
 
 
 class _PassThroughQueueHandler(QueueHandler):
