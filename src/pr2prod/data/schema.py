@@ -116,9 +116,7 @@ def discrete_stats(v: np.ndarray) -> dict[str, Any]:
     uniq, counts = np.unique(v, return_counts=True)
     out: dict[str, Any] = {"distinct": int(uniq.size)}
     if uniq.size <= MAX_STORED_VALUES:
-        out["values"] = {
-            value_key(u): float(c / v.size) for u, c in zip(uniq, counts, strict=True)
-        }
+        out["values"] = {value_key(u): float(c / v.size) for u, c in zip(uniq, counts, strict=True)}
     return out
 
 
