@@ -87,8 +87,11 @@ def numeric_drift(values: np.ndarray, ref: dict[str, Any], cfg: DriftConfig) -> 
     ref_counts = np.asarray(ref["histogram"]["counts"], dtype=float)
     bins = np.searchsorted(edges[1:-1], v, side="right")
     cur_counts = np.bincount(bins, minlength=ref_counts.size).astype(float)
-    common = {"psi": psi(ref_counts, cur_counts), "mean": float(v.mean())}
-    common["reference_mean"] = ref.get("mean")
+    common: dict[str, Any] = {
+        "psi": psi(ref_counts, cur_counts),
+        "mean": float(v.mean()),
+        "reference_mean": ref.get("mean"),
+    }
     if "distinct" not in ref and np.unique(v).size <= cfg.discrete_max_values:
         # an older reference without its values: bins are exact under ties, a CDF is not
         table = _chi2(ref_counts, cur_counts)
