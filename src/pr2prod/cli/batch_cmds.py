@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from pr2prod.cli._app import app, fail
+from pr2prod.cli._app import app, builtin_errors_as, pin_envelope
+from pr2prod.errors import UsageError
 
 ParamsFile = Annotated[Path, typer.Option("--params", help="Composed params file.")]
 
@@ -43,29 +44,23 @@ def score(
     params: ParamsFile = Path("params.yaml"),
 ) -> None:
     """Score a table; predictions (+ model version, row id) go to a database and/or Parquet."""
-    from pr2prod.batch.reader import InputError
+    pin_envelope()
     from pr2prod.batch.resolve import resolve_model
     from pr2prod.batch.run import ScoreTargets, score_table
-    from pr2prod.batch.sql_sink import SchemaMismatchError
-    from pr2prod.config.errors import ConfigError
     from pr2prod.fsio import write_json
-    from pr2prod.models.persist import UntrustedArtifactError, load_artifact
+    from pr2prod.models.persist import load_artifact
 
-    try:
-        cfg = _monitor_config(params).score
-        targets = ScoreTargets(
-            database_url=None if no_db else (db or cfg.database_url),
-            table=table or cfg.table,
-            parquet_dir=None if no_parquet else (parquet or _opt_path(cfg.parquet_dir)),
-        )
-        loaded = load_artifact(resolve_model(model, cfg.model))
+    cfg = _monitor_config(params).score
+    targets = ScoreTargets(
+        database_url=None if no_db else (db or cfg.database_url),
+        table=table or cfg.table,
+        parquet_dir=None if no_parquet else (parquet or _opt_path(cfg.parquet_dir)),
+    )
+    loaded = load_artifact(resolve_model(model, cfg.model))
+    with builtin_errors_as(UsageError, ValueError):  # batch/run.py: no output configured
         result = score_table(
             loaded, input_path or Path(cfg.input), targets, chunk_rows or cfg.chunk_rows, progress
         )
-    except (ConfigError, InputError, SchemaMismatchError, ValueError) as exc:
-        fail(str(exc))
-    except (FileNotFoundError, UntrustedArtifactError) as exc:
-        fail(str(exc), 1)
     write_json(summary or Path(cfg.summary), result.to_dict())
     typer.echo(
         f"scored {result.rows_scored} of {result.rows_in} rows "
@@ -125,19 +120,15 @@ def monitor(
     params: ParamsFile = Path("params.yaml"),
 ) -> None:
     """Drift and performance of a window of predictions against the training reference."""
-    from pr2prod.config.errors import ConfigError
     from pr2prod.monitor.run import MonitorOverrides, run_monitor
 
+    cfg = _monitor_config(params)
     given = MonitorOverrides(
         source, log, scored_input, scored_predictions, labels, model, start, end
     )
-    try:
-        cfg = _monitor_config(params)
+    # monitor/ still raises ValueError for a bad monitor.* setting or window
+    with builtin_errors_as(UsageError, ValueError):
         result = run_monitor(cfg, given)
-    except (ConfigError, ValueError) as exc:
-        fail(str(exc))
-    except FileNotFoundError as exc:
-        fail(str(exc), 1)
     typer.echo(f"monitored {result.rows} rows; wrote {', '.join(map(str, result.outputs))}")
     if result.alert:
         for line in result.alerts:

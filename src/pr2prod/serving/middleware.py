@@ -11,6 +11,8 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from pr2prod.errors import DataError
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -21,7 +23,7 @@ ENDPOINTS = {"/predict": "predict", "/predict_batch": "predict_batch"}
 JSON_TYPES = (b"application/json", b"text/json")
 
 
-class BodyTooLargeError(Exception):
+class BodyTooLargeError(DataError):
     """The request body grew past the limit while it was being read."""
 
 
