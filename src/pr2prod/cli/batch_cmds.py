@@ -125,44 +125,18 @@ def monitor(
     params: ParamsFile = Path("params.yaml"),
 ) -> None:
     """Drift and performance of a window of predictions against the training reference."""
-    from pr2prod.batch.resolve import resolve_model
-    from pr2prod.data.schema import DataSchema
-    from pr2prod.models.persist import SCHEMA_FILE
-    from pr2prod.monitor.outputs import update_flag, write_outputs
-    from pr2prod.monitor.run import build_report
-    from pr2prod.monitor.window import join_labels, load_window, read_labels, select_window
+    from pr2prod.monitor.run import MonitorOverrides, run_monitor
 
     cfg = _monitor_config(params)
-    flag = _opt_path(cfg.alert.flag_file)
-    if flag is not None:
-        flag.unlink(missing_ok=True)  # a crash must not leave an old alert behind
+    given = MonitorOverrides(
+        source, log, scored_input, scored_predictions, labels, model, start, end
+    )
     # monitor/ still raises ValueError for a bad monitor.* setting or window
     with builtin_errors_as(UsageError, ValueError):
-        schema = DataSchema.load(resolve_model(model, cfg.score.model) / SCHEMA_FILE)
-        frame, facts = load_window(
-            source or cfg.source,
-            log=log or cfg.log,
-            scored_input=scored_input or cfg.scored_input,
-            scored_predictions=scored_predictions or cfg.scored_predictions,
-            id_column=schema.id_column,
-            timestamp_column=cfg.timestamp_column,
-            include_shadow=cfg.include_shadow,
-        )
-        frame, window = select_window(frame, start, end, cfg.window_days)
-        labels_source = labels or cfg.performance.labels
-        labelled = None
-        if labels_source:
-            labelled = join_labels(
-                frame, read_labels(labels_source), schema.id_column, cfg.performance.label_column
-            )
-        report = build_report(frame, schema, cfg, labelled, {**facts, **window})
-    written = write_outputs(report, Path(cfg.report_dir), Path(cfg.plots_dir))
-    update_flag(flag, report)
-    typer.echo(
-        f"monitored {report['window']['rows']} rows; wrote {', '.join(str(p) for p in written)}"
-    )
-    if report["alert"]:
-        for line in report["alerts"]:
+        result = run_monitor(cfg, given)
+    typer.echo(f"monitored {result.rows} rows; wrote {', '.join(map(str, result.outputs))}")
+    if result.alert:
+        for line in result.alerts:
             typer.secho(f"ALERT {line}", fg=typer.colors.RED, err=True)
         code = cfg.alert.exit_code if exit_code is None else exit_code
         if code:

@@ -57,6 +57,7 @@ class DriftConfig:
     p_value: float = 0.01
     min_effect: float = 0.1
     multiple_testing: MultipleTesting = MultipleTesting.bonferroni
+    discrete_max_values: int = 20
     ignore: list[str] = field(default_factory=list)
 
 
