@@ -16,8 +16,9 @@ from typing import Any
 
 import yaml
 
-from pr2prod.config.compose import check as check_params
+from pr2prod.config.compose import params_digest
 from pr2prod.config.errors import ConfigError
+from pr2prod.config.hydra_compose import compose_dict
 from pr2prod.config.loader import RECORD_KEY, load_params, read_params_file
 from pr2prod.fsio import file_md5
 
@@ -71,17 +72,21 @@ def read_inputs(root: Path) -> TrialInputs:
     """Check the project and pack what trials read.
 
     Raises:
-        ConfigError: params.yaml out of sync with conf/, the workspace split differs from
+        ConfigError: params.yaml is not conf/ + its recorded overrides, the workspace split differs from
             dvc.lock's, or dvc.lock's split was made with other data/split/seed params.
     """
     conf, params_path = root / "conf", root / "params.yaml"
-    problems = check_params(conf, params_path)
-    if problems:
-        raise ConfigError(
-            "params.yaml is out of sync with conf/ (" + "; ".join(problems) + "): run "
-            "`pr2prod compose` (and `dvc repro prepare` if the data changed) first"
-        )
     raw = read_params_file(params_path)
+    record = raw.get(RECORD_KEY) or {}
+    recorded = [str(o) for o in record.get("overrides") or []]
+    body = {k: v for k, v in raw.items() if k != RECORD_KEY}
+    # Trials compose conf/ + the recorded overrides: that must be what params.yaml holds.
+    # (A new conf/experiment file alone, e.g. a previous sweep's, changes nothing here.)
+    if params_digest(compose_dict(conf, recorded)) != params_digest(body):
+        raise ConfigError(
+            "params.yaml differs from conf/ + its recorded overrides: run `pr2prod compose` "
+            "(and `dvc repro prepare` if the data changed) first"
+        )
     cfg = load_params(params_path)
     prepared = root / cfg.paths.prepared
     md5, locked_params = locked_split(root, cfg.paths.prepared)
@@ -99,13 +104,12 @@ def read_inputs(root: Path) -> TrialInputs:
             f"{prepared}: differs from dvc.lock (workspace {actual}, locked {md5}); run "
             f"`dvc checkout {cfg.paths.prepared}` or `dvc repro prepare`"
         )
-    record = raw.get(RECORD_KEY) or {}
     return TrialInputs(
         conf_files={
             p.relative_to(conf).as_posix(): p.read_text(encoding="utf-8")
             for p in sorted(conf.rglob("*.yaml"))
         },
-        recorded_overrides=[str(o) for o in record.get("overrides") or []],
+        recorded_overrides=recorded,
         prepared={name: (prepared / name).read_bytes() for name in SPLIT_FILES},
         prepared_md5=md5,
         run_facts=cfg.paths.run_facts,

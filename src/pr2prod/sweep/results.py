@@ -41,7 +41,8 @@ def ranked(records: list[TrialRecord], direction: Direction) -> list[TrialRecord
     """Successful trials best first, then failed ones (in trial order)."""
     ok = [r for r in records if r.status == "ok" and r.metric is not None]
     ok = [r for r in ok if not math.isnan(r.metric or 0.0)]
-    ok.sort(key=lambda r: r.metric or 0.0, reverse=direction is Direction.max)
+    sign = -1.0 if direction is Direction.max else 1.0
+    ok.sort(key=lambda r: (sign * (r.metric or 0.0), r.trial_id))  # ties: the earlier trial
     rest = [r for r in records if r not in ok]
     return ok + sorted(rest, key=lambda r: r.trial_id)
 
