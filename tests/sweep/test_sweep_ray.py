@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import run_in_netns
 
 from _project import BIN, repro, run
+from conftest import run_in_netns
 from pr2prod.models.identity import artifact_id
 
 pytestmark = [pytest.mark.slow, pytest.mark.ray]
@@ -39,7 +39,9 @@ resources: {cpus: 1}
 
 
 def _check(proc) -> None:
-    assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}"
+    assert proc.returncode == 0, (
+        f"exit {proc.returncode}\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}"
+    )
 
 
 def _reproduces_best(project: Path, report: dict) -> None:
@@ -55,9 +57,7 @@ def _reproduces_best(project: Path, report: dict) -> None:
 def test_local_sweep_reports_every_trial_and_best_reproduces(netns, prepared_project) -> None:
     project = prepared_project
     (project / "conf" / "sweep" / "lr_grid.yaml").write_text(LR_GRID, encoding="utf-8")
-    proc = run_in_netns(
-        netns, f"timeout 150 {PR2PROD} sweep sweep=lr_grid --num-cpus 2", project
-    )
+    proc = run_in_netns(netns, f"timeout 150 {PR2PROD} sweep sweep=lr_grid --num-cpus 2", project)
     _check(proc)
     report = json.loads((project / "reports" / "sweep.json").read_text(encoding="utf-8"))
     assert report["complete"] and report["trials_ok"] == 3 and report["trials_failed"] == 1

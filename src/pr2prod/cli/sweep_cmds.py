@@ -58,7 +58,10 @@ def sweep(
     typer.echo(table(outcome.records, cfg.metric))
     typer.echo(f"wrote {outcome.report_path.relative_to(root)}")
     if not outcome.complete:
-        fail(f"sweep interrupted: resume with `pr2prod sweep --resume {' '.join(overrides or [])}`", 1)
+        fail(
+            f"sweep interrupted: resume with `pr2prod sweep --resume {' '.join(overrides or [])}`",
+            1,
+        )
     if outcome.best is None:
         fail("every trial failed (errors above); no experiment written", 1)
     assert outcome.experiment_path is not None

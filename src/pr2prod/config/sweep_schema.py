@@ -152,7 +152,9 @@ def check_sweep(cfg: SweepConfig) -> None:
     if cfg.num_samples < 1:
         raise ConfigError(f"sweep.num_samples: must be at least 1, got {cfg.num_samples}")
     if cfg.max_concurrent < 0:
-        raise ConfigError(f"sweep.max_concurrent: must be 0 (no limit) or more, got {cfg.max_concurrent}")
+        raise ConfigError(
+            f"sweep.max_concurrent: must be 0 (no limit) or more, got {cfg.max_concurrent}"
+        )
     if cfg.resources.cpus <= 0 or cfg.resources.gpus < 0:
         raise ConfigError(
             f"sweep.resources: cpus must be > 0 and gpus >= 0, got "

@@ -24,9 +24,7 @@ def _value(text: str) -> Any:
     return parsed.value()
 
 
-def experiment_yaml(
-    name: str, overrides: Sequence[str], groups: set[str], comment: str
-) -> str:
+def experiment_yaml(name: str, overrides: Sequence[str], groups: set[str], comment: str) -> str:
     """The text of an experiment file that applies ``overrides`` (group=option, key=value)."""
     defaults: list[dict[str, str]] = []
     values: dict[str, Any] = {}

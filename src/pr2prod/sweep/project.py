@@ -72,8 +72,9 @@ def read_inputs(root: Path) -> TrialInputs:
     """Check the project and pack what trials read.
 
     Raises:
-        ConfigError: params.yaml is not conf/ + its recorded overrides, the workspace split differs from
-            dvc.lock's, or dvc.lock's split was made with other data/split/seed params.
+        ConfigError: params.yaml is not conf/ + its recorded overrides, the workspace
+            split differs from dvc.lock's, or dvc.lock's split was made with other
+            data/split/seed params.
     """
     conf, params_path = root / "conf", root / "params.yaml"
     raw = read_params_file(params_path)

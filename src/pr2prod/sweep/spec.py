@@ -79,12 +79,14 @@ def tune_space(cfg: SweepConfig) -> dict[str, Any]:
         if kind is ParamType.choice:
             values = list(spec.values or [])
             space[key] = tune.grid_search(values) if grid else tune.choice(values)
-        elif kind is ParamType.uniform:
-            space[key] = tune.uniform(spec.low, spec.high)
+            continue
+        low, high = float(spec.low or 0.0), float(spec.high or 0.0)  # checked: both set
+        if kind is ParamType.uniform:
+            space[key] = tune.uniform(low, high)
         elif kind is ParamType.loguniform:
-            space[key] = tune.loguniform(spec.low, spec.high)
+            space[key] = tune.loguniform(low, high)
         else:  # int: both ends included (Tune's randint excludes the upper bound)
-            space[key] = tune.randint(int(spec.low or 0), int(spec.high or 0) + 1)
+            space[key] = tune.randint(int(low), int(high) + 1)
     return space
 
 
