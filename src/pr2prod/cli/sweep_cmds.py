@@ -41,9 +41,15 @@ def sweep(
 ) -> None:
     """Search hyperparameters on Ray; write reports/sweep.json and the best trial's experiment."""
     from pr2prod import envelope
-    from pr2prod.sweep.results import table
-    from pr2prod.sweep.run import run_sweep
-    from pr2prod.sweep.spec import load_sweep
+
+    try:
+        import ray  # noqa: F401  (the `ray` extra)
+
+        from pr2prod.sweep.results import table
+        from pr2prod.sweep.run import run_sweep
+        from pr2prod.sweep.spec import load_sweep
+    except ModuleNotFoundError as exc:  # pragma: no cover - the `ray` extra is missing
+        fail(f"{exc.name} is not installed: pip install -e '.[ray]' ({exc})")
 
     root = Path.cwd()
     try:

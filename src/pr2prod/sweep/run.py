@@ -62,7 +62,14 @@ def start_ray(address: str | None, node_ip: str, num_cpus: int | None) -> None:
     elif address:
         ray.init(address=address, _node_ip_address=node_ip, **common)
     else:
-        ray.init(_node_ip_address=node_ip, include_dashboard=False, num_cpus=num_cpus, **common)
+        # "local": a new embedded instance, never a cluster another process left running
+        ray.init(
+            address="local",
+            _node_ip_address=node_ip,
+            include_dashboard=False,
+            num_cpus=num_cpus,
+            **common,
+        )
 
 
 def _search(cfg: SweepConfig) -> Any:
