@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from _netns import run_in_netns
 from _project import BIN, repro, run
-from conftest import run_in_netns
 from pr2prod.models.identity import artifact_id
 
 pytestmark = [pytest.mark.slow, pytest.mark.ray]
