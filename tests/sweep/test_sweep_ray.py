@@ -54,13 +54,39 @@ def _reproduces_best(project: Path, report: dict) -> None:
     assert f"{best['artifact_id']}.dir" in lock
 
 
-def test_local_sweep_reports_every_trial_and_best_reproduces(netns, prepared_project) -> None:
+def test_local_sweep_reports_every_trial_resumes_and_best_reproduces(
+    netns, prepared_project
+) -> None:
     project = prepared_project
     (project / "conf" / "sweep" / "lr_grid.yaml").write_text(LR_GRID, encoding="utf-8")
-    proc = run_in_netns(netns, f"timeout 150 {PR2PROD} sweep sweep=lr_grid --num-cpus 2", project)
+    sweep = f"{PR2PROD} sweep sweep=lr_grid --num-cpus 1"  # one trial at a time
+    # Ctrl-C once the first trial has reported, then resume with Ray Tune's restore.
+    script = f"""
+{sweep} > first.log 2>&1 &
+pid=$!
+for _ in $(seq 1 240); do
+  if grep -ls accuracy .pr2prod/sweeps/lr_grid/*/result.json >/dev/null 2>&1; then break; fi
+  sleep 0.5
+done
+kill -INT $pid
+rc=0; wait $pid || rc=$?
+cat first.log; echo "first exit $rc"
+cp reports/sweep.json interrupted.json
+timeout 150 {sweep} --resume
+"""
+    proc = run_in_netns(netns, script, project)
     _check(proc)
+    assert "first exit 1" in proc.stdout, proc.stdout[-3000:]
+    assert "sweep interrupted: resume with `pr2prod sweep --resume" in proc.stdout
+    first = json.loads((project / "interrupted.json").read_text(encoding="utf-8"))
+    assert not first["complete"] and first["experiment_file"] is None
+    done_first = {t["trial_id"] for t in first["trials"] if t["status"] in {"ok", "error"}}
+    assert 1 <= len(done_first) < 4
+
     report = json.loads((project / "reports" / "sweep.json").read_text(encoding="utf-8"))
-    assert report["complete"] and report["trials_ok"] == 3 and report["trials_failed"] == 1
+    assert report["resumed"] and report["complete"]
+    assert report["trials_ok"] == 3 and report["trials_failed"] == 1
+    assert done_first <= {t["trial_id"] for t in report["trials"]}  # kept, not rerun
     failed = [t for t in report["trials"] if t["status"] == "error"]
     assert failed[0]["values"] == {"model.C": -1.0}
     assert "C" in failed[0]["error"] and failed[0]["error"] in proc.stdout  # shown, not dropped
@@ -70,17 +96,6 @@ def test_local_sweep_reports_every_trial_and_best_reproduces(netns, prepared_pro
     experiment = (project / "conf" / "experiment" / "lr_grid.yaml").read_text(encoding="utf-8")
     assert experiment.startswith("# @package _global_\n")
     assert f"C: {report['best']['values']['model.C']}" in experiment
-
-    # resume: Ray Tune restores the finished sweep from .pr2prod/sweeps/lr_grid, reruns nothing
-    resumed = run_in_netns(
-        netns, f"timeout 150 {PR2PROD} sweep sweep=lr_grid --resume --num-cpus 2", project
-    )
-    _check(resumed)
-    again = json.loads((project / "reports" / "sweep.json").read_text(encoding="utf-8"))
-    assert again["resumed"] and again["best"]["trial_id"] == report["best"]["trial_id"]
-    assert sorted(t["trial_id"] for t in again["trials"]) == sorted(
-        t["trial_id"] for t in report["trials"]
-    )
 
     _reproduces_best(project, report)
 

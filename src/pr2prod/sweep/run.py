@@ -147,7 +147,7 @@ def _records(grid: Any, cfg: SweepConfig, node_ips: dict[str, str]) -> list[Tria
             rec.fit_s = metrics.get("fit_s")
             rec.trial_s = metrics.get("trial_s")
             rec.node_id = metrics.get("node_id")
-            rec.node_ip = node_ips.get(rec.node_id or "")
+            rec.node_ip = metrics.get("node_ip") or node_ips.get(rec.node_id or "")
         else:  # interrupted before it reported
             rec.status = "incomplete"
         records.append(rec)

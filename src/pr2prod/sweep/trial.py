@@ -107,4 +107,5 @@ def run_trial(config: dict[str, Any], inputs: TrialInputs, sweep: SweepConfig) -
     values = {k: plain(v) for k, v in config.items()}
     result = trial_body(inputs, trial_overrides(sweep, values), sweep.name, sweep.metric)
     result["node_id"] = ray.get_runtime_context().get_node_id()
+    result["node_ip"] = ray.util.get_node_ip_address()  # kept: a resumed sweep has new nodes
     tune.report(result)
