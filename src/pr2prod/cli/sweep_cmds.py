@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from pr2prod.cli._app import app, fail
-from pr2prod.config.errors import ConfigError
+from pr2prod.cli._app import app
+from pr2prod.errors import CheckFailedError, PlatformError
 
 
 @app.command()
@@ -40,37 +40,28 @@ def sweep(
     ] = None,
 ) -> None:
     """Search hyperparameters on Ray; write reports/sweep.json and the best trial's experiment."""
-    from pr2prod import envelope
-
     try:
         import ray  # noqa: F401  (the `ray` extra)
-
-        from pr2prod.sweep.results import table
-        from pr2prod.sweep.run import run_sweep
-        from pr2prod.sweep.spec import load_sweep
-    except ModuleNotFoundError as exc:  # pragma: no cover - the `ray` extra is missing
-        fail(f"{exc.name} is not installed: pip install -e '.[ray]' ({exc})")
+    except ModuleNotFoundError as exc:
+        raise PlatformError(f"ray is not installed: pip install -e '.[ray]' ({exc})") from exc
+    from pr2prod.sweep.results import table
+    from pr2prod.sweep.run import run_sweep
+    from pr2prod.sweep.spec import load_sweep
 
     root = Path.cwd()
-    try:
-        cfg = load_sweep(root / "conf", overrides or [])
-        typer.echo(
-            f"sweep {cfg.name}: {cfg.search} search of {', '.join(cfg.parameters)} "
-            f"({cfg.direction} {cfg.metric}) on {address or 'an embedded local Ray'}"
-        )
-        outcome = run_sweep(root, cfg, address or None, resume, node_ip, num_cpus)
-    except (ConfigError, envelope.EnvelopeError) as exc:
-        fail(str(exc))
+    cfg = load_sweep(root / "conf", overrides or [])
+    typer.echo(
+        f"sweep {cfg.name}: {cfg.search} search of {', '.join(cfg.parameters)} "
+        f"({cfg.direction} {cfg.metric}) on {address or 'an embedded local Ray'}"
+    )
+    outcome = run_sweep(root, cfg, address or None, resume, node_ip, num_cpus)
     typer.echo(table(outcome.records, cfg.metric))
     typer.echo(f"wrote {outcome.report_path.relative_to(root)}")
     if not outcome.complete:
-        fail(
-            f"sweep interrupted: resume with `pr2prod sweep --resume {' '.join(overrides or [])}`",
-            1,
-        )
-    if outcome.best is None:
-        fail("every trial failed (errors above); no experiment written", 1)
-    assert outcome.experiment_path is not None
+        again = " ".join(["--resume", *(overrides or [])])
+        raise CheckFailedError(f"sweep interrupted: resume with `pr2prod sweep {again}`")
+    if outcome.best is None or outcome.experiment_path is None:
+        raise CheckFailedError("every trial failed (errors above); no experiment written")
     typer.echo(
         f"best: {cfg.metric}={outcome.best.metric} -> {outcome.experiment_path.relative_to(root)}"
         f"\nreproduce it: {outcome.reproduce} && dvc repro"

@@ -20,6 +20,7 @@ from pr2prod.config.compose import params_digest
 from pr2prod.config.errors import ConfigError
 from pr2prod.config.hydra_compose import compose_dict
 from pr2prod.config.loader import RECORD_KEY, load_params, read_params_file
+from pr2prod.errors import DataError
 from pr2prod.fsio import file_md5
 
 LOCK = "dvc.lock"
@@ -54,27 +55,27 @@ def locked_split(root: Path, prepared: str) -> tuple[str, dict[str, Any]]:
     """``(md5, params)`` of the ``prepare`` stage in ``dvc.lock``.
 
     Raises:
-        ConfigError: no dvc.lock, or it records no prepared split at ``prepared``.
+        DataError: no dvc.lock, or it records no prepared split at ``prepared``.
     """
     lock_path = root / LOCK
     if not lock_path.is_file():
-        raise ConfigError(f"{lock_path}: not found; run `dvc repro prepare` first")
+        raise DataError(f"{lock_path}: not found; run `dvc repro prepare` first")
     lock = yaml.safe_load(lock_path.read_text(encoding="utf-8")) or {}
     stage = (lock.get("stages") or {}).get(PREPARE_STAGE) or {}
     for out in stage.get("outs") or []:
         if out.get("path") == prepared and str(out.get("md5", "")).endswith(".dir"):
             params = (stage.get("params") or {}).get("params.yaml") or {}
             return str(out["md5"]).removesuffix(".dir"), params
-    raise ConfigError(f"{lock_path}: the {PREPARE_STAGE} stage records no {prepared}/")
+    raise DataError(f"{lock_path}: the {PREPARE_STAGE} stage records no {prepared}/")
 
 
 def read_inputs(root: Path) -> TrialInputs:
     """Check the project and pack what trials read.
 
     Raises:
-        ConfigError: params.yaml is not conf/ + its recorded overrides, the workspace
-            split differs from dvc.lock's, or dvc.lock's split was made with other
-            data/split/seed params.
+        ConfigError: params.yaml is not conf/ + its recorded overrides.
+        DataError: the workspace split differs from dvc.lock's, or dvc.lock's split was
+            made with other data/split/seed params.
     """
     conf, params_path = root / "conf", root / "params.yaml"
     raw = read_params_file(params_path)
@@ -93,15 +94,15 @@ def read_inputs(root: Path) -> TrialInputs:
     md5, locked_params = locked_split(root, cfg.paths.prepared)
     for key in ("seed", "data", "split"):
         if key in locked_params and locked_params[key] != raw.get(key):
-            raise ConfigError(
+            raise DataError(
                 f"{LOCK}: the prepared split was made with other `{key}` params than "
                 "params.yaml holds; run `dvc repro prepare` first"
             )
     if not prepared.is_dir():
-        raise ConfigError(f"{prepared}: not found; run `dvc checkout {cfg.paths.prepared}`")
+        raise DataError(f"{prepared}: not found; run `dvc checkout {cfg.paths.prepared}`")
     actual = dvc_dir_md5(prepared)
     if actual != md5:
-        raise ConfigError(
+        raise DataError(
             f"{prepared}: differs from dvc.lock (workspace {actual}, locked {md5}); run "
             f"`dvc checkout {cfg.paths.prepared}` or `dvc repro prepare`"
         )

@@ -165,8 +165,9 @@ def run_sweep(
     """Run (or resume) the sweep; write reports/sweep.json and the best trial's experiment.
 
     Raises:
-        ConfigError: the project is not ready (params.yaml, dvc.lock, the split) or the
-            experiment file cannot be written.
+        ConfigError: params.yaml is not conf/ + its overrides, or the experiment file
+            cannot be written (see :func:`pr2prod.sweep.project.read_inputs`).
+        DataError: dvc.lock or the workspace split is missing or differs.
     """
     import ray
 
