@@ -8,6 +8,7 @@ from pr2prod.cli import (
     gate_cmds,  # noqa: F401  (registers gate, diff)
     release_cmds,  # noqa: F401  (registers registry, release, rollback, verify-repro, report, ci)
     serve_cmds,  # noqa: F401  (registers build, serve, shadow-report)
+    sweep_cmds,  # noqa: F401  (registers sweep)
 )
 from pr2prod.cli._app import app
 

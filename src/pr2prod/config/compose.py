@@ -38,16 +38,22 @@ HEADER = (
     "# `compose.overrides` lists what is applied on top of conf/; `pr2prod check` verifies.\n"
 )
 
+# conf/ groups composed on their own, never into params.yaml (a search space changes no model).
+NOT_COMPOSED = ("sweep",)
+
 
 def conf_digest(conf_dir: str | Path) -> str:
     """MD5 over what ``conf/`` means, not how it is written.
 
+    Groups that never enter ``params.yaml`` (:data:`NOT_COMPOSED`) are left out.
     Each YAML file contributes its relative path, its ``# @package`` directive and its parsed
     content, so editing a comment or reformatting leaves the digest (and the check) alone.
     """
     root = Path(conf_dir)
     h = hashlib.md5(usedforsecurity=False)
     for path in sorted(root.rglob("*.yaml")):
+        if path.relative_to(root).parts[0] in NOT_COMPOSED:
+            continue
         text = path.read_text(encoding="utf-8")
         package = [ln.strip() for ln in text.splitlines() if ln.strip().startswith("# @package")]
         content = json.dumps(yaml.safe_load(text), sort_keys=True, default=str)

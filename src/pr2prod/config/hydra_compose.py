@@ -42,3 +42,37 @@ def compose_dict(conf_dir: str | Path, overrides: Sequence[str] = ()) -> dict[st
     body = {str(k): v for k, v in raw.items()}
     to_config(body)  # typed validation of the model family and closed choices
     return body
+
+
+def compose_group(
+    conf_dir: str | Path, group: str, option: str, overrides: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Compose one option of a group on its own (``conf/<group>/<option>.yaml``).
+
+    For groups that never enter ``params.yaml`` (``sweep``): nothing else of ``conf/`` is
+    composed. ``overrides`` address the group's keys (``sweep.num_samples=4``).
+
+    Raises:
+        ConfigError: unknown option (lists the options), unknown key, wrong type.
+    """
+    from hydra import compose, initialize_config_dir
+    from hydra.errors import HydraException
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    conf = Path(conf_dir).resolve()
+    if not (conf / group).is_dir():
+        raise ConfigError(f"{conf}/{group}/: not found (no `{group}` options in this project)")
+    register_schemas()
+    try:
+        with initialize_config_dir(str(conf), version_base=VERSION_BASE, job_name="pr2prod"):
+            cfg = compose(config_name=None, overrides=[f"+{group}={option}", *overrides])
+        refuse_resolvers(OmegaConf.to_container(cfg, resolve=False))  # type: ignore[arg-type]
+        raw = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
+    except (HydraException, OmegaConfBaseException) as exc:
+        raise ConfigError(explain(exc)) from None
+    assert isinstance(raw, dict)
+    body = raw.get(group)
+    if not isinstance(body, dict):
+        raise ConfigError(f"{group}={option}: composed to {body!r}, expected a mapping")
+    return body

@@ -5,6 +5,7 @@ from __future__ import annotations
 from hydra.core.config_store import ConfigStore
 
 from pr2prod.config import schema
+from pr2prod.config.sweep_schema import SweepConfig
 
 _GROUP_SCHEMAS: dict[str, type] = {
     "paths": schema.PathsConfig,
@@ -17,6 +18,7 @@ _GROUP_SCHEMAS: dict[str, type] = {
     "serve": schema.ServeConfig,
     "release": schema.ReleaseConfig,
     "monitor": schema.MonitorConfig,
+    "sweep": SweepConfig,  # composed on its own (pr2prod sweep), never into params.yaml
 }
 
 _registered = False
