@@ -87,9 +87,12 @@ class GuardMiddleware:
             if message["type"] == "http.response.start":
                 state["status"] = message["status"]
                 message["headers"] = [*message.get("headers", []), (REQUEST_ID, rid.encode())]
-            elif 400 <= state["status"] < 500 and message["type"] == "http.response.body":
-                if sum(map(len, state["error_body"])) < _ERROR_BODY_CAP:
-                    state["error_body"].append(message.get("body", b""))
+            elif (
+                400 <= state["status"] < 500
+                and message["type"] == "http.response.body"
+                and sum(map(len, state["error_body"])) < _ERROR_BODY_CAP
+            ):
+                state["error_body"].append(message.get("body", b""))
             await send(message)
 
         try:
@@ -113,8 +116,7 @@ class GuardMiddleware:
                 send_wrapper,
                 413,
                 "body",
-                "request body is larger than limits.max_body_bytes "
-                f"({self.max_body_bytes} bytes)",
+                f"request body is larger than limits.max_body_bytes ({self.max_body_bytes} bytes)",
             )
         finally:
             status = int(state["status"])

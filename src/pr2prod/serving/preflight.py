@@ -25,6 +25,8 @@ def artifact_problem(model_dir: Path) -> str | None:
     )
     for name, load in steps:
         path = model_dir / name
+        if path.is_file() and path.stat().st_size == 0:
+            return f"{path}: cannot load the model artifact: the file is empty (0 bytes)"
         try:
             load(path)
         except Exception as exc:  # any failure to load is a reason to refuse to start

@@ -95,8 +95,9 @@ class _Response(BaseModel):
 
     model_config = ConfigDict(json_schema_extra=_omitted_not_null)
 
+    # No return annotation: pydantic then documents the fields, not a bare ``dict``.
     @model_serializer(mode="wrap")
-    def _omit_none(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+    def _omit_none(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]  # noqa: ANN202
         return {k: v for k, v in handler(self).items() if v is not None}
 
 

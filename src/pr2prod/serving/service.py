@@ -143,7 +143,10 @@ def _answer(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
 def _openapi() -> dict[str, Any]:
     return openapi_document(
         Pr2ProdService.openapi_spec.asdict(),  # type: ignore[attr-defined]
-        {"/predict": (PredictRequest, PredictResponse), "/predict_batch": (BatchRequest, BatchResponse)},
+        {
+            "/predict": (PredictRequest, PredictResponse),
+            "/predict_batch": (BatchRequest, BatchResponse),
+        },
         CFG.limits.max_body_bytes,
     )
 
