@@ -7,8 +7,8 @@ One run measures, on this machine and over loopback only:
   (b) a plain BentoML service written as BentoML's docs show: a joblib-loaded pipeline, one
       `@bentoml.api`, no batching (written to a temp dir; the pipeline is the same artifact),
       as written and with BentoML's access log switched off (as pr2prod's config does);
-  (b') a BentoML endpoint that does nothing (`dict` in, `{}` out, access log off): the
-      ceiling of one BentoML worker on this machine, whatever the model;
+  (b') a BentoML endpoint that does nothing (async, `dict` in, `{}` out, access log off):
+      the ceiling of one BentoML worker on this machine, whatever the model;
   (c) in-process predict of the same pipeline (the limit): the native pipeline on a one-row
       DataFrame, and pr2prod's compiled path;
 plus /predict_batch rows/s. Single-record requests/s and p50/p99 latency at 16 and 64
@@ -70,7 +70,7 @@ import bentoml
 @bentoml.service(logging={"access": {"enabled": False}})
 class NoopService:
     @bentoml.api
-    def predict(self, record: dict) -> dict:
+    async def predict(self, record: dict) -> dict:
         return {}
 """
 
