@@ -70,8 +70,11 @@ pull: ## fetch the DVC-tracked data and model the commit names
 reproduce-check: ## dvc pull, re-run the pipeline, fail if outputs differ from dvc.lock
 	pr2prod verify-repro
 
-gate: ## differential gate against production (reports/gate.json, gate.md)
+gate: ## differential gate against production (reports/gate.json, gate.md); rebuilds a missing production
 	pr2prod gate
+
+gate-release: ## the gate as the release path runs it: production missing from DVC fails closed
+	pr2prod gate --on-missing fail
 
 build: ## build the Bento (reports/bento.json)
 	pr2prod build

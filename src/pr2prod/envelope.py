@@ -26,8 +26,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pr2prod.errors import PlatformError
+
 OFF_VAR = "PR2PROD_ENVELOPE"  # "off" disables the envelope (experiments only)
-EXIT_CODE = 3  # the CPU cannot run the pinned kernels
+EXIT_CODE = PlatformError.exit_code  # 4: the CPU cannot run the pinned kernels
 
 # Forced: one thread everywhere, so no reduction is split differently on a bigger machine.
 FORCED: dict[str, str] = {
@@ -61,7 +63,7 @@ REQUIRED_FLAGS = ("avx", "avx2", "fma", "bmi2")
 _NUMERIC_MODULES = ("numpy", "scipy", "torch", "sklearn")
 
 
-class EnvelopeError(RuntimeError):
+class EnvelopeError(PlatformError, RuntimeError):
     """The pinned envelope cannot run on this CPU (raised before any numeric import)."""
 
 

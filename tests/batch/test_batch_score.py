@@ -184,7 +184,7 @@ def test_missing_feature_column_is_a_clear_error(trained_project, tmp_path):
         "out",
         check=False,
     )
-    assert proc.returncode == 2
+    assert proc.returncode == 3  # a data error (README: exit codes)
     assert "worst_area" in proc.stderr
     assert not (tmp_path / "out").exists()  # nothing half-written
 
@@ -203,7 +203,7 @@ def test_unknown_model_path_names_the_reference(trained_project, tmp_path):
         tmp_path,
         check=False,
     )
-    assert proc.returncode == 1
+    assert proc.returncode == 3
     assert "nowhere/model" in proc.stderr
 
 
@@ -226,6 +226,6 @@ def test_existing_table_of_another_shape_is_refused_and_nothing_half_written(
         "out",
         check=False,
     )
-    assert proc.returncode == 2
+    assert proc.returncode == 3
     assert "'predictions' exists with columns other, row_id" in proc.stderr
     assert not (tmp_path / "out").exists()

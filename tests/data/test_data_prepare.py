@@ -114,13 +114,21 @@ def test_each_quality_rule_fails_the_data(breakage, check: str, column: str) -> 
     assert any(check in f.check and f.column == column for f in report.errors), report.lines()
 
 
-def test_out_of_range_is_a_warning_or_an_error_by_config() -> None:
+def test_out_of_range_is_a_warning_an_error_or_ignored_by_config() -> None:
     train, test, schema = _frames()
     test.loc[0, "a"] = 1e6
     warn = validate_data(train, test, schema, RULES)
     assert warn.passed and any(f.column == "a" for f in warn.warnings)
+    assert not warn.errors
     strict = ValidateConfig(min_rows_per_class=5, max_null_share=0.5, out_of_range="error")
-    assert not validate_data(train, test, schema, strict).passed
+    error = validate_data(train, test, schema, strict)
+    assert not error.passed and any(f.column == "a" for f in error.errors)
+    lax = ValidateConfig(min_rows_per_class=5, max_null_share=0.5, out_of_range="ignore")
+    ignored = validate_data(train, test, schema, lax)
+    assert ignored.passed and not ignored.warnings and not ignored.errors
+    # ignore skips only the range rule: any other finding still fails the data
+    test.loc[1, "row_id"] = test.loc[2, "row_id"]
+    assert not validate_data(train, test, schema, lax).passed
 
 
 def test_file_source_reads_csv_and_names_missing_columns(tmp_path: Path) -> None:

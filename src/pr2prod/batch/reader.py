@@ -8,11 +8,12 @@ from pathlib import Path
 import pandas as pd
 
 from pr2prod.data.schema import DataSchema
+from pr2prod.errors import DataError
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
-class InputError(ValueError):
+class InputError(DataError, ValueError):
     """The input table cannot be scored at all (wrong format, missing columns)."""
 
 

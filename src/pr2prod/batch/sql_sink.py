@@ -13,10 +13,12 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
+from pr2prod.errors import DataError
+
 REJECTS_SUFFIX = "_rejects"
 
 
-class SchemaMismatchError(ValueError):
+class SchemaMismatchError(DataError, ValueError):
     """An existing table does not have the columns this model writes."""
 
 

@@ -1,21 +1,104 @@
-"""The Typer application every command module attaches to."""
+"""The Typer application every command module attaches to, and its one error handler.
+
+Commands raise; they do not catch. :class:`Pr2prodGroup` turns what escapes a command into
+one ``error:`` line on stderr and the exit code of the table in :mod:`pr2prod.errors`:
+a :class:`~pr2prod.errors.Pr2prodError` exits with its category's code, a
+``FileNotFoundError`` with the data-error code, anything else is a bug (exit 70, no
+traceback unless ``PR2PROD_DEBUG=1``).
+"""
 
 from __future__ import annotations
 
-from typing import NoReturn
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
+from typer.exceptions import Abort, TyperException
+
+from pr2prod.errors import DEBUG_VAR, EXIT_INTERNAL, Pr2prodError, exit_code_for
+
+# Typer's own control flow (exit codes, usage errors, Ctrl-C): never ours to translate.
+_TYPER_FLOW = (typer.Exit, Abort, TyperException)
+
+
+def debug_enabled() -> bool:
+    """Whether ``PR2PROD_DEBUG`` asks for tracebacks instead of one-line errors."""
+    return os.environ.get(DEBUG_VAR, "").lower() in {"1", "true", "yes", "on"}
+
+
+def error_message(exc: BaseException) -> str:
+    """The one line printed for ``exc`` (after ``error: ``)."""
+    if isinstance(exc, Pr2prodError | FileNotFoundError):
+        return str(exc)
+    return (
+        f"internal error: {type(exc).__name__}: {exc}. This is a bug in pr2prod; "
+        f"rerun with {DEBUG_VAR}=1 for the traceback and report it"
+    )
+
+
+def report_error(exc: BaseException) -> int:
+    """Print ``exc``'s ``error:`` line on stderr; return its exit code."""
+    typer.secho(f"error: {error_message(exc)}", fg=typer.colors.RED, err=True)
+    return exit_code_for(exc)
+
+
+class Pr2prodGroup(TyperGroup):
+    """The ``pr2prod`` command group: maps every escaping error to its exit code."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        """Run the subcommand; translate errors that escape it (see the module doc)."""
+        try:
+            return super().invoke(ctx)
+        except _TYPER_FLOW:
+            raise
+        except Exception as exc:
+            if debug_enabled() and exit_code_for(exc) == EXIT_INTERNAL:
+                raise
+            raise typer.Exit(report_error(exc)) from exc
+
 
 app = typer.Typer(
     name="pr2prod",
     help="Config-as-code ML from pull request to production.",
+    cls=Pr2prodGroup,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 
 
-def fail(message: str, code: int = 2) -> NoReturn:
-    """Print one red ``error:`` line and exit with ``code``."""
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(code)
+def pin_envelope() -> None:
+    """Pin the numerical envelope (:mod:`pr2prod.envelope`) before a command loads NumPy.
+
+    Commands that compute call this first, so ``pr2prod gate`` scores under the same
+    threads and kernels as the ``gate`` stage; the record goes where the stage runner
+    puts it.
+
+    Raises:
+        EnvelopeError: the CPU cannot run the pinned kernels (exit 4).
+    """
+    import json
+
+    from pr2prod import envelope
+    from pr2prod.stages.__main__ import ENVELOPE_VAR
+
+    os.environ[ENVELOPE_VAR] = json.dumps(envelope.apply(), sort_keys=True)
+
+
+@contextmanager
+def builtin_errors_as(category: type[Pr2prodError], *types: type[Exception]) -> Iterator[None]:
+    """Re-raise ``types`` escaping the block as ``category`` (same message).
+
+    Transitional: some domain code (``monitor/``, ``batch/run.py``,
+    ``release/pr_report.py``, ``release/reproduce.py``) still raises a builtin error for a
+    user mistake. A :class:`Pr2prodError` passes through unchanged.
+    """
+    try:
+        yield
+    except Pr2prodError:
+        raise
+    except types as exc:
+        raise category(str(exc)) from exc

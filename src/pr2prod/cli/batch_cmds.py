@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from pr2prod.cli._app import app, fail
+from pr2prod.cli._app import app, builtin_errors_as, pin_envelope
+from pr2prod.errors import UsageError
 
 ParamsFile = Annotated[Path, typer.Option("--params", help="Composed params file.")]
 
@@ -43,29 +44,23 @@ def score(
     params: ParamsFile = Path("params.yaml"),
 ) -> None:
     """Score a table; predictions (+ model version, row id) go to a database and/or Parquet."""
-    from pr2prod.batch.reader import InputError
+    pin_envelope()
     from pr2prod.batch.resolve import resolve_model
     from pr2prod.batch.run import ScoreTargets, score_table
-    from pr2prod.batch.sql_sink import SchemaMismatchError
-    from pr2prod.config.errors import ConfigError
     from pr2prod.fsio import write_json
-    from pr2prod.models.persist import UntrustedArtifactError, load_artifact
+    from pr2prod.models.persist import load_artifact
 
-    try:
-        cfg = _monitor_config(params).score
-        targets = ScoreTargets(
-            database_url=None if no_db else (db or cfg.database_url),
-            table=table or cfg.table,
-            parquet_dir=None if no_parquet else (parquet or _opt_path(cfg.parquet_dir)),
-        )
-        loaded = load_artifact(resolve_model(model, cfg.model))
+    cfg = _monitor_config(params).score
+    targets = ScoreTargets(
+        database_url=None if no_db else (db or cfg.database_url),
+        table=table or cfg.table,
+        parquet_dir=None if no_parquet else (parquet or _opt_path(cfg.parquet_dir)),
+    )
+    loaded = load_artifact(resolve_model(model, cfg.model))
+    with builtin_errors_as(UsageError, ValueError):  # batch/run.py: no output configured
         result = score_table(
             loaded, input_path or Path(cfg.input), targets, chunk_rows or cfg.chunk_rows, progress
         )
-    except (ConfigError, InputError, SchemaMismatchError, ValueError) as exc:
-        fail(str(exc))
-    except (FileNotFoundError, UntrustedArtifactError) as exc:
-        fail(str(exc), 1)
     write_json(summary or Path(cfg.summary), result.to_dict())
     typer.echo(
         f"scored {result.rows_scored} of {result.rows_in} rows "
@@ -125,48 +120,18 @@ def monitor(
     params: ParamsFile = Path("params.yaml"),
 ) -> None:
     """Drift and performance of a window of predictions against the training reference."""
-    from pr2prod.batch.resolve import resolve_model
-    from pr2prod.config.errors import ConfigError
-    from pr2prod.data.schema import DataSchema
-    from pr2prod.models.persist import SCHEMA_FILE
-    from pr2prod.monitor.outputs import update_flag, write_outputs
-    from pr2prod.monitor.run import build_report
-    from pr2prod.monitor.window import join_labels, load_window, read_table, select_window
+    from pr2prod.monitor.run import MonitorOverrides, run_monitor
 
-    try:
-        cfg = _monitor_config(params)
-        flag = _opt_path(cfg.alert.flag_file)
-        if flag is not None:
-            flag.unlink(missing_ok=True)  # a crash must not leave an old alert behind
-        schema = DataSchema.load(resolve_model(model, cfg.score.model) / SCHEMA_FILE)
-        frame, facts = load_window(
-            source or cfg.source,
-            log=log or cfg.log,
-            scored_input=scored_input or cfg.scored_input,
-            scored_predictions=scored_predictions or cfg.scored_predictions,
-            id_column=schema.id_column,
-            timestamp_column=cfg.timestamp_column,
-            include_shadow=cfg.include_shadow,
-        )
-        frame, window = select_window(frame, start, end, cfg.window_days)
-        labels_path = labels or _opt_path(cfg.performance.labels)
-        labelled = None
-        if labels_path is not None:
-            labelled = join_labels(
-                frame, read_table(labels_path), schema.id_column, cfg.performance.label_column
-            )
-        report = build_report(frame, schema, cfg, labelled, {**facts, **window})
-    except (ConfigError, ValueError) as exc:
-        fail(str(exc))
-    except FileNotFoundError as exc:
-        fail(str(exc), 1)
-    written = write_outputs(report, Path(cfg.report_dir), Path(cfg.plots_dir))
-    update_flag(flag, report)
-    typer.echo(
-        f"monitored {report['window']['rows']} rows; wrote {', '.join(str(p) for p in written)}"
+    cfg = _monitor_config(params)
+    given = MonitorOverrides(
+        source, log, scored_input, scored_predictions, labels, model, start, end
     )
-    if report["alert"]:
-        for line in report["alerts"]:
+    # monitor/ still raises ValueError for a bad monitor.* setting or window
+    with builtin_errors_as(UsageError, ValueError):
+        result = run_monitor(cfg, given)
+    typer.echo(f"monitored {result.rows} rows; wrote {', '.join(map(str, result.outputs))}")
+    if result.alert:
+        for line in result.alerts:
             typer.secho(f"ALERT {line}", fg=typer.colors.RED, err=True)
         code = cfg.alert.exit_code if exit_code is None else exit_code
         if code:

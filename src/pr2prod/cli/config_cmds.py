@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 
-from pr2prod.cli._app import app, fail
-from pr2prod.config.errors import ConfigError
+from pr2prod.cli._app import app
+from pr2prod.errors import CheckFailedError, UsageError
 
 ConfDir = Annotated[Path, typer.Option("--conf", help="Hydra config directory.")]
 ParamsFile = Annotated[Path, typer.Option("--params", help="Composed params file.")]
@@ -31,10 +31,7 @@ def compose(
     """Write params.yaml from conf/ (+ OVERRIDES, + the overrides it already records)."""
     from pr2prod.config.compose import reconcile
 
-    try:
-        result = reconcile(conf, params, overrides or [], reset=reset)
-    except ConfigError as exc:
-        fail(str(exc))
+    result = reconcile(conf, params, overrides or [], reset=reset)
     state = "wrote" if result.written else "unchanged:"
     typer.echo(f"{state} {params} (overrides: {', '.join(result.overrides) or 'none'})")
 
@@ -44,14 +41,13 @@ def check(conf: ConfDir = Path("conf"), params: ParamsFile = Path("params.yaml")
     """Verify that params.yaml equals the composition of conf/ and its recorded overrides."""
     from pr2prod.config.compose import check as check_params
 
-    try:
-        problems = check_params(conf, params)
-    except ConfigError as exc:
-        fail(str(exc))
+    problems = check_params(conf, params)
     if problems:
         for p in problems:
             typer.secho(f"  {p}", err=True)
-        fail(f"{params} is out of sync with {conf}/; run `pr2prod compose` to fix", 1)
+        raise CheckFailedError(
+            f"{params} is out of sync with {conf}/; run `pr2prod compose` to fix"
+        )
     typer.echo(f"ok: {params} matches {conf}/")
 
 
@@ -63,7 +59,7 @@ def stage(
     from pr2prod.stages import STAGES
 
     if name not in STAGES:
-        fail(f"unknown stage {name!r}; stages: {', '.join(STAGES)}")
+        raise UsageError(f"unknown stage {name!r}; stages: {', '.join(STAGES)}")
     # The stage runner pins the numerical envelope before NumPy loads; this process
     # already imported it, so hand over to a fresh interpreter (same as `dvc repro`).
     os.execv(sys.executable, [sys.executable, "-m", "pr2prod.stages", name])  # noqa: S606

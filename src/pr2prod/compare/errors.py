@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pr2prod.errors import DataError
 
-class GateError(RuntimeError):
+
+class GateError(DataError, RuntimeError):
     """The gate cannot compare: different data, unavailable baseline, mismatched models."""
 
 

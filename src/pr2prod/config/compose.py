@@ -158,6 +158,10 @@ def check(conf_dir: str | Path = "conf", params_path: str | Path = "params.yaml"
     """List the differences between ``params.yaml`` and ``conf/`` + its recorded overrides.
 
     An empty list means they agree.
+
+    Raises:
+        ConfigError: when ``conf/`` does not compose, or a value changed in ``params.yaml``
+            is invalid (naming the key and, for a closed set, the allowed values).
     """
     conf, params = Path(conf_dir), Path(params_path)
     body, record = _split(read_params_file(params))
@@ -167,10 +171,10 @@ def check(conf_dir: str | Path = "conf", params_path: str | Path = "params.yaml"
     expected = compose_dict(conf, overrides)
     for tree in (body, expected):  # what train would run, and what conf/ asks for
         check_targets(tree)
-    problems = [
-        f"{o} (params.yaml differs from conf/)"
-        for o in infer_overrides(body, expected, _groups(conf))
-    ]
+    found = infer_overrides(body, expected, _groups(conf))
+    if found:  # an in-place value must be valid too: refuse it, naming the allowed ones
+        compose_dict(conf, merge_overrides(overrides, found))
+    problems = [f"{o} (params.yaml differs from conf/)" for o in found]
     if not problems and record.get("params_digest") != params_digest(body):
         problems.append("compose.params_digest does not match the values")
     if record.get("conf_digest") != conf_digest(conf):

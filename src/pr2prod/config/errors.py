@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pr2prod.errors import UsageError
 
-class ConfigError(ValueError):
+
+class ConfigError(UsageError, ValueError):
     """A config that cannot be composed, validated or instantiated.
 
     The message is meant for people: it names the offending key or value and, where

@@ -5,7 +5,37 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-DIRECTIONS = ("higher", "lower")
+
+class Direction(StrEnum):
+    """``gate.metrics.<name>.direction``: which way is better.
+
+    Member names must equal the values (OmegaConf reads and writes enums by name), so the
+    member ``lower`` hides ``str.lower`` on members: compare directions, do not call methods.
+    """
+
+    higher = "higher"
+    lower = "lower"  # type: ignore[assignment]
+
+
+DIRECTIONS = tuple(d.value for d in Direction)
+
+
+class GateMetric(StrEnum):
+    """The gateable metrics (keys of ``gate.metrics``, items of ``gate.slices.*.metrics``).
+
+    The same names as ``pr2prod.compare.metrics.METRICS`` (a test keeps them equal).
+    """
+
+    accuracy = "accuracy"
+    balanced_accuracy = "balanced_accuracy"
+    f1 = "f1"
+    precision = "precision"
+    recall = "recall"
+    roc_auc = "roc_auc"
+    log_loss = "log_loss"
+    rmse = "rmse"
+    mae = "mae"
+    r2 = "r2"
 
 
 class Rule(StrEnum):
@@ -26,7 +56,7 @@ class MetricCheck:
     candidate may have at all (a ceiling for lower-is-better metrics).
     """
 
-    direction: str | None = None
+    direction: Direction | None = None
     abs_tol: float | None = None
     rel_tol: float | None = None
     floor: float | None = None
@@ -51,14 +81,22 @@ class StabilityConfig:
     max_mean_abs_change: float | None = None
 
 
-CLASS_METRICS = ("precision", "recall", "f1")
+class ClassMetric(StrEnum):
+    """``gate.per_class.metrics``: the per-class metrics that can be gated."""
+
+    precision = "precision"
+    recall = "recall"
+    f1 = "f1"
+
+
+CLASS_METRICS = tuple(m.value for m in ClassMetric)
 
 
 @dataclass
 class PerClassConfig:
     """Per-class checks (classification): one check per class and metric, same rule."""
 
-    metrics: list[str] = field(default_factory=lambda: ["recall"])
+    metrics: list[ClassMetric] = field(default_factory=lambda: [ClassMetric.recall])
     abs_tol: float = 0.1
 
 
@@ -75,7 +113,7 @@ class SliceConfig:
     values: list[str] | None = None
     bins: list[float] | None = None
     query: str | None = None
-    metrics: list[str] | None = None
+    metrics: list[GateMetric] | None = None
     abs_tol: float | None = None
     rel_tol: float | None = None
     min_rows: int = 20
@@ -105,7 +143,7 @@ class GateConfig:
     rule: Rule = Rule.non_inferiority
     allow_different_data: bool = False
     baseline: BaselineConfig = field(default_factory=BaselineConfig)
-    metrics: dict[str, MetricCheck] = field(default_factory=dict)
+    metrics: dict[GateMetric, MetricCheck] = field(default_factory=dict)
     bootstrap: BootstrapConfig = field(default_factory=BootstrapConfig)
     stability: StabilityConfig = field(default_factory=StabilityConfig)
     slices: dict[str, SliceConfig] = field(default_factory=dict)

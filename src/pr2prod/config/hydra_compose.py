@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from pr2prod.config.errors import ConfigError
+from pr2prod.config.explain import explain
 from pr2prod.config.loader import to_config
 from pr2prod.config.resolvers import refuse_resolvers
 from pr2prod.config.store import register_schemas
 
 VERSION_BASE = "1.3"
-_NOT_IN_STRUCT = re.compile(r"Key '([^']+)' is not in struct")
 
 
 def compose_dict(conf_dir: str | Path, overrides: Sequence[str] = ()) -> dict[str, Any]:
@@ -38,26 +37,8 @@ def compose_dict(conf_dir: str | Path, overrides: Sequence[str] = ()) -> dict[st
         refuse_resolvers(OmegaConf.to_container(cfg, resolve=False))  # type: ignore[arg-type]
         raw = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
     except (HydraException, OmegaConfBaseException) as exc:
-        raise ConfigError(_explain(exc, conf)) from None
+        raise ConfigError(explain(exc)) from None
     assert isinstance(raw, dict)
-    to_config(raw)  # typed validation of the model family and closed choices
-    return raw
-
-
-def _explain(exc: Exception, conf: Path) -> str:
-    """One readable paragraph from a Hydra/OmegaConf error chain."""
-    parts: list[str] = []
-    cur: BaseException | None = exc
-    while cur is not None:
-        text = str(cur).strip()
-        if text and text not in parts:
-            parts.append(text)
-        cur = cur.__cause__ or cur.__context__
-    message = "\n".join(parts)
-    m = _NOT_IN_STRUCT.search(message)
-    if m:
-        key = m.group(1)
-        full = re.search(r"full_key: (\S+)", message)
-        full_key = full.group(1) if full else key
-        return f"unknown config key '{full_key}'. {message.splitlines()[0]}"
-    return message
+    body = {str(k): v for k, v in raw.items()}
+    to_config(body)  # typed validation of the model family and closed choices
+    return body

@@ -11,7 +11,9 @@ from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from pr2prod.config import schema
+from pr2prod.config.choices import plain
 from pr2prod.config.errors import ConfigError
+from pr2prod.config.explain import explain
 from pr2prod.config.paths_schema import check_paths
 
 RECORD_KEY = "compose"
@@ -37,18 +39,20 @@ def schema_for_target(target: str | None) -> type[schema.ModelConfig] | None:
     return _TARGET_SCHEMAS.get(target.rsplit(".", 1)[-1])
 
 
-def describe_error(exc: OmegaConfBaseException) -> str:
-    """Turn an OmegaConf validation error into one line naming the key."""
-    key = getattr(exc, "full_key", None) or ""
-    msg = str(exc).splitlines()[0]
-    return f"{key}: {msg}" if key and key not in msg else msg
+def describe_error(exc: OmegaConfBaseException, prefix: str = "") -> str:
+    """Turn an OmegaConf validation error into one line naming the key and what is allowed.
+
+    ``prefix`` is the key of a node validated on its own (``model``).
+    """
+    return explain(exc, prefix)
 
 
 def to_config(raw: dict[str, Any]) -> schema.Config:
     """Validate a composed config dict against the schemas and return dataclasses.
 
     Raises:
-        ConfigError: naming the first unknown key, missing key or wrongly typed value.
+        ConfigError: naming the first unknown key (and the keys allowed there), missing key,
+            wrongly typed value or value outside a closed set (and the allowed values).
     """
     body = {k: v for k, v in raw.items() if k != RECORD_KEY}
     model_raw = body.pop("model", None)
@@ -59,6 +63,9 @@ def to_config(raw: dict[str, Any]) -> schema.Config:
         )
     try:
         cfg = OmegaConf.merge(OmegaConf.structured(schema.Config), body)
+    except OmegaConfBaseException as exc:
+        raise ConfigError(describe_error(exc)) from exc
+    try:
         model_schema = schema_for_target(model_raw.get("_target_"))
         if model_schema is None:
             model_node = OmegaConf.merge(OmegaConf.structured(schema.ModelConfig), {})
@@ -66,6 +73,9 @@ def to_config(raw: dict[str, Any]) -> schema.Config:
             model_node = OmegaConf.merge(model_node, model_raw)
         else:
             model_node = OmegaConf.merge(OmegaConf.structured(model_schema), model_raw)
+    except OmegaConfBaseException as exc:  # merged on its own: its keys are below `model`
+        raise ConfigError(describe_error(exc, prefix="model")) from exc
+    try:
         cfg.model = model_node
         obj = OmegaConf.to_object(cfg)
     except OmegaConfBaseException as exc:
@@ -77,13 +87,7 @@ def to_config(raw: dict[str, Any]) -> schema.Config:
 
 
 def _check_choices(cfg: schema.Config) -> None:
-    checks = [
-        ("data.task", cfg.data.task, schema.TASKS),
-        ("data.source", cfg.data.source, schema.SOURCES),
-    ]
-    for key, value, allowed in checks:
-        if value not in allowed:
-            raise ConfigError(f"{key}: {value!r} is not one of {', '.join(allowed)}")
+    """Checks across keys (each closed set is an enum the schema enforces on its own)."""
     tasks = model_tasks(cfg.model)
     kind = "regression" if cfg.data.task == "regression" else "classification"
     if kind not in tasks:
@@ -94,10 +98,15 @@ def _check_choices(cfg: schema.Config) -> None:
 
 
 def model_params(model: Any) -> dict[str, Any]:
-    """The model config as a plain dict, whatever schema (or none) it was validated with."""
+    """The model config as a plain dict (enum members as their values), whatever schema (or
+    none) it was validated with."""
     if dataclasses.is_dataclass(model) and not isinstance(model, type):
-        return dataclasses.asdict(model)
-    return dict(model)
+        params = dataclasses.asdict(model)
+    else:
+        params = dict(model)
+    result = plain(params)
+    assert isinstance(result, dict)
+    return result
 
 
 def model_name(model: Any) -> str:

@@ -3,10 +3,36 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from pr2prod.config.serve_schema import DEFAULT_PREDICTION_LOG
 
-ALERT_METRICS = ("accuracy", "error_rate", "mae", "rmse")
+
+class MonitorSource(StrEnum):
+    """``monitor.source``: where the monitored window comes from."""
+
+    log = "log"  # the serving prediction log
+    scored = "scored"  # a batch input table joined with its predictions
+
+
+class MultipleTesting(StrEnum):
+    """``monitor.drift.multiple_testing``: correction for testing many features at once."""
+
+    bonferroni = "bonferroni"
+    none = "none"
+
+
+class PerformanceMetric(StrEnum):
+    """``monitor.performance.metric``: the metric charted per window."""
+
+    auto = "auto"  # accuracy for classifiers, mae for regressors
+    accuracy = "accuracy"
+    error_rate = "error_rate"
+    mae = "mae"
+    rmse = "rmse"
+
+
+ALERT_METRICS = tuple(m.value for m in PerformanceMetric if m is not PerformanceMetric.auto)
 
 
 @dataclass
@@ -30,7 +56,8 @@ class DriftConfig:
     psi_threshold: float = 0.2
     p_value: float = 0.01
     min_effect: float = 0.1
-    multiple_testing: str = "bonferroni"
+    multiple_testing: MultipleTesting = MultipleTesting.bonferroni
+    discrete_max_values: int = 20
     ignore: list[str] = field(default_factory=list)
 
 
@@ -40,7 +67,7 @@ class PerformanceConfig:
 
     labels: str | None = None
     label_column: str = "label"
-    metric: str = "auto"
+    metric: PerformanceMetric = PerformanceMetric.auto
     window: str = "1D"
     reference_windows: int = 5
     sigma: float = 3.0
@@ -60,7 +87,7 @@ class MonitorConfig:
     """Batch scoring and monitoring settings (issue 6)."""
 
     score: ScoreConfig = field(default_factory=ScoreConfig)
-    source: str = "log"
+    source: MonitorSource = MonitorSource.log
     log: str = DEFAULT_PREDICTION_LOG
     scored_input: str | None = None
     scored_predictions: str | None = None

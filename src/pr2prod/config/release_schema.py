@@ -3,6 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Bump(StrEnum):
+    """``release.bump``: the semver part a release increases."""
+
+    patch = "patch"
+    minor = "minor"
+    major = "major"
 
 
 @dataclass
@@ -25,7 +34,7 @@ class ReleaseConfig:
     """
 
     model_name: str = "pr2prod-model"
-    bump: str = "minor"
+    bump: Bump = Bump.minor
     stage: str = "prod"
     git_remote: str = "origin"
     require_gate: bool = True

@@ -13,15 +13,28 @@ from typing import Any
 
 from omegaconf import MISSING
 
+from pr2prod.config.choices import (
+    CategoricalImputer,
+    ClassWeight,
+    ColumnType,
+    ModelKind,
+    NumericImputer,
+    OutOfRange,
+    Scaler,
+    SklearnDataset,
+    Source,
+    Task,
+    values,
+)
 from pr2prod.config.gate_schema import GateConfig
 from pr2prod.config.monitor_schema import MonitorConfig
 from pr2prod.config.paths_schema import PathsConfig
 from pr2prod.config.release_schema import ReleaseConfig
 from pr2prod.config.serve_schema import ServeConfig
 
-TASKS = ("binary", "multiclass", "regression")
-SOURCES = ("sklearn", "synthetic", "file")
-SKLEARN_DATASETS = ("breast_cancer", "wine", "diabetes", "iris")
+TASKS = values(Task)
+SOURCES = values(Source)
+SKLEARN_DATASETS = values(SklearnDataset)
 
 
 @dataclass
@@ -43,13 +56,13 @@ class DataConfig:
     """Where the rows come from and what the task is."""
 
     name: str = MISSING
-    source: str = MISSING
-    task: str = MISSING
-    dataset: str | None = None
+    source: Source = MISSING
+    task: Task = MISSING
+    dataset: SklearnDataset | None = None
     path: str | None = None
     target: str = "target"
     id_column: str | None = None
-    column_types: dict[str, str] = field(default_factory=dict)
+    column_types: dict[str, ColumnType] = field(default_factory=dict)
     synthetic: SyntheticConfig = field(default_factory=SyntheticConfig)
 
 
@@ -67,7 +80,7 @@ class ValidateConfig:
 
     min_rows_per_class: int = 5
     max_null_share: float = 0.5
-    out_of_range: str = "warn"
+    out_of_range: OutOfRange = OutOfRange.warn
 
 
 @dataclass
@@ -75,9 +88,9 @@ class FeaturesConfig:
     """Preprocessing fitted inside the model pipeline (the same at training and serving)."""
 
     name: str = MISSING
-    numeric_imputer: str = "median"
-    scaler: str = "standard"
-    categorical_imputer: str = "most_frequent"
+    numeric_imputer: NumericImputer = NumericImputer.median
+    scaler: Scaler = Scaler.standard
+    categorical_imputer: CategoricalImputer = CategoricalImputer.most_frequent
     one_hot: bool = True
     max_categories: int | None = None
     polynomial_degree: int = 1
@@ -93,14 +106,16 @@ class ModelConfig:
 
     name: str = MISSING
     _target_: str = MISSING
-    tasks: list[str] = field(default_factory=lambda: ["classification", "regression"])
+    tasks: list[ModelKind] = field(
+        default_factory=lambda: [ModelKind.classification, ModelKind.regression]
+    )
 
 
 @dataclass
 class LogisticRegressionConfig(ModelConfig):
     C: float = 1.0
     max_iter: int = 1000
-    class_weight: str | None = None
+    class_weight: ClassWeight | None = None
     random_state: int = 0
 
 

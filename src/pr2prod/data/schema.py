@@ -16,6 +16,9 @@ import pandas as pd
 SCHEMA_VERSION = 1
 N_BINS = 10
 QUANTILES = (0.0, 0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99, 1.0)
+# A numeric feature with at most this many distinct training values also stores each value's
+# share (``stats["values"]``), so drift checks can treat it as discrete (see monitor/drift.py).
+MAX_STORED_VALUES = 100
 
 
 @dataclass
@@ -97,7 +100,24 @@ def numeric_stats(values: pd.Series) -> dict[str, Any]:
         "quantiles": {str(q): float(np.quantile(v, q)) for q in QUANTILES},
         "histogram": {"edges": [float(e) for e in edges], "counts": [int(c) for c in counts]},
         "null_share": float(values.isna().mean()),
+        **discrete_stats(v),
     }
+
+
+def value_key(value: float) -> str:
+    """The text key of one numeric value in ``stats["values"]`` (``2014``, ``0.0507``...)."""
+    v = float(value)
+    return str(int(v)) if v.is_integer() and abs(v) < 2**53 else repr(v)
+
+
+def discrete_stats(v: np.ndarray) -> dict[str, Any]:
+    """``distinct`` (number of distinct values) and, for at most ``MAX_STORED_VALUES`` of
+    them, ``values``: each value's share of the rows, keyed by :func:`value_key`."""
+    uniq, counts = np.unique(v, return_counts=True)
+    out: dict[str, Any] = {"distinct": int(uniq.size)}
+    if uniq.size <= MAX_STORED_VALUES:
+        out["values"] = {value_key(u): float(c / v.size) for u, c in zip(uniq, counts, strict=True)}
+    return out
 
 
 def categorical_stats(values: pd.Series) -> dict[str, Any]:

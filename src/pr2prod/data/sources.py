@@ -8,8 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pr2prod.config.choices import ColumnType, Source, choose
 from pr2prod.config.errors import ConfigError
 from pr2prod.config.schema import SKLEARN_DATASETS, DataConfig, SyntheticConfig
+from pr2prod.data.target import check_target
 
 ID_COLUMN = "row_id"
 
@@ -24,16 +26,18 @@ def load_table(cfg: DataConfig, root: str | Path = ".") -> pd.DataFrame:
     """Return the raw table with clean column names, the target and an id column.
 
     Raises:
-        ConfigError: unknown data set, missing file, missing target or id column.
+        ConfigError: unknown data set, missing file, missing target or id column, a target
+            that contradicts ``data.task``, a ``column_types`` entry the data contradicts.
     """
-    if cfg.source == "sklearn":
+    source = choose(Source, cfg.source, "data.source")
+    if source is Source.sklearn:
         df = _load_sklearn(cfg)
-    elif cfg.source == "synthetic":
+    elif source is Source.synthetic:
         df = make_synthetic(cfg.synthetic, cfg.task).rename(columns={"target": cfg.target})
-    elif cfg.source == "file":
-        df = _load_file(cfg, Path(root))
+        check_target(df[cfg.target], cfg.task)
     else:
-        raise ConfigError(f"data.source: {cfg.source!r} is not one of sklearn, synthetic, file")
+        df = _load_file(cfg, Path(root))
+        check_target(df[cfg.target], cfg.task)
     id_col = cfg.id_column or ID_COLUMN
     if id_col not in df.columns:
         df.insert(0, id_col, np.arange(len(df), dtype=np.int64))
@@ -51,6 +55,7 @@ def _load_sklearn(cfg: DataConfig) -> pd.DataFrame:
     frame = bunch.frame.copy()
     frame.columns = [clean_name(c) for c in frame.columns]
     frame = frame.rename(columns={"target": cfg.target})
+    check_target(frame[cfg.target], cfg.task)
     if cfg.task == "regression":
         frame[cfg.target] = frame[cfg.target].astype("float64")
     else:
@@ -80,11 +85,35 @@ def _load_file(cfg: DataConfig, root: Path) -> pd.DataFrame:
             )
     for col, kind in cfg.column_types.items():
         if col not in df.columns:
-            raise ConfigError(f"data.column_types: column {col!r} not in {cfg.path}")
-        if kind not in ("numeric", "categorical"):
-            raise ConfigError(f"data.column_types.{col}: {kind!r} is not numeric or categorical")
-        df[col] = df[col].astype("float64" if kind == "numeric" else "string")
+            raise ConfigError(
+                f"data.column_types.{col}: column {col!r} not in {cfg.path}; "
+                f"columns: {', '.join(df.columns)}"
+            )
+        key = f"data.column_types.{col}"
+        df[col] = declare_type(df[col], choose(ColumnType, kind, key), key)
     return df
+
+
+def declare_type(values: pd.Series, kind: ColumnType, key: str) -> pd.Series:
+    """The column as its declared type, stored as an auto-detected column of that type is.
+
+    Categorical values become pandas' default string dtype (missing values stay NaN, as
+    ``read_csv`` gives them); numeric ones float64.
+
+    Raises:
+        ConfigError: naming ``key`` when a value cannot be a number.
+    """
+    if kind is ColumnType.categorical:
+        return values.astype(pd.StringDtype(na_value=np.nan))
+    numbers = pd.to_numeric(values, errors="coerce")
+    bad = values[numbers.isna() & values.notna()]
+    if len(bad):
+        sample = ", ".join(repr(v) for v in bad.unique()[:3])
+        raise ConfigError(
+            f"{key}: declared numeric, but column {values.name!r} holds {len(bad)} "
+            f"non-numeric value(s), e.g. {sample}; declare it categorical or fix the data"
+        )
+    return numbers.astype("float64")
 
 
 def make_synthetic(cfg: SyntheticConfig, task: str) -> pd.DataFrame:

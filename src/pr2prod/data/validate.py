@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 import pandera.pandas as pa
 
+from pr2prod.config.choices import OutOfRange, choose
 from pr2prod.config.schema import ValidateConfig
 from pr2prod.data.schema import DataSchema
 
@@ -77,8 +78,13 @@ def validate_split(
     rules: ValidateConfig,
     report: ValidationReport,
 ) -> None:
-    """Run every rule on one split, adding findings to ``report``."""
-    with_ranges = split != "train"
+    """Run every rule on one split, adding findings to ``report``.
+
+    Test values outside the training range are warnings or errors by
+    ``rules.out_of_range`` (``warn`` | ``error``), or not checked (``ignore``).
+    """
+    out_of_range = choose(OutOfRange, rules.out_of_range, "validate.out_of_range")
+    with_ranges = split != "train" and out_of_range is not OutOfRange.ignore
     try:
         pandera_schema(schema, with_ranges).validate(df, lazy=True)
     except pa.errors.SchemaErrors as exc:
@@ -92,7 +98,7 @@ def validate_split(
             )
             range_only = str(check).startswith(("in_range", "in_training_range"))
             target = (
-                report.warnings if range_only and rules.out_of_range == "warn" else report.errors
+                report.warnings if range_only and out_of_range is OutOfRange.warn else report.errors
             )
             target.append(finding)
     for f in schema.features:

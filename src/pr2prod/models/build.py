@@ -17,6 +17,7 @@ from sklearn.preprocessing import (
     StandardScaler,
 )
 
+from pr2prod.config.choices import NumericImputer, values
 from pr2prod.config.errors import ConfigError
 from pr2prod.config.loader import model_params
 from pr2prod.config.schema import FeaturesConfig
@@ -24,7 +25,7 @@ from pr2prod.config.targets import check_targets
 from pr2prod.data.schema import DataSchema
 
 SCALERS = {"standard": StandardScaler, "minmax": MinMaxScaler, "robust": RobustScaler}
-IMPUTERS = ("median", "mean", "most_frequent", "none")
+IMPUTERS = values(NumericImputer)
 RESERVED_MODEL_KEYS = ("name", "tasks")
 
 
@@ -55,11 +56,13 @@ def build_preprocessor(cfg: FeaturesConfig, schema: DataSchema, task: str) -> li
         raise ConfigError(
             f"features.scaler: {cfg.scaler!r} is not one of {', '.join((*SCALERS, 'none'))}"
         )
+    # plain strings from here on: the fitted pipeline is saved, an enum member must not be
+    numeric_imputer, scaler = str(cfg.numeric_imputer), str(cfg.scaler)
     num_steps: list[tuple[str, Any]] = []
-    if cfg.numeric_imputer != "none":
-        num_steps.append(("impute", SimpleImputer(strategy=cfg.numeric_imputer)))
-    if cfg.scaler != "none":
-        num_steps.append(("scale", SCALERS[cfg.scaler]()))
+    if numeric_imputer != "none":
+        num_steps.append(("impute", SimpleImputer(strategy=numeric_imputer)))
+    if scaler != "none":
+        num_steps.append(("scale", SCALERS[scaler]()))
     transformers: list[tuple[str, Any, list[str]]] = []
     if schema.numeric:
         transformers.append(
@@ -67,7 +70,10 @@ def build_preprocessor(cfg: FeaturesConfig, schema: DataSchema, task: str) -> li
         )
     if schema.categorical:
         cat_steps: list[tuple[str, Any]] = [
-            ("impute", SimpleImputer(strategy=cfg.categorical_imputer, fill_value="missing"))
+            (
+                "impute",
+                SimpleImputer(strategy=str(cfg.categorical_imputer), fill_value="missing"),
+            )
         ]
         if cfg.one_hot:
             cat_steps.append(

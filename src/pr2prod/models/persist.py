@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from pr2prod.data.schema import DataSchema
+from pr2prod.errors import DataError
 
 MODEL_FILE = "model.skops"
 SCHEMA_FILE = "schema.json"
@@ -44,7 +45,7 @@ TRUSTED_TYPES: tuple[str, ...] = (
 )
 
 
-class UntrustedArtifactError(RuntimeError):
+class UntrustedArtifactError(DataError, RuntimeError):
     """The artifact holds types outside the trusted list."""
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from pr2prod.fsio import atomic_dir, atomic_write_text, write_json
 from pr2prod.monitor.render import render_html, render_markdown
-from pr2prod.monitor.run import plots_data
+from pr2prod.monitor.report import plots_data
 
 REPORT_JSON = "monitor.json"
 REPORT_HTML = "monitor.html"
@@ -17,11 +17,12 @@ REPORT_MD = "monitor.md"
 def write_outputs(report: dict[str, Any], report_dir: Path, plots_dir: Path) -> list[Path]:
     """Write every output (each atomically) and return their paths."""
     paths = [report_dir / REPORT_JSON, report_dir / REPORT_HTML, report_dir / REPORT_MD]
+    plots = plots_data(report)
     write_json(paths[0], report)
-    atomic_write_text(paths[1], render_html(report))
+    atomic_write_text(paths[1], render_html(report, plots))
     atomic_write_text(paths[2], render_markdown(report))
     with atomic_dir(plots_dir) as tmp:
-        for name, rows in plots_data(report).items():
+        for name, rows in plots.items():
             write_json(tmp / f"{name}.json", rows)
     return [*paths, plots_dir]
 

@@ -1,21 +1,29 @@
-"""Human-readable reports: a self-contained HTML page (inline SVG) and a markdown summary."""
+"""Human-readable reports: a self-contained HTML page and a markdown summary.
+
+The page's charts are the monitor's DVC plots (:mod:`pr2prod.monitor.plots`) as inline SVG;
+it loads nothing (no scripts, no CDN). Every value is written as text for people: no
+Python reprs (``None``, dict literals).
+"""
 
 from __future__ import annotations
 
 from html import escape
 from typing import Any
 
+from pr2prod.monitor.plots import render_svg
+
 _CSS = (
     "body{font-family:system-ui,sans-serif;margin:2em;max-width:960px}"
     "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;"
     "text-align:right}th{background:#eee}.bad{color:#b00;font-weight:bold}"
-    ".ok{color:#070}td:first-child{text-align:left}"
+    ".ok{color:#070}td:first-child{text-align:left}figure{margin:1em 0}"
 )
+_OK = "ok"
+_BAD = "<span class='bad'>drifted</span>"
 
 
-def render_html(report: dict[str, Any]) -> str:
-    """One HTML file with no external resources (no CDN, no scripts)."""
-    w = report["window"]
+def render_html(report: dict[str, Any], plots: dict[str, list[dict[str, Any]]]) -> str:
+    """One HTML file: the report's findings and its DVC plots ``plots`` drawn as SVG."""
     status = (
         ("<p class='bad'>ALERT: " + "<br>".join(escape(a) for a in report["alerts"]) + "</p>")
         if report["alert"]
@@ -24,160 +32,119 @@ def render_html(report: dict[str, Any]) -> str:
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>pr2prod monitor</title>",
         f"<style>{_CSS}</style></head><body><h1>Model monitoring report</h1>",
-        f"<p>Window {escape(str(w.get('start')))} to {escape(str(w.get('end')))}: "
-        f"{w['rows']} rows; model versions {escape(str(report['model_versions']))}</p>",
+        f"<p>{escape(window_text(report['window']))}</p>",
+        f"<p>Model versions: {escape(versions_text(report['model_versions']))}.</p>",
         status,
         "<h2>Feature drift</h2>",
-        _psi_svg(report),
+        _figure("drift", plots, "PSI per feature"),
         _feature_table(report),
         "<h2>Prediction drift</h2>",
         _pred_html(report["prediction"]),
         "<h2>Performance</h2>",
-        _perf_html(report["performance"]),
+        _perf_html(report["performance"], plots),
         "<h2>Volume</h2>",
-        _table(["window", "records"], [[v["window"], v["n"]] for v in report["volume"]]),
+        _figure("volume", plots, "records per window"),
         "</body></html>",
     ]
-    return "\n".join(parts) + "\n"
+    return "\n".join(p for p in parts if p) + "\n"
 
 
 def render_markdown(report: dict[str, Any]) -> str:
     """A short summary (the body of the issue the scheduled workflow opens)."""
-    w = report["window"]
     lines = [
         "## Model monitoring alert" if report["alert"] else "## Model monitoring: ok",
         "",
-        f"Window {w.get('start')} to {w.get('end')}, {w['rows']} rows.",
+        window_text(report["window"]),
         "",
     ]
     lines += [f"- {a}" for a in report["alerts"]] or ["- no threshold crossed"]
     if report["features"]:
         lines += [
             "",
-            "| feature | PSI | test | p-value | effect | drifted |",
-            "| --- | --- | --- | --- | --- | --- |",
+            "| feature | tested as | PSI | test | p-value | effect | drifted |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
         ]
         for name, f in report["features"].items():
             if f.get("evaluated"):
                 lines.append(
-                    f"| {name} | {f['psi']:.3f} | {f['test']} | {f['p_value']:.2g} "
-                    f"| {f['effect']:.3f} | {'**yes**' if f['drifted'] else 'no'} |"
+                    f"| {name} | {f.get('tested_as', f['kind'])} | {f['psi']:.3f} | {f['test']} "
+                    f"| {f['p_value']:.2g} | {f['effect']:.3f} "
+                    f"| {'**yes**' if f['drifted'] else 'no'} |"
                 )
     return "\n".join(lines) + "\n"
 
 
+def window_text(window: dict[str, Any]) -> str:
+    """``Window <start> to <end>: N rows`` or, without timestamps, ``All N rows``."""
+    rows = f"{window['rows']} row{'s' if window['rows'] != 1 else ''}"
+    source = f" from {window['path']}" if window.get("path") else ""
+    if window.get("start") and window.get("end"):
+        return f"Window {window['start']} to {window['end']}: {rows}{source}."
+    return f"All {rows}{source} (no timestamps, so no time window)."
+
+
+def versions_text(versions: dict[str, int]) -> str:
+    """``v1 (1,200 rows), v2 (800 rows)`` or ``none``."""
+    return ", ".join(f"{v} ({n:,} rows)" for v, n in versions.items()) or "none"
+
+
+def _figure(name: str, plots: dict[str, list[dict[str, Any]]], caption: str) -> str:
+    svg = render_svg(name, plots.get(name, []))
+    if not svg:
+        return ""
+    return f"<figure class='plot' id='plot-{name}'>{svg}<figcaption>{caption}</figcaption></figure>"
+
+
 def _feature_table(report: dict[str, Any]) -> str:
+    if not report["drift_evaluated"]:
+        return f"<p>Not evaluated: {escape(report['drift_reason'] or '')}</p>"
     rows = []
     for name, f in report["features"].items():
+        kind = escape(f.get("tested_as") or f.get("kind", ""))
         if not f.get("evaluated"):
-            rows.append([name, f.get("kind", ""), "", "", "", "", escape(f.get("reason", ""))])
+            reason = escape(f"not evaluated: {f.get('reason', '')}")
+            rows.append([escape(name), kind, "", "", "", "", reason])
             continue
-        flag = "<span class='bad'>drifted</span>" if f["drifted"] else "ok"
         rows.append(
             [
-                name,
-                f["kind"],
+                escape(name),
+                kind,
                 f"{f['psi']:.3f}",
-                f["test"],
+                escape(f"{f['test']} ({f['over']})" if f.get("over") else f["test"]),
                 f"{f['p_value']:.2g}",
                 f"{f['effect']:.3f}",
-                flag,
+                _BAD if f["drifted"] else _OK,
             ]
         )
-    if not report["drift_evaluated"]:
-        return f"<p>Not evaluated: {escape(str(report['drift_reason']))}</p>"
-    return _table(
-        ["feature", "kind", "PSI", "test", "p-value", "effect", "status"], rows, raw_last=True
-    )
+    head = ["feature", "tested as", "PSI", "test", "p-value", "effect", "status"]
+    return _table(head, rows)
 
 
 def _pred_html(pred: dict[str, Any]) -> str:
     if not pred.get("evaluated"):
-        return "<p>Not evaluated.</p>"
-    flag = "<span class='bad'>drifted</span>" if pred["drifted"] else "ok"
+        reason = pred.get("reason")
+        return f"<p>Not evaluated{': ' + escape(reason) if reason else ''}.</p>"
+    flag = _BAD if pred["drifted"] else _OK
     return (
-        f"<p>PSI {pred['psi']:.3f}, {pred['test']} p={pred['p_value']:.2g}, "
+        f"<p>PSI {pred['psi']:.3f}, {escape(pred['test'])} p={pred['p_value']:.2g}, "
         f"effect {pred['effect']:.3f}: {flag}</p>"
     )
 
 
-def _perf_html(perf: dict[str, Any]) -> str:
+def _perf_html(perf: dict[str, Any], plots: dict[str, list[dict[str, Any]]]) -> str:
     if not perf.get("evaluated"):
-        return f"<p>Not evaluated: {escape(str(perf.get('reason', '')))}</p>"
+        return f"<p>Not evaluated: {escape(str(perf.get('reason') or 'no labels'))}</p>"
     head = (
         f"<p>{escape(perf['metric'])} per window, {perf['chart']} chart, centre "
         f"{perf['centre']:.4f}, ±{perf['sigma']}σ limits from the first "
         f"{perf['reference_windows']} windows. Flagged: "
         f"{escape(', '.join(perf['flagged']) or 'none')}</p>"
     )
-    return head + _chart_svg(perf["points"])
+    return head + _figure("performance", plots, "value, centre and control limits per window")
 
 
-def _psi_svg(report: dict[str, Any]) -> str:
-    feats = [(k, v) for k, v in report["features"].items() if v.get("evaluated")]
-    if not feats:
-        return ""
-    thr = report["thresholds"]["psi_threshold"]
-    top = max([thr * 1.5] + [v["psi"] for _, v in feats])
-    width, left, bar = 640, 180, 16
-    height = bar * len(feats) + 30
-    scale = (width - left - 20) / top
-    out = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}'>"]
-    for i, (name, v) in enumerate(feats):
-        y = 10 + i * bar
-        color = "#c33" if v["drifted"] else "#69c"
-        out.append(
-            f"<text x='{left - 6}' y='{y + 12}' font-size='11' text-anchor='end'>"
-            f"{escape(name)}</text><rect x='{left}' y='{y + 2}' height='{bar - 4}' "
-            f"width='{max(v['psi'] * scale, 1):.1f}' fill='{color}'/>"
-        )
-    x = left + thr * scale
-    out.append(
-        f"<line x1='{x:.1f}' x2='{x:.1f}' y1='5' y2='{height - 15}' stroke='#000' "
-        f"stroke-dasharray='4'/><text x='{x:.1f}' y='{height - 3}' font-size='10'>"
-        f"PSI threshold {thr}</text></svg>"
-    )
-    return "".join(out)
-
-
-def _chart_svg(points: list[dict[str, Any]]) -> str:
-    width, height, pad = 640, 240, 40
-    vals = [p[k] for p in points for k in ("value", "lcl", "ucl") if p.get(k) is not None]
-    lo, hi = min(vals), max(vals)
-    span = (hi - lo) or 1.0
-
-    def xy(i: int, v: float) -> str:
-        x = pad + i * (width - 2 * pad) / max(len(points) - 1, 1)
-        return f"{x:.1f},{height - pad - (v - lo) / span * (height - 2 * pad):.1f}"
-
-    out = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}'>"]
-    for key, style in (
-        ("ucl", "stroke='#c33' stroke-dasharray='4'"),
-        ("centre", "stroke='#090'"),
-        ("lcl", "stroke='#c33' stroke-dasharray='4'"),
-        ("value", "stroke='#36c'"),
-    ):
-        path = " ".join(xy(i, p[key]) for i, p in enumerate(points))
-        out.append(f"<polyline fill='none' {style} points='{path}'/>")
-    for i, p in enumerate(points):
-        color = "#c33" if p.get("out") else "#36c"
-        x, y = xy(i, p["value"]).split(",")
-        out.append(
-            f"<circle cx='{x}' cy='{y}' r='4' fill='{color}'>"
-            f"<title>{escape(str(p['window']))}: {p['value']:.4f}</title></circle>"
-        )
-    out.append(
-        f"<text x='{pad}' y='15' font-size='11'>value (blue), centre (green), "
-        f"limits (red dashed); max {hi:.4g}, min {lo:.4g}</text></svg>"
-    )
-    return "".join(out)
-
-
-def _table(head: list[str], rows: list[list[Any]], raw_last: bool = False) -> str:
+def _table(head: list[str], rows: list[list[str]]) -> str:
+    """An HTML table of cells that are already HTML (escaped text or markup)."""
     out = ["<table><tr>" + "".join(f"<th>{escape(h)}</th>" for h in head) + "</tr>"]
-    for row in rows:
-        cells = [escape(str(c)) for c in row[:-1]] + [
-            str(row[-1]) if raw_last else escape(str(row[-1]))
-        ]
-        out.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    out += ["<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows]
     return "".join(out) + "</table>"

@@ -1,135 +1,102 @@
-"""Assemble one monitoring report from a window of records (pure: no file access)."""
+"""Run the monitor: read a window of predictions, test it against the model's training
+reference and write the reports.
+
+:func:`run_monitor` is the whole job behind ``pr2prod monitor`` and ``pipelines/monitor``;
+the CLI only turns its options into :class:`MonitorOverrides` and prints the result.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
-from pr2prod.config.monitor_schema import DriftConfig, MonitorConfig
+from pr2prod.config.monitor_schema import MonitorConfig
 from pr2prod.data.schema import DataSchema
-from pr2prod.monitor.control import control_chart, resolve_metric, window_metrics
-from pr2prod.monitor.drift import categorical_drift, numeric_drift
+from pr2prod.models.persist import SCHEMA_FILE
+from pr2prod.monitor.outputs import update_flag, write_outputs
+from pr2prod.monitor.report import build_report
+from pr2prod.monitor.window import join_labels, load_window, read_table, select_window
 
 
-def feature_drift(frame: pd.DataFrame, schema: DataSchema, cfg: MonitorConfig) -> dict[str, Any]:
-    """Drift of every feature present in the window (missing ones are reported, not guessed)."""
-    out: dict[str, Any] = {}
-    drift = per_test_config(cfg.drift, sum(f.name not in cfg.drift.ignore for f in schema.features))
-    for spec in schema.features:
-        if spec.name in cfg.drift.ignore:
-            out[spec.name] = {"kind": spec.kind, "evaluated": False, "reason": "ignored"}
-        elif spec.name not in frame.columns:
-            out[spec.name] = {"kind": spec.kind, "evaluated": False, "reason": "not in window"}
-        elif spec.kind == "numeric":
-            values = pd.to_numeric(frame[spec.name], errors="coerce").to_numpy(dtype=float)
-            out[spec.name] = {"kind": "numeric", **numeric_drift(values, spec.stats, drift)}
-        else:
-            values = frame[spec.name].dropna().to_numpy()
-            out[spec.name] = {
-                "kind": "categorical",
-                **categorical_drift(values, spec.stats, drift),
-            }
-    return out
+@dataclass(frozen=True)
+class MonitorOverrides:
+    """Values given on the command line; each replaces its config key (None: keep it)."""
+
+    source: str | None = None  # monitor.source
+    log: str | Path | None = None  # monitor.log
+    scored_input: str | Path | None = None  # monitor.scored_input
+    scored_predictions: str | Path | None = None  # monitor.scored_predictions
+    labels: str | Path | None = None  # monitor.performance.labels
+    model: str | Path | None = None  # monitor.score.model
+    start: str | None = None  # window start (ISO time)
+    end: str | None = None  # window end (ISO time; default: the newest record)
 
 
-def per_test_config(cfg: DriftConfig, n_tests: int) -> DriftConfig:
-    """The drift settings one feature's test uses (p-value corrected for ``n_tests`` tests)."""
-    if cfg.multiple_testing == "none" or n_tests <= 1:
-        return cfg
-    if cfg.multiple_testing != "bonferroni":
-        raise ValueError(
-            f"monitor.drift.multiple_testing: {cfg.multiple_testing!r} is not one "
-            "of bonferroni, none"
+@dataclass(frozen=True)
+class MonitorResult:
+    """The report (as written to ``monitor.json``) and every file written."""
+
+    report: dict[str, Any]
+    outputs: list[Path] = field(default_factory=list)
+
+    @property
+    def alert(self) -> bool:
+        return bool(self.report["alert"])
+
+    @property
+    def alerts(self) -> list[str]:
+        return list(self.report["alerts"])
+
+    @property
+    def rows(self) -> int:
+        return int(self.report["window"]["rows"])
+
+
+def load_reference(model_dir: str | Path) -> DataSchema:
+    """The training reference: the artifact's ``schema.json``.
+
+    Raises:
+        FileNotFoundError: naming ``monitor.score.model`` when the file is missing.
+    """
+    path = Path(model_dir) / SCHEMA_FILE
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"monitor.score.model: {model_dir} has no {SCHEMA_FILE} (the training reference); "
+            "run `dvc pull` or `dvc repro train`, or pass --model PATH"
         )
-    return replace(cfg, p_value=cfg.p_value / n_tests)
+    return DataSchema.load(path)
 
 
-def prediction_drift(frame: pd.DataFrame, schema: DataSchema, cfg: MonitorConfig) -> dict[str, Any]:
-    """Distribution of predictions against the training target's distribution."""
-    pred = frame["prediction"].dropna()
-    if schema.task == "regression":
-        values = pd.to_numeric(pred, errors="coerce").to_numpy(dtype=float)
-        return numeric_drift(values, schema.target_stats, cfg.drift)
-    return categorical_drift(pred.to_numpy(), schema.target_stats, cfg.drift)
+def run_monitor(cfg: MonitorConfig, overrides: MonitorOverrides | None = None) -> MonitorResult:
+    """Monitor one window and write ``monitor.json``/``.html``/``.md``, the plots data and
+    the alert flag file (removed first, so a failed run never leaves an old alert behind).
 
-
-def volume(frame: pd.DataFrame, freq: str) -> list[dict[str, Any]]:
-    """Records per window (invocation counts)."""
-    ts = frame["timestamp"].dropna()
-    if ts.empty:
-        return [{"window": "all", "n": len(frame)}]
-    counts = ts.dt.floor(freq).value_counts().sort_index()
-    return [{"window": str(w), "n": int(n)} for w, n in counts.items()]
-
-
-def build_report(
-    frame: pd.DataFrame,
-    schema: DataSchema,
-    cfg: MonitorConfig,
-    labelled: pd.DataFrame | None,
-    window: dict[str, Any],
-) -> dict[str, Any]:
-    """Drift, prediction drift, performance chart, volume and the alert decision."""
-    n = len(frame)
-    enough = n >= cfg.drift.min_rows
-    features = feature_drift(frame, schema, cfg) if enough else {}
-    prediction: dict[str, Any] = (
-        prediction_drift(frame, schema, cfg) if enough else {"evaluated": False}
+    Raises:
+        ValueError: a bad setting, naming its key.
+        FileNotFoundError: a missing model reference, log or table.
+    """
+    o = overrides or MonitorOverrides()
+    flag = Path(cfg.alert.flag_file) if cfg.alert.flag_file else None
+    if flag is not None:
+        flag.unlink(missing_ok=True)
+    schema = load_reference(o.model or cfg.score.model)
+    frame, facts = load_window(
+        o.source or cfg.source,
+        log=o.log or cfg.log,
+        scored_input=o.scored_input or cfg.scored_input,
+        scored_predictions=o.scored_predictions or cfg.scored_predictions,
+        id_column=schema.id_column,
+        timestamp_column=cfg.timestamp_column,
+        include_shadow=cfg.include_shadow,
     )
-    drifted = sorted(k for k, v in features.items() if v.get("drifted"))
-    performance: dict[str, Any] = {"evaluated": False, "reason": "no labels", "flagged": []}
-    if labelled is not None:
-        metric = resolve_metric(cfg.performance.metric, schema.task)
-        windows = window_metrics(labelled, metric, cfg.performance.window)
-        performance = {
-            **control_chart(windows, metric, cfg.performance),
-            "labelled_rows": len(labelled),
-        }
-    alerts = [f"feature drift: {name} ({'; '.join(features[name]['reasons'])})" for name in drifted]
-    if prediction.get("drifted"):
-        alerts.append(f"prediction drift ({'; '.join(prediction['reasons'])})")
-    alerts += [
-        f"{performance['metric']} outside control limits in window {w}"
-        for w in performance["flagged"]
-    ]
-    versions = frame["model_version"].astype(str).value_counts() if n else pd.Series(dtype=int)
-    return {
-        "window": {**window, "rows": n},
-        "drift_evaluated": enough,
-        "drift_reason": None if enough else f"{n} rows < drift.min_rows={cfg.drift.min_rows}",
-        "features": features,
-        "drifted_features": drifted,
-        "prediction": prediction,
-        "performance": performance,
-        "volume": volume(frame, cfg.performance.window) if n else [],
-        "model_versions": {str(k): int(v) for k, v in versions.items()},
-        "thresholds": asdict(cfg.drift),
-        "alerts": alerts,
-        "alert": bool(alerts),
-    }
-
-
-def plots_data(report: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    """DVC plots data: drift per feature, the control chart, volume per window."""
-    drift = [
-        {
-            "feature": k,
-            "psi": _num(v.get("psi")),
-            "effect": _num(v.get("effect")),
-            "drifted": bool(v.get("drifted")),
-        }
-        for k, v in report["features"].items()
-        if v.get("evaluated")
-    ]
-    perf = [
-        {k: p.get(k) for k in ("window", "n", "value", "centre", "lcl", "ucl", "out")}
-        for p in report["performance"].get("points", [])
-    ]
-    return {"drift": drift, "performance": perf, "volume": report["volume"]}
-
-
-def _num(v: Any) -> float | None:
-    return None if v is None or not np.isfinite(v) else float(v)
+    frame, window = select_window(frame, o.start, o.end, cfg.window_days)
+    labels_path = o.labels or cfg.performance.labels
+    labelled = None
+    if labels_path:
+        labels = read_table(labels_path)
+        labelled = join_labels(frame, labels, schema.id_column, cfg.performance.label_column)
+    report = build_report(frame, schema, cfg, labelled, {**facts, **window})
+    written = write_outputs(report, Path(cfg.report_dir), Path(cfg.plots_dir))
+    update_flag(flag, report)
+    return MonitorResult(report, written)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pr2prod.config.release_schema import ReleaseConfig
+from pr2prod.errors import CheckFailedError
 from pr2prod.fsio import atomic_write_text
 from pr2prod.release import registry, versions
 from pr2prod.release.card import model_card
@@ -23,7 +24,7 @@ __all__ = [
 from pr2prod.release.versions import check_bump
 
 
-class ReleaseRefusedError(RuntimeError):
+class ReleaseRefusedError(CheckFailedError, RuntimeError):
     """A precondition failed; ``problems`` holds one message per failed check."""
 
     def __init__(self, problems: list[str]) -> None:

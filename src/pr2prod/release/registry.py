@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pr2prod.errors import CheckFailedError
 from pr2prod.release.versions import VersionError, next_version, parse
 
 
-class RegistryError(RuntimeError):
+class RegistryError(CheckFailedError, RuntimeError):
     """A registry operation that cannot be done (unknown version, no such artifact...)."""
 
 

@@ -22,12 +22,13 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from pr2prod.config.gate_schema import GateConfig
+from pr2prod.errors import CheckFailedError
 
 DIGEST_FIELD = "digest"
 
 
-class VerdictError(ValueError):
-    """A verdict that is missing, altered, or not about the model at hand."""
+class VerdictError(CheckFailedError, ValueError):
+    """A verdict that is missing, altered, or not about the model at hand (exit 1)."""
 
 
 class Binding(BaseModel):

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 
+from pr2prod.errors import UsageError
+
 BUMPS = ("patch", "minor", "major")
 FIRST_VERSION = "v1.0.0"
 # ASCII digits only, whole string (no trailing newline): versions reach git tags and shells.
 _SEMVER = re.compile(r"v([0-9]+)\.([0-9]+)\.([0-9]+)")
 
 
-class VersionError(ValueError):
+class VersionError(UsageError, ValueError):
     """A version or bump level that is not valid; the message names the allowed values."""
 
 

@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
+from pr2prod.errors import DataError
 from pr2prod.serving.errorlog import client_error_line, error_fields
 
 Scope = MutableMapping[str, Any]
@@ -42,7 +43,7 @@ _ERROR_BODY_CAP = 65_536
 logger = logging.getLogger("pr2prod.serving.requests")
 
 
-class BodyTooLargeError(Exception):
+class BodyTooLargeError(DataError):
     """The request body grew past the limit while it was being read."""
 
 

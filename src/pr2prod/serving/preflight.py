@@ -3,14 +3,17 @@
 ``bentoml serve`` imports the service module in its own process before it starts any
 worker; a worker whose model fails to load is restarted forever while the health endpoints
 hang. :func:`check_artifact` runs in that first process and turns a corrupt, empty or
-untrusted artifact into ``SystemExit`` with one line naming the file and the reason.
+untrusted artifact into one ``error:`` line naming the file and the reason, and exit
+code 3 (a data error, :mod:`pr2prod.errors`).
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
+from pr2prod.errors import EXIT_DATA
 from pr2prod.models.persist import METADATA_FILE, MODEL_FILE, SCHEMA_FILE, loads_model
 
 
@@ -36,7 +39,8 @@ def artifact_problem(model_dir: Path) -> str | None:
 
 
 def check_artifact(model_dir: Path) -> None:
-    """Exit (status 1) with one message when the artifact cannot be loaded."""
+    """Exit with the data-error code (3) and one ``error:`` line when it cannot be loaded."""
     problem = artifact_problem(model_dir)
     if problem is not None:
-        raise SystemExit(f"pr2prod serve: {problem}")
+        print(f"error: {problem}", file=sys.stderr, flush=True)
+        raise SystemExit(EXIT_DATA)

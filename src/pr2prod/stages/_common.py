@@ -10,9 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pr2prod.config.errors import ConfigError
 from pr2prod.config.paths_schema import PathsConfig
-from pr2prod.models.persist import UntrustedArtifactError
+from pr2prod.errors import CheckFailedError, Pr2prodError, exit_code_for
 
 PARAMS = Path("params.yaml")
 CONF = Path("conf")
@@ -59,7 +58,7 @@ def envelope_facts() -> dict[str, Any]:
     return envelope.facts(record)
 
 
-class StageFailedError(RuntimeError):
+class StageFailedError(CheckFailedError, RuntimeError):
     """A stage's own check failed (e.g. validation errors); message is for people."""
 
 
@@ -82,12 +81,14 @@ def run_stage(name: str, body: Callable[[], None]) -> None:
 
 
 def _report_errors(name: str, body: Callable[[], None]) -> None:
-    """Turn known errors into one ``[stage] ...`` line and exit code 1/2."""
+    """Turn a pr2prod error into one ``[stage] ...`` line and its exit code.
+
+    The codes are the command line's (:mod:`pr2prod.errors`): 1 a failed check, 2 a config
+    error, 3 a data error (a missing file too), 4 an unsupported machine.
+    """
     try:
         body()
-    except ConfigError as exc:
-        print(f"[{name}] config error: {exc}", file=sys.stderr)
-        sys.exit(2)
-    except (StageFailedError, FileNotFoundError, UntrustedArtifactError) as exc:
-        print(f"[{name}] failed: {exc}", file=sys.stderr)
-        sys.exit(1)
+    except (Pr2prodError, FileNotFoundError) as exc:
+        label = exc.category if isinstance(exc, Pr2prodError) else "data error"
+        print(f"[{name}] {label}: {exc}", file=sys.stderr)
+        sys.exit(exit_code_for(exc))

@@ -1,0 +1,105 @@
+"""The one error type of pr2prod, and what each kind of failure exits with.
+
+Every domain error derives from :class:`Pr2prodError` through one of its categories; the
+category fixes the process exit code, so a CI step or a script can tell a worse model
+from a broken config, a missing file, an unsupported machine or a bug:
+
+* 0: success.
+* 1, :class:`CheckFailedError`: a check ran and said no (an enforced gate FAIL, a refused
+  release, outputs that do not reproduce, ``params.yaml`` out of sync).
+* 2, :class:`UsageError`: the config or the command line is invalid (click's own usage
+  errors, such as an unknown option or a bad choice, exit 2 as well).
+* 3, :class:`DataError`: an input is missing, unreadable or unfit (data file, model
+  artifact, prediction log, database table, a baseline the gate cannot compare with). A
+  ``FileNotFoundError`` that reaches the command line maps here too.
+* 4, :class:`PlatformError`: this machine cannot run the command (a CPU without the pinned
+  kernels, a required tool not installed).
+* 70, :class:`InternalError`: a bug in pr2prod (sysexits ``EX_SOFTWARE``); any other
+  exception maps here. Rerun with ``PR2PROD_DEBUG=1`` for the traceback.
+
+``pr2prod monitor`` also exits with ``monitor.alert.exit_code`` when an alert fires.
+
+The message (``str(error)``) is for people: it names the key, file or value at fault and,
+where there is a closed set, the allowed choices. This module imports nothing but the
+standard library, so anything may import it (the numerical envelope included).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+DEBUG_VAR = "PR2PROD_DEBUG"  # "1": let unexpected exceptions show their traceback
+
+EXIT_OK = 0
+EXIT_CHECK_FAILED = 1
+EXIT_USAGE = 2
+EXIT_DATA = 3
+EXIT_PLATFORM = 4
+EXIT_INTERNAL = 70  # sysexits.h EX_SOFTWARE
+
+
+class Pr2prodError(Exception):
+    """Base of every pr2prod error: a message for people and the process exit code."""
+
+    exit_code: ClassVar[int] = EXIT_CHECK_FAILED
+    category: ClassVar[str] = "error"
+
+    @property
+    def message(self) -> str:
+        """The user-facing message."""
+        return str(self)
+
+
+class CheckFailedError(Pr2prodError):
+    """A check ran and its answer is no (gate FAIL, release refused, not reproduced)."""
+
+    exit_code = EXIT_CHECK_FAILED
+    category = "failed"
+
+
+class UsageError(Pr2prodError):
+    """The config or the command line asks for something invalid."""
+
+    exit_code = EXIT_USAGE
+    category = "config error"
+
+
+class DataError(Pr2prodError):
+    """An input (data file, artifact, log, table, baseline) is missing or unfit."""
+
+    exit_code = EXIT_DATA
+    category = "data error"
+
+
+class PlatformError(Pr2prodError):
+    """This machine cannot run the command (CPU features, a missing tool)."""
+
+    exit_code = EXIT_PLATFORM
+    category = "unsupported platform"
+
+
+class InternalError(Pr2prodError):
+    """A bug in pr2prod: an invariant broke. Unexpected exceptions map to this code."""
+
+    exit_code = EXIT_INTERNAL
+    category = "internal error"
+
+
+#: The exit-code table (documented in the README and checked by the tests).
+EXIT_CODES: dict[int, str] = {
+    EXIT_OK: "success",
+    EXIT_CHECK_FAILED: "a check said no (gate FAIL, release refused, not reproduced)",
+    EXIT_USAGE: "config or command-line error",
+    EXIT_DATA: "data error (input missing, unreadable or unfit)",
+    EXIT_PLATFORM: "this machine cannot run it (CPU, missing tool)",
+    EXIT_INTERNAL: "internal error (a bug; rerun with PR2PROD_DEBUG=1)",
+}
+
+
+def exit_code_for(exc: BaseException) -> int:
+    """The exit code an exception maps to: its category's, 3 for a missing file, else 70."""
+    if isinstance(exc, Pr2prodError):
+        return exc.exit_code
+    if isinstance(exc, FileNotFoundError):
+        return EXIT_DATA
+    return EXIT_INTERNAL

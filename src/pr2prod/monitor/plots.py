@@ -1,0 +1,57 @@
+"""The monitor's charts: its DVC plots data drawn with the DVC plot definitions.
+
+``PLOT_SPECS`` are the ``plots:`` of ``pipelines/monitor/dvc.yaml`` (a test keeps them
+equal), so the HTML report shows what ``dvc plots show pipelines/monitor/dvc.yaml`` shows:
+DVC's converter and templates (``dvc_render``) make the Vega-Lite spec, vl-convert renders
+it to SVG (no scripts, no network).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+# plot name -> dvc.yaml properties (template, x, and y as a field or a list of fields)
+PLOT_SPECS: dict[str, dict[str, Any]] = {
+    "drift": {"template": "bar_horizontal", "x": "psi", "y": "feature"},
+    "performance": {
+        "template": "linear",
+        "x": "window_number",
+        "y": ["value", "centre", "lcl", "ucl"],
+    },
+    "volume": {"template": "bar_horizontal", "x": "n", "y": "window"},
+}
+REVISION = "workspace"
+
+
+def vega_lite(name: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The Vega-Lite spec DVC makes for plot ``name`` over ``rows`` ({} when no rows)."""
+    from dvc.render.converter.vega import VegaConverter
+    from dvc_render import VegaRenderer
+
+    if not rows:
+        return {}
+    spec = PLOT_SPECS[name]
+    source = f"{name}.json"
+    props = {"template": spec["template"], "x": spec["x"], "y": {source: spec["y"]}}
+    points, filled = VegaConverter(name, {source: rows}, props).flat_datapoints(REVISION)
+    return VegaRenderer(points, name, **filled).get_filled_template()
+
+
+def render_svg(name: str, rows: list[dict[str, Any]]) -> str:
+    """Plot ``name`` as one SVG image ("" when there is nothing to draw)."""
+    import vl_convert
+
+    spec = vega_lite(name, rows)
+    return _own_ids(vl_convert.vegalite_to_svg(spec), name) if spec else ""
+
+
+def _own_ids(svg: str, name: str) -> str:
+    """vl-convert numbers clip paths per process; number them per image, prefixed with the
+    plot name, so output is stable and the ids of images in one page never collide."""
+    order: dict[str, str] = {}
+
+    def one(match: re.Match[str]) -> str:
+        return order.setdefault(match.group(0), f"{name}-clip{len(order) + 1}")
+
+    return re.sub(r"\bclip\d+\b", one, svg)
