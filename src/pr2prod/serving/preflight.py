@@ -28,6 +28,11 @@ def artifact_problem(model_dir: Path) -> str | None:
     )
     for name, load in steps:
         path = model_dir / name
+        if not path.exists():
+            return (
+                f"{path}: no model artifact to serve (run `dvc repro train` or `dvc pull`, "
+                "or pass --model DIR)"
+            )
         if path.is_file() and path.stat().st_size == 0:
             return f"{path}: cannot load the model artifact: the file is empty (0 bytes)"
         try:
