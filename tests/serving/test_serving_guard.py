@@ -206,3 +206,10 @@ def test_openapi_document_requires_the_body_and_lists_every_status() -> None:
     assert schemas["Req"]["additionalProperties"] is False
     assert schemas["ClientError"]["properties"]["detail"]["type"] == "array"
     assert doc["paths"]["/healthz"] == base["paths"]["/healthz"]
+
+
+def test_long_request_id_is_cut_to_64_characters() -> None:
+    _, headers, _, _, _ = _call(
+        {"content-type": "application/json", "x-request-id": "a" * 80}, [b"{}"]
+    )
+    assert headers[b"x-request-id"] == b"a" * 64

@@ -7,8 +7,9 @@ For ``POST /predict`` and ``POST /predict_batch`` it
 * counts the body's bytes while it streams in and answers 413 as soon as they pass
   ``limits.max_body_bytes`` (at once when a declared Content-Length already does), so a
   chunked body or a lying Content-Length is never buffered past the limit nor parsed;
-* gives every request an id (a well-formed ``x-request-id`` header, else a new one),
-  passed on to the service and echoed in the ``x-request-id`` response header;
+* gives every request an id (the ``x-request-id`` header, cut to 64 characters, if it is
+  visible ASCII; else a new one), passed on to the service and echoed in the
+  ``x-request-id`` response header;
 * logs each client error (4xx) as one line without values (:mod:`.errorlog`);
 * counts requests by status and observes latency.
 
@@ -37,7 +38,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 ENDPOINTS = {"/predict": "predict", "/predict_batch": "predict_batch"}
 JSON_TYPES = (b"application/json", b"text/json")
 REQUEST_ID = b"x-request-id"
-_GOOD_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,64}$")
+_GOOD_ID = re.compile(rb"^[!-~]+$")  # visible ASCII: no spaces, no control characters
 _ERROR_BODY_CAP = 65_536
 
 logger = logging.getLogger("pr2prod.serving.requests")
@@ -166,9 +167,10 @@ def _declared_length(scope: Scope) -> int | None:
 
 
 def _request_id(scope: Scope) -> str:
-    """The client's ``x-request-id`` if well-formed, else a new id; set on the scope."""
+    """The client's ``x-request-id`` (first 64 characters) if it is visible ASCII, else a
+    new id; set on the scope."""
     given = _header(scope, REQUEST_ID)
-    rid = given.decode() if given and _GOOD_ID.match(given) else uuid.uuid4().hex
+    rid = given[:64].decode() if given and _GOOD_ID.match(given) else uuid.uuid4().hex
     headers = [(k, v) for k, v in scope.get("headers", []) if k != REQUEST_ID]
     scope["headers"] = [*headers, (REQUEST_ID, rid.encode())]
     return rid
