@@ -105,7 +105,7 @@ MODEL_FIELDS: dict[str, Any] = {
     "request_id": (str, Field(description="x-request-id of the request, or a generated id")),
     "model_name": (str, ...),
     "model_version": (str, ...),
-    "artifact_hash": (str, Field(description="sha256 of the served model artifact")),
+    "artifact_hash": (str, Field(description="identity of the served artifact (its dvc.lock md5)")),
 }
 
 
