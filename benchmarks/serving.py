@@ -7,6 +7,8 @@ One run measures, on this machine and over loopback only:
   (b) a plain BentoML service written as BentoML's docs show: a joblib-loaded pipeline, one
       `@bentoml.api`, no batching (written to a temp dir; the pipeline is the same artifact),
       as written and with BentoML's access log switched off (as pr2prod's config does);
+  (b') a BentoML endpoint that does nothing (async, `dict` in, `{}` out, access log off):
+      the ceiling of one BentoML worker on this machine, whatever the model;
   (c) in-process predict of the same pipeline (the limit): the native pipeline on a one-row
       DataFrame, and pr2prod's compiled path;
 plus /predict_batch rows/s. Single-record requests/s and p50/p99 latency at 16 and 64
@@ -59,6 +61,17 @@ class PlainService:
         proba = self.model.predict_proba(df)[0]
         return {{"label": self.model.predict(df)[0].item(),
                  "probabilities": dict(zip(map(str, self.model.classes_), proba.tolist()))}}
+"""
+
+NOOP_SERVICE = """
+import bentoml
+
+
+@bentoml.service(logging={"access": {"enabled": False}})
+class NoopService:
+    @bentoml.api
+    async def predict(self, record: dict) -> dict:
+        return {}
 """
 
 
@@ -204,6 +217,7 @@ def main() -> None:
     ap.add_argument("--model", type=Path, default=ROOT / "models" / "model")
     ap.add_argument("--seconds", type=float, default=8.0)
     ap.add_argument("--batch-rows", type=int, default=100)
+    ap.add_argument("--test-data", type=Path, default=ROOT / "data" / "prepared" / "test.parquet")
     opts = ap.parse_args()
     if not (opts.model / "model.skops").exists():
         sys.exit(f"{opts.model}: no model artifact; run `dvc repro` first")
@@ -216,8 +230,7 @@ def main() -> None:
     from pr2prod.serving.settings import serve_config_json
 
     artifact = load_artifact(opts.model)
-    test = ROOT / "data" / "prepared" / "test.parquet"
-    rows = pd.read_parquet(test)[artifact.schema.feature_names].to_dict("records")
+    rows = pd.read_parquet(opts.test_data)[artifact.schema.feature_names].to_dict("records")
     record = rows[0]
     body = json.dumps({"record": record}).encode()
     batch = [rows[i % len(rows)] for i in range(opts.batch_rows)]
@@ -267,6 +280,10 @@ def main() -> None:
             with Served(f"{name}:PlainService", tmp, [], env) as s:
                 results[name] = measure(s, body, opts.seconds, None, 0)
             print(name, json.dumps(results[name]))
+        (tmp / "bentoml_noop.py").write_text(textwrap.dedent(NOOP_SERVICE))
+        with Served("bentoml_noop:NoopService", tmp, [], env) as s:
+            results["bentoml_noop"] = measure(s, body, opts.seconds, None, 0)
+        print("bentoml_noop", json.dumps(results["bentoml_noop"]))
     results["in_process"] = in_process(opts.model, record, opts.seconds)
     results["ratios"] = ratios(results)
     results["config"] = json.loads(serve_config_json(cfg))
@@ -281,12 +298,15 @@ def ratios(r: dict) -> dict:
         a, b = r["pr2prod"]["predict"][i], r["plain_bentoml"]["predict"][i]
         nb = r["pr2prod_no_batching"]["predict"][i]
         quiet = r["plain_bentoml_no_access_log"]["predict"][i]
+        noop = r["bentoml_noop"]["predict"][i]
         out[f"c{c}"] = {
             "throughput_vs_plain": round(a["req_per_s"] / b["req_per_s"], 2),
             "p99_vs_plain": round(a["p99_ms"] / b["p99_ms"], 2),
             "batching_gain": round(a["req_per_s"] / nb["req_per_s"], 2),
             "throughput_vs_plain_no_access_log": round(a["req_per_s"] / quiet["req_per_s"], 2),
             "p99_vs_plain_no_access_log": round(a["p99_ms"] / quiet["p99_ms"], 2),
+            "throughput_vs_noop_endpoint": round(a["req_per_s"] / noop["req_per_s"], 2),
+            "plain_vs_noop_endpoint": round(b["req_per_s"] / noop["req_per_s"], 2),
             "share_of_in_process_compiled": round(
                 a["req_per_s"] / r["in_process"]["pr2prod_compiled"]["calls_per_s"], 3
             ),
@@ -296,7 +316,14 @@ def ratios(r: dict) -> dict:
 
 def report(r: dict) -> None:
     print(f"\n{'variant':24}{'clients':>8}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
-    for name in ("pr2prod", "pr2prod_no_batching", "plain_bentoml", "plain_bentoml_no_access_log"):
+    variants = (
+        "pr2prod",
+        "pr2prod_no_batching",
+        "plain_bentoml",
+        "plain_bentoml_no_access_log",
+        "bentoml_noop",
+    )
+    for name in variants:
         for p in r[name]["predict"]:
             print(
                 f"{name:24}{p['clients']:>8}{p['req_per_s']:>10}{p['p50_ms']:>10}"
@@ -316,7 +343,8 @@ def report(r: dict) -> None:
             f"{c}: pr2prod/plain throughput x{q['throughput_vs_plain']}, p99 ratio "
             f"{q['p99_vs_plain']}, batching gain x{q['batching_gain']}; vs plain with access "
             f"log off x{q['throughput_vs_plain_no_access_log']}, p99 ratio "
-            f"{q['p99_vs_plain_no_access_log']}"
+            f"{q['p99_vs_plain_no_access_log']}; vs a do-nothing BentoML endpoint "
+            f"x{q['throughput_vs_noop_endpoint']} (plain: x{q['plain_vs_noop_endpoint']})"
         )
 
 

@@ -58,4 +58,12 @@ def test_package_runs_after_evaluate_in_the_pipeline(trained_project: Path) -> N
     # dvc.lock holds the resolved stage (dvc.yaml spells paths as ${paths.*})
     locked = yaml.safe_load((trained_project / "dvc.lock").read_text())["stages"]["package"]
     assert "models/model" in [d["path"] for d in locked["deps"]]
-    assert set(locked["params"]["params.yaml"]) == {"paths", "serve"}
+    # serve config, plus what names current production (the sealed verdict must be about it)
+    assert set(locked["params"]["params.yaml"]) == {
+        "paths",
+        "serve",
+        "gate.baseline",
+        "release.model_name",
+        "release.stage",
+    }
+    assert "reports/gate.json" in [d["path"] for d in locked["deps"]]

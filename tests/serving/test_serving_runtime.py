@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from pr2prod.config.serve_schema import ServeConfig
 from pr2prod.serving.predlog import read_log
@@ -54,3 +55,40 @@ def test_batched_single_calls_equal_direct_scoring(trained_project: Path, tmp_pa
     entries = read_log(tmp_path / "p.jsonl")
     assert len(entries) == 40
     assert entries[0].model.model_version == entries[0].model.artifact_hash[:12]
+
+
+@pytest.mark.parametrize("batching", [True, False], ids=["batching", "no-batching"])
+def test_scoring_runs_off_the_event_loop(
+    trained_project: Path, tmp_path: Path, batching: bool
+) -> None:
+    """While a slow model call runs, the event loop keeps serving other coroutines."""
+    rt = Runtime.start(trained_project / "models" / "model", None, _cfg(tmp_path, False, batching))
+    rec = _records(trained_project, rt.predictor.names, 1)[0]
+    real = rt.score_many
+
+    def slow(records: list[dict]) -> list[dict]:
+        end = time.perf_counter() + 0.5
+        while time.perf_counter() < end:  # CPU-bound, holds the GIL in bursts
+            pass
+        return real(records)
+
+    rt.score_many = slow  # type: ignore[method-assign]
+
+    async def scenario() -> tuple[dict, int]:
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        task = asyncio.create_task(ticker())
+        out = await rt.score_one(rec)
+        task.cancel()
+        return out, ticks
+
+    out, ticks = asyncio.run(scenario())
+    rt.close()
+    assert out == real([rec])[0]
+    assert ticks >= 10, ticks  # scored on the loop, it would be 0 during the 0.5 s

@@ -10,7 +10,7 @@ import pytest
 
 from _project import make_project, repro
 from pr2prod.serving.predictor import Predictor
-from pr2prod.serving.request import example_record, record_model
+from pr2prod.serving.request import example_record, record_model, response_models
 
 pytestmark = pytest.mark.slow
 
@@ -45,4 +45,12 @@ def test_scoring_matches_pipeline_and_requests_validate(case: str, tmp_path: Pat
         out = scores.output(0)
         assert set(out["probabilities"]) == {str(c) for c in predictor.schema.labels}
     records.model_validate(example_record(predictor.schema))
+    one, batch = response_models(predictor.schema)
+    info = {"request_id": "r", **predictor.info.as_dict()}
+    body = one.model_validate({**scores.output(0), **info}).model_dump(mode="json")
+    fields = {"value"} if predictor.task == "regression" else {"label", "probabilities"}
+    assert set(body) == fields | set(info) and None not in body.values()
+    assert set(one.model_json_schema(mode="serialization")["properties"]) == set(body)
+    outs = [scores.output(i) for i in range(3)]
+    assert batch.model_validate({**info, "predictions": outs}).model_dump()["predictions"] == outs
     assert predictor.parity.startswith("passed"), predictor.parity

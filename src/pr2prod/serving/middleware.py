@@ -1,17 +1,33 @@
-"""ASGI middleware of the prediction endpoints: body-size limit, request count and latency.
+"""ASGI middleware of the prediction endpoints: the guard in front of BentoML's parsing.
 
-It sits in front of BentoML's request parsing, so it sees every answer (including the 400s
-of validation and its own 413s) and refuses an oversized body before it is read.
+For ``POST /predict`` and ``POST /predict_batch`` it
+
+* refuses a body that is not ``application/json`` (415; a missing or empty Content-Type
+  too);
+* counts the body's bytes while it streams in and answers 413 as soon as they pass
+  ``limits.max_body_bytes`` (at once when a declared Content-Length already does), so a
+  chunked body or a lying Content-Length is never buffered past the limit nor parsed;
+* gives every request an id (the ``x-request-id`` header, cut to 64 characters, if it is
+  visible ASCII; else a new one), passed on to the service and echoed in the
+  ``x-request-id`` response header;
+* logs each client error (4xx) as one line without values (:mod:`.errorlog`);
+* counts requests by status and observes latency.
+
+It also serves pr2prod's OpenAPI document at ``GET /docs.json`` (:mod:`.openapi`).
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import re
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
 from pr2prod.errors import DataError
+from pr2prod.serving.errorlog import client_error_line, error_fields
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -21,6 +37,11 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 ENDPOINTS = {"/predict": "predict", "/predict_batch": "predict_batch"}
 JSON_TYPES = (b"application/json", b"text/json")
+REQUEST_ID = b"x-request-id"
+_GOOD_ID = re.compile(rb"^[!-~]+$")  # visible ASCII: no spaces, no control characters
+_ERROR_BODY_CAP = 65_536
+
+logger = logging.getLogger("pr2prod.serving.requests")
 
 
 class BodyTooLargeError(DataError):
@@ -28,99 +49,151 @@ class BodyTooLargeError(DataError):
 
 
 class GuardMiddleware:
-    """Refuse non-JSON bodies (415) and bodies over ``max_body_bytes`` (413); record status
-    and latency per endpoint."""
+    """Content type, body size, request id, client-error log and metrics of the endpoints."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_body_bytes: int,
+        field_names: Iterable[str] = (),
+        openapi: Callable[[], dict[str, Any]] | None = None,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.field_names = frozenset(field_names) | {"record", "records", "body", "content-type"}
+        self.openapi = openapi
+        self._openapi_body: bytes | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        endpoint = ENDPOINTS.get(scope.get("path", "")) if scope["type"] == "http" else None
-        if endpoint is None:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path, method = scope.get("path", ""), scope.get("method", "")
+        if path == "/docs.json" and method == "GET" and self.openapi is not None:
+            await self._send_openapi(send)
+            return
+        endpoint = ENDPOINTS.get(path)
+        if endpoint is None or method != "POST":
+            await self.app(scope, receive, send)
+            return
+        await self._guarded(endpoint, scope, receive, send)
+
+    async def _guarded(self, endpoint: str, scope: Scope, receive: Receive, send: Send) -> None:
         from pr2prod.serving import metrics
 
         started = time.perf_counter()
-        status = {"code": 500}
+        rid = _request_id(scope)
+        state: dict[str, Any] = {"status": 500, "error_body": []}
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
-                status["code"] = message["status"]
+                state["status"] = message["status"]
+                message["headers"] = [*message.get("headers", []), (REQUEST_ID, rid.encode())]
+            elif (
+                400 <= state["status"] < 500
+                and message["type"] == "http.response.body"
+                and sum(map(len, state["error_body"])) < _ERROR_BODY_CAP
+            ):
+                state["error_body"].append(message.get("body", b""))
             await send(message)
 
         try:
-            media = self._header(scope, b"content-type")
-            if media is not None and media.split(b";")[0].strip().lower() not in JSON_TYPES:
+            media = _header(scope, b"content-type")
+            if not media or media.split(b";")[0].strip().lower() not in JSON_TYPES:
+                shown = repr(media.decode("latin-1")[:80]) if media else "none"
                 await _error(
                     send_wrapper,
                     415,
                     "content-type",
-                    f"content-type must be application/json, got {media[:80]!r}",
+                    f"content-type must be application/json, got {shown}",
                 )
                 return
-            length = self._declared_length(scope)
-            if length is None:  # chunked: read up to the limit, then replay the body
-                receive = await self._buffered(receive)
-            if length is not None and length > self.max_body_bytes:
-                await self._too_large(send_wrapper)
-            else:
-                await self.app(scope, receive, send_wrapper)
+            declared = _declared_length(scope)
+            if declared is not None and declared > self.max_body_bytes:
+                raise BodyTooLargeError
+            body = await self._read_body(receive)
+            await self.app(scope, _replay(body, receive), send_wrapper)
         except BodyTooLargeError:
-            await self._too_large(send_wrapper)
+            await _error(
+                send_wrapper,
+                413,
+                "body",
+                f"request body is larger than limits.max_body_bytes ({self.max_body_bytes} bytes)",
+            )
         finally:
-            metrics.REQUESTS.labels(endpoint=endpoint, status=str(status["code"])).inc()
+            status = int(state["status"])
+            metrics.REQUESTS.labels(endpoint=endpoint, status=str(status)).inc()
             metrics.LATENCY.labels(endpoint=endpoint).observe(time.perf_counter() - started)
+            if 400 <= status < 500:
+                fields = error_fields(b"".join(state["error_body"]), self.field_names)
+                logger.info(client_error_line("POST", scope["path"], status, fields, rid))
 
-    @staticmethod
-    def _header(scope: Scope, name: bytes) -> bytes | None:
-        for key, value in scope.get("headers", []):
-            if key == name:
-                return bytes(value)
-        return None
-
-    def _declared_length(self, scope: Scope) -> int | None:
-        value = self._header(scope, b"content-length")
-        try:
-            return None if value is None else int(value)
-        except ValueError:
-            return None
-
-    async def _buffered(self, receive: Receive) -> Receive:
+    async def _read_body(self, receive: Receive) -> bytes:
+        """The whole body, or :class:`BodyTooLargeError` as soon as it passes the limit."""
         chunks: list[bytes] = []
         size, more = 0, True
         while more:
             message = await receive()
             if message["type"] != "http.request":
                 break
-            chunks.append(message.get("body", b""))
-            size += len(chunks[-1])
+            chunk = message.get("body", b"")
+            size += len(chunk)
             if size > self.max_body_bytes:
                 raise BodyTooLargeError
+            chunks.append(chunk)
             more = message.get("more_body", False)
-        replay: list[Message] = [
-            {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-        ]
+        return b"".join(chunks)
 
-        async def replayed() -> Message:
-            return replay.pop() if replay else await receive()
+    async def _send_openapi(self, send: Send) -> None:
+        if self._openapi_body is None:
+            assert self.openapi is not None
+            self._openapi_body = json.dumps(self.openapi()).encode()
+        await _respond(send, 200, self._openapi_body)
 
-        return replayed
 
-    async def _too_large(self, send: Send) -> None:
-        await _error(
-            send,
-            413,
-            "body",
-            f"request body is larger than limits.max_body_bytes ({self.max_body_bytes} bytes)",
-        )
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return bytes(value)
+    return None
+
+
+def _declared_length(scope: Scope) -> int | None:
+    value = _header(scope, b"content-length")
+    try:
+        return None if value is None else int(value)
+    except ValueError:
+        return None
+
+
+def _request_id(scope: Scope) -> str:
+    """The client's ``x-request-id`` (first 64 characters) if it is visible ASCII, else a
+    new id; set on the scope."""
+    given = _header(scope, REQUEST_ID)
+    rid = given[:64].decode() if given and _GOOD_ID.match(given) else uuid.uuid4().hex
+    headers = [(k, v) for k, v in scope.get("headers", []) if k != REQUEST_ID]
+    scope["headers"] = [*headers, (REQUEST_ID, rid.encode())]
+    return rid
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands over the already-read body, then defers to the server."""
+    pending: list[Message] = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def replayed() -> Message:
+        return pending.pop() if pending else await receive()
+
+    return replayed
 
 
 async def _error(send: Send, status: int, loc: str, message: str) -> None:
     body = json.dumps(
         {"error": message, "detail": [{"loc": [loc], "msg": message, "type": "request_error"}]}
     ).encode()
+    await _respond(send, status, body)
+
+
+async def _respond(send: Send, status: int, body: bytes) -> None:
     await send(
         {
             "type": "http.response.start",

@@ -3,15 +3,25 @@
 Every feature becomes a required field: numeric features are finite numbers of bounded
 magnitude (never NaN or infinity; ``null`` only where the training data had nulls),
 categorical features are one of the training categories (``Literal``). Unknown fields are
-refused. A bad request therefore fails validation in BentoML, which answers 400 with the
-field's path, before the model runs.
+refused, in a record and at the top level of a body. A bad request therefore fails
+validation in BentoML, which answers 400 with the field's path, before the model runs.
+Responses carry only the fields of the model's task (no ``value`` on a classifier, no
+``null``).
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, create_model
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    StrictInt,
+    create_model,
+    model_serializer,
+)
 
 from pr2prod.data.schema import DataSchema, FeatureSpec
 
@@ -88,34 +98,106 @@ def record_model(
     return create_model("Record", __config__=config, **fields)
 
 
-class Prediction(BaseModel):
-    """One record's prediction: ``label`` + ``probabilities`` (classification) or ``value``."""
+def _omitted_not_null(schema: dict[str, Any]) -> None:
+    """Optional fields are omitted, never ``null``: say so in the JSON schema."""
+    required = set(schema.get("required", []))
+    for name, prop in schema.get("properties", {}).items():
+        if name in required or "anyOf" not in prop:
+            continue
+        kept = [s for s in prop["anyOf"] if s != {"type": "null"}]
+        prop.pop("default", None)
+        if len(kept) == 1:
+            del prop["anyOf"]
+            prop.update(kept[0])
+        else:
+            prop["anyOf"] = kept
 
-    label: Label | None = None
-    probabilities: dict[str, float] | None = None
-    value: float | None = None
-    id: StrictInt | str | None = Field(
-        None, description="The request's id field (serve.id_field), when it carried one."
+
+class _Response(BaseModel):
+    """A response model whose unset optional fields are left out of the JSON."""
+
+    model_config = ConfigDict(json_schema_extra=_omitted_not_null)
+
+    # No return annotation: pydantic then documents the fields, not a bare ``dict``.
+    @model_serializer(mode="wrap")
+    def _omit_none(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]  # noqa: ANN202
+        return {k: v for k, v in handler(self).items() if v is not None}
+
+
+MODEL_FIELDS: dict[str, Any] = {
+    "request_id": (str, Field(description="x-request-id of the request, or a generated id")),
+    "model_name": (str, ...),
+    "model_version": (str, ...),
+    "artifact_hash": (str, Field(description="identity of the served artifact (its dvc.lock md5)")),
+}
+
+
+def prediction_model(schema: DataSchema) -> type[BaseModel]:
+    """One record's prediction, with only the fields the task has.
+
+    Classification: ``label`` (one of the training labels) and ``probabilities`` (per label;
+    omitted when the model has no ``predict_proba``). Regression: ``value``.
+    """
+    fields: dict[str, Any]
+    if schema.task == "regression":
+        fields = {"value": (float, Field(description="predicted value"))}
+    else:
+        labels = tuple(schema.labels or ())
+        label_type: Any = Literal[labels] if labels else Label  # type: ignore[valid-type]
+        fields = {
+            "label": (label_type, Field(description="predicted label")),
+            "probabilities": (
+                dict[str, float] | None,
+                Field(None, description="probability per label; omitted without predict_proba"),
+            ),
+        }
+    fields["id"] = (
+        RecordId | None,
+        Field(None, description="the request's id field (serve.id_field), when it carried one"),
     )
+    return create_model("Prediction", __base__=_Response, **fields)
 
 
-class PredictResponse(Prediction):
-    """``/predict`` answer: the prediction plus the model that made it."""
+def response_models(schema: DataSchema) -> tuple[type[BaseModel], type[BaseModel]]:
+    """``(PredictResponse, BatchResponse)``: the prediction(s) plus the model that answered."""
+    prediction = prediction_model(schema)
+    predict = create_model(
+        "PredictResponse",
+        __base__=prediction,
+        __doc__="``/predict`` answer: the prediction plus the model that made it.",
+        **MODEL_FIELDS,
+    )
+    batch = create_model(
+        "BatchResponse",
+        __base__=_Response,
+        __doc__="``/predict_batch`` answer: predictions in request order plus the model.",
+        **MODEL_FIELDS,
+        predictions=(list[prediction], ...),  # type: ignore[valid-type]
+    )
+    return predict, batch
 
-    request_id: str
-    model_name: str
-    model_version: str
-    artifact_hash: str
 
-
-class BatchResponse(BaseModel):
-    """``/predict_batch`` answer: predictions in request order plus the model."""
-
-    request_id: str
-    model_name: str
-    model_version: str
-    artifact_hash: str
-    predictions: list[Prediction]
+def request_models(
+    record: type[BaseModel], max_batch_size: int
+) -> tuple[type[BaseModel], type[BaseModel]]:
+    """``(PredictRequest, BatchRequest)``: the bodies, refusing unknown top-level keys."""
+    forbid = ConfigDict(extra="forbid")
+    one = create_model(
+        "PredictRequest",
+        __config__=forbid,
+        __doc__="``/predict`` body: one record.",
+        record=(record, Field(description="one record: every feature, by name")),
+    )
+    many = create_model(
+        "BatchRequest",
+        __config__=forbid,
+        __doc__="``/predict_batch`` body: up to ``limits.max_batch_size`` records.",
+        records=(
+            list[record],  # type: ignore[valid-type]
+            Field(min_length=1, max_length=max_batch_size, description="records to score"),
+        ),
+    )
+    return one, many
 
 
 def example_record(schema: DataSchema) -> dict[str, Any]:

@@ -4,7 +4,8 @@
 :class:`Recorder` (prediction log + shadow scoring off the response path) and, when
 ``batching.enabled``, BentoML's adaptive-batching dispatcher (``CorkDispatcher``, the engine
 behind ``@bentoml.api(batchable=True)``) that merges concurrent ``/predict`` calls into one
-model call.
+model call. Model calls from ``/predict`` run in a worker thread (one at a time), never on
+the event loop, so a long batch does not stall other requests or the health endpoints.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class Runtime:
         self.recorder = recorder
         self.info: dict[str, Any] = predictor.info.as_dict()
         self._batched = _dispatcher(self._score_async, cfg) if cfg.batching.enabled else None
+        self._limiter: Any = None
 
     @classmethod
     def start(cls, model_dir: str | Path, version: str | None, cfg: ServeConfig) -> Runtime:
@@ -57,14 +59,19 @@ class Runtime:
     async def score_one(self, record: dict[str, Any]) -> dict[str, Any]:
         if self._batched is not None:
             return await self._batched(record)
-        return self.score_many([record])[0]
+        return (await self._score_async([record]))[0]
 
     def score_many(self, records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         scores = self.predictor.score(self.predictor.to_array(records))
         return [scores.output(i) for i in range(len(records))]
 
     async def _score_async(self, records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-        return self.score_many(records)
+        """:meth:`score_many` in a worker thread (one model call at a time per process)."""
+        import anyio
+
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(1)
+        return await anyio.to_thread.run_sync(self.score_many, records, limiter=self._limiter)
 
     def after(
         self,

@@ -8,7 +8,11 @@ Run it with ``pr2prod serve`` or ``bentoml serve pr2prod.serving.service:Pr2Prod
 * ``GET /healthz``, ``/livez``, ``/readyz``, ``/metrics`` (BentoML's, plus pr2prod metrics)
 
 The request model is generated from the artifact's ``schema.json`` at import time, so a bad
-request fails validation (400, naming the field) before any model code runs.
+request fails validation (400, naming the field) before any model code runs. The first
+process to import this module (``bentoml serve``'s own, before any worker) loads the whole
+artifact once and exits with one message if it cannot (:mod:`.preflight`). Scoring runs off
+the event loop: ``/predict_batch`` is a sync API (BentoML's thread pool), ``/predict``
+scores in a worker thread (:class:`.runtime.Runtime`).
 """
 
 from __future__ import annotations
@@ -17,22 +21,26 @@ import logging
 import time
 import uuid
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import bentoml
-from pydantic import Field
+from pydantic import BaseModel, ValidationError
 
 from pr2prod.data.schema import DataSchema
+from pr2prod.serving import errorlog, preflight
 from pr2prod.serving import settings as settings_mod
 from pr2prod.serving.middleware import GuardMiddleware
+from pr2prod.serving.openapi import openapi_document
 from pr2prod.serving.request import (
-    BatchResponse,
-    PredictResponse,
     example_record,
     record_model,
+    request_models,
+    response_models,
 )
 
 logger = logging.getLogger("pr2prod.serving")
+logger.setLevel(logging.INFO)  # BentoML's root level is WARNING: keep pr2prod's INFO lines
+errorlog.install()
 
 SETTINGS = settings_mod.resolve(vars(bentoml.use_arguments()))
 CFG = SETTINGS.serve
@@ -54,13 +62,22 @@ def _load_schema() -> DataSchema:
     return DataSchema.load(path)
 
 
+def _in_worker() -> bool:
+    from bentoml._internal.context import server_context
+
+    return server_context.worker_index is not None
+
+
+if not _in_worker():
+    preflight.check_artifact(_artifact_dir())
 SCHEMA = _load_schema()
 EXAMPLE_INPUT: dict[str, Any] = example_record(SCHEMA)
 ID_FIELD = CFG.id_field or SCHEMA.id_column
 Record = record_model(
     SCHEMA, EXAMPLE_INPUT, CFG.limits.enforce_ranges, CFG.limits.max_abs_value, ID_FIELD
 )
-Records = Annotated[list[Record], Field(min_length=1, max_length=CFG.limits.max_batch_size)]  # type: ignore[valid-type]
+PredictRequest, BatchRequest = request_models(Record, CFG.limits.max_batch_size)
+PredictResponse, BatchResponse = response_models(SCHEMA)
 
 
 @bentoml.service(
@@ -87,8 +104,8 @@ class Pr2ProdService:
     def __is_ready__(self) -> bool:
         return self.rt.predictor is not None
 
-    @bentoml.api(route="/predict")
-    async def predict(self, record: Record, ctx: bentoml.Context) -> PredictResponse:  # type: ignore[valid-type]
+    @bentoml.api(route="/predict", input_spec=PredictRequest, output_spec=PredictResponse)
+    async def predict(self, record: Record, ctx: bentoml.Context) -> Any:  # type: ignore[valid-type]
         """Score one record."""
         started = time.perf_counter()
         rec = dict(vars(record))
@@ -96,10 +113,10 @@ class Pr2ProdService:
         out = await self.rt.score_one(rec)
         rid = _request_id(ctx)
         self.rt.after([rec], [out], rid, "predict", started, ids=[ident])
-        return PredictResponse(request_id=rid, id=ident, **out, **self.rt.info)
+        return _answer(PredictResponse, {"request_id": rid, "id": ident, **out, **self.rt.info})
 
-    @bentoml.api(route="/predict_batch")
-    async def predict_batch(self, records: Records, ctx: bentoml.Context) -> BatchResponse:
+    @bentoml.api(route="/predict_batch", input_spec=BatchRequest, output_spec=BatchResponse)
+    def predict_batch(self, records: list[Record], ctx: bentoml.Context) -> Any:  # type: ignore[valid-type]
         """Score many records in one model call (at most ``limits.max_batch_size``)."""
         started = time.perf_counter()
         recs = [dict(vars(r)) for r in records]
@@ -108,9 +125,7 @@ class Pr2ProdService:
         rid = _request_id(ctx)
         self.rt.after(recs, outs, rid, "predict_batch", started, ids=ids)
         preds = [o if i is None else {**o, "id": i} for o, i in zip(outs, ids, strict=True)]
-        return BatchResponse.model_validate(
-            {"request_id": rid, "predictions": preds, **self.rt.info}
-        )
+        return _answer(BatchResponse, {"request_id": rid, "predictions": preds, **self.rt.info})
 
     @bentoml.on_shutdown
     def close(self) -> None:
@@ -118,11 +133,34 @@ class Pr2ProdService:
 
 
 def _request_id(ctx: bentoml.Context) -> str:
+    """The id the middleware put on the request (a client's well-formed one, or a new one)."""
     given = ctx.request.headers.get("x-request-id")
     return given[:64] if given else uuid.uuid4().hex
 
 
+def _answer(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
+    """The response; an output that fails its own model is a server error (500), not a 400."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise RuntimeError(f"response does not match {model.__name__}") from exc
+
+
+def _openapi() -> dict[str, Any]:
+    return openapi_document(
+        Pr2ProdService.openapi_spec.asdict(),  # type: ignore[attr-defined]
+        {
+            "/predict": (PredictRequest, PredictResponse),
+            "/predict_batch": (BatchRequest, BatchResponse),
+        },
+        CFG.limits.max_body_bytes,
+    )
+
+
 # The decorator returned a bentoml.Service (mypy sees the class).
 Pr2ProdService.add_asgi_middleware(  # type: ignore[attr-defined]
-    GuardMiddleware, max_body_bytes=CFG.limits.max_body_bytes
+    GuardMiddleware,
+    max_body_bytes=CFG.limits.max_body_bytes,
+    field_names=SCHEMA.feature_names,
+    openapi=_openapi,
 )
