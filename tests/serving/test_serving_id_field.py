@@ -7,7 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from pr2prod.data.schema import DataSchema, FeatureSpec
-from pr2prod.serving.request import BatchResponse, PredictResponse, record_model
+from pr2prod.serving.request import record_model, response_models
 from pr2prod.serving.settings import serve_config_from_dict
 
 
@@ -49,12 +49,14 @@ def test_an_id_field_that_is_a_feature_is_refused() -> None:
 
 def test_answers_echo_the_id() -> None:
     info = {"model_name": "m", "model_version": "v", "artifact_hash": "h"}
+    PredictResponse, BatchResponse = response_models(_schema())  # noqa: N806
     one = PredictResponse(request_id="r", id="cust-1", label=1, **info)
     assert one.model_dump()["id"] == "cust-1"
     many = BatchResponse.model_validate(
         {"request_id": "r", "predictions": [{"label": 1, "id": 7}, {"label": 0}], **info}
     )
     assert [p.id for p in many.predictions] == [7, None]
+    assert "id" not in many.model_dump()["predictions"][1]  # omitted, not null
 
 
 def test_serve_config_takes_id_field_and_retention() -> None:
