@@ -49,7 +49,7 @@ def test_an_id_field_that_is_a_feature_is_refused() -> None:
 
 def test_answers_echo_the_id() -> None:
     info = {"model_name": "m", "model_version": "v", "artifact_hash": "h"}
-    PredictResponse, BatchResponse = response_models(_schema())  # noqa: N806
+    PredictResponse, BatchResponse = response_models(_schema())
     one = PredictResponse(request_id="r", id="cust-1", label=1, **info)
     assert one.model_dump()["id"] == "cust-1"
     many = BatchResponse.model_validate(
