@@ -17,6 +17,8 @@ from pr2prod.batch.reader import count_rows, iter_chunks
 from pr2prod.batch.resolve import ModelVersion, model_version
 from pr2prod.batch.sql_sink import SqlSink
 from pr2prod.batch.validate import REJECT_COLUMNS, check_chunk
+from pr2prod.config.acceptance_schema import AcceptanceConfig
+from pr2prod.data.acceptance import AcceptanceRule
 from pr2prod.fsio import atomic_dir
 from pr2prod.models.persist import LoadedModel
 
@@ -40,6 +42,7 @@ class ScoreSummary:
     rows_rejected: int = 0
     chunks: int = 0
     reject_reasons: dict[str, int] = field(default_factory=dict)
+    flagged: dict[str, int] = field(default_factory=dict)  # scored rows per acceptance flag
     model: dict[str, str] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
 
@@ -53,11 +56,13 @@ def score_table(
     targets: ScoreTargets,
     chunk_rows: int = 100_000,
     progress: bool = True,
+    acceptance: AcceptanceConfig | None = None,
 ) -> ScoreSummary:
     """Validate, score and write ``input_path`` chunk by chunk.
 
     Parquet output appears only when the whole run succeeds (temporary directory, renamed);
-    database chunks are upserts, so a failed run can simply be repeated.
+    database chunks are upserts, so a failed run can simply be repeated. Rows are accepted
+    by the rule that serving applies (``acceptance``: the config group; ``None`` = defaults).
 
     Raises:
         ValueError: no target given; :class:`~pr2prod.batch.reader.InputError` for bad input.
@@ -67,6 +72,8 @@ def score_table(
     version = model_version(model)
     summary = ScoreSummary(input=str(input_path), model=asdict(version))
     reasons: Counter[str] = Counter()
+    flagged: Counter[str] = Counter()
+    rule = AcceptanceRule(model.schema, acceptance)
     empty_pred = _empty_predictions(model, version)
     empty_rej = pd.DataFrame(
         {c: pd.Series(dtype="int64" if c == "input_row" else "string") for c in REJECT_COLUMNS}
@@ -84,7 +91,7 @@ def score_table(
         bar = _progress(count_rows(Path(input_path)), progress)
         stack.callback(bar.close)
         for chunk in prefetch(iter_chunks(input_path, model.schema, chunk_rows)):
-            checked = check_chunk(chunk, model.schema, offset=summary.rows_in)
+            checked = check_chunk(chunk, model.schema, offset=summary.rows_in, rule=rule)
             preds = score_rows(model, version, checked.valid) if len(checked.valid) else empty_pred
             if not sqls and targets.database_url is not None:
                 sample = preds if len(preds) else _typed_sample(empty_pred, checked)
@@ -105,11 +112,13 @@ def score_table(
             summary.rows_rejected += len(checked.rejects)
             summary.chunks += 1
             reasons.update(checked.rejects["reason"].tolist())
+            flagged.update(checked.flags)
             bar.update(len(chunk))
         writer.drain()
         if parquet is not None:
             parquet.close(empty_pred, empty_rej)
     summary.reject_reasons = dict(sorted(reasons.items()))
+    summary.flagged = dict(sorted(flagged.items()))
     summary.outputs = {
         "database_url": _redact(targets.database_url),
         "table": targets.table,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from pr2prod.data.acceptance import AcceptanceRule, add
 from pr2prod.data.schema import DataSchema
 
 ROW_ID = "row_id"
@@ -15,44 +17,59 @@ REJECT_COLUMNS = ("input_row", "row_id", "reason")
 
 @dataclass
 class CheckedChunk:
-    """The valid rows (``row_id`` + features, model-ready dtypes) and the rejects."""
+    """The valid rows (``row_id`` + features, model-ready dtypes), the rejects, the flags.
+
+    ``flags`` counts, per flag (e.g. ``"x: unknown category"``), the valid rows that carry it.
+    """
 
     valid: pd.DataFrame
     rejects: pd.DataFrame
+    flags: Counter[str] = field(default_factory=Counter)
 
 
-def check_chunk(chunk: pd.DataFrame, schema: DataSchema, offset: int) -> CheckedChunk:
+def check_chunk(
+    chunk: pd.DataFrame,
+    schema: DataSchema,
+    offset: int,
+    rule: AcceptanceRule | None = None,
+) -> CheckedChunk:
     """Validate one chunk against ``schema``; ``offset`` is the chunk's first input row.
 
-    Rules (all violated ones are listed, ``; ``-separated): the row id is present and not
-    repeated within the chunk; numeric features parse as finite numbers; features that were
-    never null in training are not null. Unknown categories are scored (the pipeline's encoder
-    handles them) and show up as drift instead.
+    Rules (all violated ones are listed, ``; ``-separated): the row id (``schema.id_column``,
+    named so in the reasons) is present and not repeated within the chunk; numeric features
+    parse as numbers; then the acceptance rule (:mod:`pr2prod.data.acceptance`, ``rule``;
+    ``None`` = the ``acceptance`` defaults) decides unknown categories, missing values,
+    out-of-range values and ``max_abs_value``, exactly as the serving request model does.
+    Categorical columns reach the model as objects with NaN for missing (CSV and Parquet
+    input alike).
     """
+    rule = rule if rule is not None else AcceptanceRule(schema)
     chunk = chunk.reset_index(drop=True)
     n = len(chunk)
+    id_name = schema.id_column or ROW_ID
     input_row = np.arange(offset, offset + n, dtype=np.int64)
     row_id = _row_ids(chunk, schema.id_column, input_row)
     reasons = np.full(n, "", dtype=object)
     missing_id = row_id.isna().to_numpy()
-    _add(reasons, missing_id, "row_id: missing")
-    _add(
+    add(reasons, missing_id, f"{id_name}: missing")
+    add(
         reasons,
         row_id.duplicated(keep="first").to_numpy() & ~missing_id,
-        "row_id: duplicate within the input",
+        f"{id_name}: duplicate within the input",
     )
     features = {}
     for spec in schema.features:
         raw = chunk[spec.name]
         if spec.kind == "numeric":
             values, not_number = _numeric(raw, spec.name, reasons)
-            missing = np.isnan(values) & ~not_number
+            # a value that is not a number is rejected as such: the rule sees an accepted one
+            accepted = spec.min if spec.min is not None else 0.0
+            features[spec.name] = np.where(not_number, accepted, values)
         else:
-            values = raw
-            missing = raw.isna().to_numpy() if not spec.nullable else None
-        if not spec.nullable and missing is not None:
-            _add(reasons, missing, f"{spec.name}: missing (not nullable)")
-        features[spec.name] = values
+            features[spec.name] = _categorical(raw)
+    verdict = rule.check(pd.DataFrame(features, copy=False))
+    for i in np.flatnonzero(verdict.rejected):
+        reasons[i] = verdict.reasons[i] if reasons[i] == "" else f"{reasons[i]}; {verdict.reasons[i]}"
     bad = reasons != ""
     frame = pd.DataFrame({ROW_ID: row_id, **features}, copy=False)
     valid = frame.loc[~bad].reset_index(drop=True) if bad.any() else frame
@@ -63,13 +80,24 @@ def check_chunk(chunk: pd.DataFrame, schema: DataSchema, offset: int) -> Checked
             "reason": reasons[bad].astype(str),
         }
     )
-    return CheckedChunk(valid=valid, rejects=rejects)
+    flags: Counter[str] = Counter()
+    for text in verdict.flags[~bad]:
+        if text:
+            flags.update(text.split("; "))
+    return CheckedChunk(valid=valid, rejects=rejects, flags=flags)
+
+
+def _categorical(raw: pd.Series) -> np.ndarray:
+    """Values as objects, missing (``None``, ``pd.NA``, NaN) as NaN: what the encoder expects."""
+    values = raw.to_numpy(dtype=object, na_value=np.nan)
+    values[pd.isna(values)] = np.nan
+    return values
 
 
 def _numeric(raw: pd.Series, name: str, reasons: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The column as float64 and the rows that held something other than a number.
 
-    Values that are not numbers or are infinite get a reason.
+    Values that are not numbers get a reason.
     """
     if pd.api.types.is_float_dtype(raw.dtype) or pd.api.types.is_integer_dtype(raw.dtype):
         values = raw.to_numpy(dtype="float64", na_value=np.nan)
@@ -77,8 +105,7 @@ def _numeric(raw: pd.Series, name: str, reasons: np.ndarray) -> tuple[np.ndarray
     else:
         values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
         not_number = np.isnan(values) & raw.notna().to_numpy()
-        _add(reasons, not_number, f"{name}: not a number")
-    _add(reasons, np.isinf(values), f"{name}: infinite")
+        add(reasons, not_number, f"{name}: not a number")
     return values, not_number
 
 
@@ -93,10 +120,3 @@ def _row_ids(chunk: pd.DataFrame, id_column: str, input_row: np.ndarray) -> pd.S
         if (whole == np.floor(whole)).all():
             return ids.astype("Int64")
     return ids.astype("string")
-
-
-def _add(reasons: np.ndarray, mask: np.ndarray, reason: str) -> None:
-    if not mask.any():
-        return
-    cur = reasons[mask]
-    reasons[mask] = np.where(cur == "", reason, cur + "; " + reason)

@@ -59,9 +59,11 @@ def serve(
     params: ParamsFile = Path("params.yaml"),
 ) -> None:
     """Serve the model artifact over HTTP (``bentoml serve`` of pr2prod's service)."""
-    from pr2prod.serving.settings import serve_config_json
+    from pr2prod.config import load_params
+    from pr2prod.serving.settings import acceptance_config_json, serve_config_json
 
-    cfg = _serve_config(params)
+    composed = load_params(params)
+    cfg, acceptance = composed.serve, composed.acceptance
     if not (model / "schema.json").exists():
         raise DataError(f"{model}: no model artifact (run `dvc repro train` or `dvc pull`)")
     if shadow is not None:
@@ -86,6 +88,8 @@ def serve(
         f"model_dir={model.resolve()}",
         "--arg",
         f"serve_config={serve_config_json(cfg)}",
+        "--arg",
+        f"acceptance_config={acceptance_config_json(acceptance)}",
     ]
     os.execv(exe, argv)  # noqa: S606 - replace this process with bentoml (no shell)
 

@@ -26,6 +26,7 @@ from pr2prod.config.choices import (
     Task,
     values,
 )
+from pr2prod.config.acceptance_schema import AcceptanceConfig
 from pr2prod.config.gate_schema import GateConfig
 from pr2prod.config.monitor_schema import MonitorConfig
 from pr2prod.config.paths_schema import PathsConfig
@@ -196,6 +197,7 @@ class Config:
     evaluate: EvaluateConfig = MISSING
     gate: GateConfig = MISSING
     serve: ServeConfig = MISSING
+    acceptance: AcceptanceConfig = MISSING
     release: ReleaseConfig = MISSING
     monitor: MonitorConfig = MISSING
     experiment: str | None = None

@@ -15,8 +15,6 @@ class ServeLimits:
 
     max_batch_size: int = 1000
     max_body_bytes: int = 1_048_576
-    enforce_ranges: bool = False
-    max_abs_value: float = 1e12
 
 
 @dataclass

@@ -16,6 +16,7 @@ _GROUP_SCHEMAS: dict[str, type] = {
     "evaluate": schema.EvaluateConfig,
     "gate": schema.GateConfig,
     "serve": schema.ServeConfig,
+    "acceptance": schema.AcceptanceConfig,
     "release": schema.ReleaseConfig,
     "monitor": schema.MonitorConfig,
     "sweep": SweepConfig,  # composed on its own (pr2prod sweep), never into params.yaml

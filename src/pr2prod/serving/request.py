@@ -1,8 +1,10 @@
 """Pydantic request/response models generated from the artifact's ``schema.json``.
 
-Every feature becomes a required field: numeric features are finite numbers of bounded
-magnitude (never NaN or infinity; ``null`` only where the training data had nulls),
-categorical features are one of the training categories (``Literal``). Unknown fields are
+Every feature becomes a required field whose type is the acceptance rule
+(:mod:`pr2prod.data.acceptance`, the ``acceptance`` config group, shared with batch
+scoring): numeric features are finite numbers of bounded magnitude (never NaN or
+infinity), categorical features one of the training categories (``Literal``) unless
+unknown categories are flagged, ``null`` only where the rule accepts it. Unknown fields are
 refused, in a record and at the top level of a body. A bad request therefore fails
 validation in BentoML, which answers 400 with the field's path, before the model runs.
 Responses carry only the fields of the model's task (no ``value`` on a classifier, no
@@ -11,6 +13,7 @@ Responses carry only the fields of the model's task (no ``value`` on a classifie
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -23,30 +26,32 @@ from pydantic import (
     model_serializer,
 )
 
+from pr2prod.config.acceptance_schema import AcceptanceConfig
+from pr2prod.data.acceptance import FeatureLimit, feature_limit
 from pr2prod.data.schema import DataSchema, FeatureSpec
 
 Label = StrictInt | str | bool
 
 
-def _numeric(f: FeatureSpec, enforce_ranges: bool, max_abs: float) -> Any:
-    bounds: dict[str, float] = {"ge": -max_abs, "le": max_abs}
-    if enforce_ranges and f.min is not None:
-        bounds["ge"] = f.min
-    if enforce_ranges and f.max is not None:
-        bounds["le"] = f.max
+def _numeric(lim: FeatureLimit) -> Any:
+    bounds: dict[str, float] = {}
+    if math.isfinite(lim.lo):
+        bounds["ge"] = lim.lo
+    if math.isfinite(lim.hi):
+        bounds["le"] = lim.hi
     base = Annotated[float, Field(strict=True, allow_inf_nan=False, **bounds)]  # type: ignore[call-overload]
-    return base | None if f.nullable else base
+    return base | None if lim.nullable else base
 
 
-def _categorical(f: FeatureSpec) -> Any:
-    cats = tuple(f.categories or ())
-    base = Literal[cats] if cats else str  # type: ignore[valid-type]
-    return base | None if f.nullable else base
+def _categorical(lim: FeatureLimit) -> Any:
+    base = Literal[lim.categories] if lim.categories else str  # type: ignore[valid-type]
+    return base | None if lim.nullable else base
 
 
-def field_type(f: FeatureSpec, enforce_ranges: bool = False, max_abs: float = 1e12) -> Any:
-    """The pydantic type of one feature."""
-    return _categorical(f) if f.kind == "categorical" else _numeric(f, enforce_ranges, max_abs)
+def field_type(f: FeatureSpec, acceptance: AcceptanceConfig | None = None) -> Any:
+    """The pydantic type of one feature: the acceptance rule's limits as a type."""
+    lim = feature_limit(f, acceptance if acceptance is not None else AcceptanceConfig())
+    return _categorical(lim) if f.kind == "categorical" else _numeric(lim)
 
 
 def _description(f: FeatureSpec) -> str:
@@ -62,14 +67,14 @@ RecordId = StrictInt | Annotated[str, Field(min_length=1, max_length=128)]
 def record_model(
     schema: DataSchema,
     example: dict[str, Any] | None = None,
-    enforce_ranges: bool = False,
-    max_abs: float = 1e12,
+    acceptance: AcceptanceConfig | None = None,
     id_field: str | None = None,
 ) -> type[BaseModel]:
     """The ``Record`` model: one field per feature, in schema order, plus ``id_field``.
 
-    ``max_abs`` bounds every numeric input (values near float64's limit overflow the
-    model's arithmetic); ``enforce_ranges`` narrows it to the training [min, max].
+    Each field's type is the acceptance rule (:mod:`pr2prod.data.acceptance`) under
+    ``acceptance`` (the config's ``acceptance`` group; ``None`` = its defaults): what it
+    rejects fails validation, what it flags is accepted.
     ``id_field`` (optional in a request: an integer or a string of at most 128 characters)
     carries the caller's id of the record; it is echoed and logged, never scored.
 
@@ -77,7 +82,7 @@ def record_model(
         ValueError: ``id_field`` is a feature's name, naming ``serve.id_field``.
     """
     fields: dict[str, Any] = {
-        f.name: (field_type(f, enforce_ranges, max_abs), Field(..., description=_description(f)))
+        f.name: (field_type(f, acceptance), Field(..., description=_description(f)))
         for f in schema.features
     }
     if id_field is not None:

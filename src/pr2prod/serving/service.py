@@ -73,9 +73,7 @@ if not _in_worker():
 SCHEMA = _load_schema()
 EXAMPLE_INPUT: dict[str, Any] = example_record(SCHEMA)
 ID_FIELD = CFG.id_field or SCHEMA.id_column
-Record = record_model(
-    SCHEMA, EXAMPLE_INPUT, CFG.limits.enforce_ranges, CFG.limits.max_abs_value, ID_FIELD
-)
+Record = record_model(SCHEMA, EXAMPLE_INPUT, SETTINGS.acceptance, ID_FIELD)
 PredictRequest, BatchRequest = request_models(Record, CFG.limits.max_batch_size)
 PredictResponse, BatchResponse = response_models(SCHEMA)
 

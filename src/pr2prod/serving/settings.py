@@ -17,11 +17,19 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
+from pr2prod.config.acceptance_schema import AcceptanceConfig
 from pr2prod.config.serve_schema import ServeConfig
 
 DEFAULT_MODEL_DIR = "models/model"
 DEFAULT_PARAMS = "params.yaml"
-ARG_KEYS = ("model_tag", "model_dir", "model_version", "serve_config", "params")
+ARG_KEYS = (
+    "model_tag",
+    "model_dir",
+    "model_version",
+    "serve_config",
+    "acceptance_config",
+    "params",
+)
 
 
 @dataclass
@@ -29,6 +37,7 @@ class Settings:
     """Resolved settings: ``model_tag`` (model store) or ``model_dir`` (a directory)."""
 
     serve: ServeConfig
+    acceptance: AcceptanceConfig
     model_tag: str | None
     model_dir: str
     model_version: str | None
@@ -42,33 +51,56 @@ def serve_config_from_dict(data: dict[str, Any]) -> ServeConfig:
     return obj
 
 
+def acceptance_config_from_dict(data: dict[str, Any]) -> AcceptanceConfig:
+    """Validate an ``acceptance`` mapping against the schema (unknown keys and values fail)."""
+    node = OmegaConf.merge(OmegaConf.structured(AcceptanceConfig), data)
+    obj = OmegaConf.to_object(node)
+    assert isinstance(obj, AcceptanceConfig)
+    return obj
+
+
 def serve_config_json(cfg: ServeConfig) -> str:
     return json.dumps(asdict(cfg), sort_keys=True)
 
 
-def _serve_from_params(path: Path) -> ServeConfig:
+def acceptance_config_json(cfg: AcceptanceConfig) -> str:
+    """The ``acceptance`` group as JSON (enum members as their values)."""
+    return json.dumps({k: str(v) if isinstance(v, str) else v for k, v in asdict(cfg).items()})
+
+
+def _from_params(path: Path) -> tuple[ServeConfig, AcceptanceConfig]:
     if not path.exists():
-        return ServeConfig()
+        return ServeConfig(), AcceptanceConfig()
     from pr2prod.config.loader import load_params
 
-    return load_params(path).serve
+    cfg = load_params(path)
+    return cfg.serve, cfg.acceptance
 
 
 def resolve(args: dict[str, Any] | None = None) -> Settings:
-    """``PR2PROD_<KEY>`` env vars, then BentoML arguments, then the defaults."""
+    """``PR2PROD_<KEY>`` env vars, then BentoML arguments, then the defaults.
+
+    ``serve_config`` and ``acceptance_config`` are JSON; without ``serve_config`` both groups
+    come from ``params.yaml`` (an ``acceptance_config`` still wins). With ``serve_config`` but
+    no ``acceptance_config`` (a Bento built before the group existed) the acceptance
+    defaults apply.
+    """
     given = {k: v for k, v in (args or {}).items() if v not in (None, "")}
 
     def get(key: str) -> str | None:
         return os.environ.get(f"PR2PROD_{key.upper()}") or given.get(key) or None
 
-    raw = get("serve_config")
-    serve = (
-        serve_config_from_dict(json.loads(raw))
-        if raw
-        else _serve_from_params(Path(get("params") or DEFAULT_PARAMS))
-    )
+    raw, raw_acceptance = get("serve_config"), get("acceptance_config")
+    serve, acceptance = ServeConfig(), AcceptanceConfig()
+    if not raw:  # no config given as arguments: both groups come from params.yaml
+        serve, acceptance = _from_params(Path(get("params") or DEFAULT_PARAMS))
     return Settings(
-        serve=serve,
+        serve=serve_config_from_dict(json.loads(raw)) if raw else serve,
+        acceptance=(
+            acceptance_config_from_dict(json.loads(raw_acceptance))
+            if raw_acceptance
+            else acceptance
+        ),
         model_tag=get("model_tag"),
         model_dir=get("model_dir") or DEFAULT_MODEL_DIR,
         model_version=get("model_version"),
