@@ -7,6 +7,7 @@ import json
 import pytest
 from pydantic import ValidationError
 
+from pr2prod.config.acceptance_schema import AcceptanceConfig, Decision
 from pr2prod.config.serve_schema import ServeConfig
 from pr2prod.data.schema import DataSchema, FeatureSpec
 from pr2prod.serving.request import example_record, record_model
@@ -98,7 +99,7 @@ def test_nullable_accepts_null_and_ints_are_numbers() -> None:
 
 def test_ranges_are_enforced_only_on_request() -> None:
     loose = record_model(_schema())
-    strict = record_model(_schema(), enforce_ranges=True)
+    strict = record_model(_schema(), acceptance=AcceptanceConfig(out_of_range=Decision.reject))
     loose.model_validate({**GOOD, "age": 120.0})
     with pytest.raises(ValidationError) as info:
         strict.model_validate({**GOOD, "age": 120.0})
@@ -109,6 +110,16 @@ def test_json_schema_lists_categories() -> None:
     schema = record_model(_schema()).model_json_schema()
     assert schema["properties"]["city"]["enum"] == ["lyon", "paris"]
     assert schema["additionalProperties"] is False
+
+
+def test_settings_carry_the_acceptance_group(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PR2PROD_ACCEPTANCE_CONFIG", raising=False)
+    given = json.dumps({"unknown_category": "flag", "max_abs_value": 5.0})
+    s = resolve({"serve_config": "{}", "acceptance_config": given})
+    assert s.acceptance == AcceptanceConfig(unknown_category=Decision.flag, max_abs_value=5.0)
+    assert resolve({"serve_config": "{}"}).acceptance == AcceptanceConfig()
+    with pytest.raises(Exception, match="sometimes"):
+        resolve({"serve_config": "{}", "acceptance_config": '{"out_of_range": "sometimes"}'})
 
 
 def test_serve_config_rejects_unknown_keys() -> None:

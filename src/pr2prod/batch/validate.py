@@ -69,7 +69,8 @@ def check_chunk(
             features[spec.name] = _categorical(raw)
     verdict = rule.check(pd.DataFrame(features, copy=False))
     for i in np.flatnonzero(verdict.rejected):
-        reasons[i] = verdict.reasons[i] if reasons[i] == "" else f"{reasons[i]}; {verdict.reasons[i]}"
+        given = verdict.reasons[i]
+        reasons[i] = given if reasons[i] == "" else f"{reasons[i]}; {given}"
     bad = reasons != ""
     frame = pd.DataFrame({ROW_ID: row_id, **features}, copy=False)
     valid = frame.loc[~bad].reset_index(drop=True) if bad.any() else frame

@@ -13,6 +13,7 @@ from typing import Any
 
 from omegaconf import MISSING
 
+from pr2prod.config.acceptance_schema import AcceptanceConfig
 from pr2prod.config.choices import (
     CategoricalImputer,
     ClassWeight,
@@ -26,7 +27,6 @@ from pr2prod.config.choices import (
     Task,
     values,
 )
-from pr2prod.config.acceptance_schema import AcceptanceConfig
 from pr2prod.config.gate_schema import GateConfig
 from pr2prod.config.monitor_schema import MonitorConfig
 from pr2prod.config.paths_schema import PathsConfig

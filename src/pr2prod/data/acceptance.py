@@ -142,7 +142,8 @@ class AcceptanceRule:
             add(reasons, ~inf & (np.abs(v) > m), too_large(lim.name, m))
             outside = (np.abs(v) <= m) & ((v < lim.train_lo) | (v > lim.train_hi))
         rejecting = self.cfg.out_of_range == Decision.reject
-        add(reasons if rejecting else flags, outside, out_of_range(lim.name, lim.train_lo, lim.train_hi))
+        reason = out_of_range(lim.name, lim.train_lo, lim.train_hi)
+        add(reasons if rejecting else flags, outside, reason)
 
 
 def add(reasons: np.ndarray, mask: np.ndarray, reason: str) -> None:
