@@ -62,6 +62,7 @@ def test_package_runs_after_evaluate_in_the_pipeline(trained_project: Path) -> N
     assert set(locked["params"]["params.yaml"]) == {
         "paths",
         "serve",
+        "acceptance",
         "gate.baseline",
         "release.model_name",
         "release.stage",

@@ -47,10 +47,12 @@ def score(
     pin_envelope()
     from pr2prod.batch.resolve import resolve_model
     from pr2prod.batch.run import ScoreTargets, score_table
+    from pr2prod.config import load_params
     from pr2prod.fsio import write_json
     from pr2prod.models.persist import load_artifact
 
-    cfg = _monitor_config(params).score
+    full = load_params(params)
+    cfg = full.monitor.score
     targets = ScoreTargets(
         database_url=None if no_db else (db or cfg.database_url),
         table=table or cfg.table,
@@ -59,7 +61,12 @@ def score(
     loaded = load_artifact(resolve_model(model, cfg.model))
     with builtin_errors_as(UsageError, ValueError):  # batch/run.py: no output configured
         result = score_table(
-            loaded, input_path or Path(cfg.input), targets, chunk_rows or cfg.chunk_rows, progress
+            loaded,
+            input_path or Path(cfg.input),
+            targets,
+            chunk_rows or cfg.chunk_rows,
+            progress,
+            acceptance=full.acceptance,  # the one acceptance rule, as `serve` applies it
         )
     write_json(summary or Path(cfg.summary), result.to_dict())
     typer.echo(

@@ -38,14 +38,17 @@ def build(
     ),
 ) -> None:
     """Import the artifact into the BentoML model store and build the Bento."""
+    from pr2prod.config import load_params
     from pr2prod.fsio import write_json
     from pr2prod.models.metadata import git_commit
     from pr2prod.serving.package import package
 
-    cfg = _serve_config(params)
+    composed = load_params(params)
     if not (model / "model.skops").exists():
         raise DataError(f"{model}: no model artifact (run `dvc repro train` or `dvc pull`)")
-    result = package(model, cfg, bentofile, Path("src"), git_commit())
+    result = package(
+        model, composed.serve, bentofile, Path("src"), git_commit(), composed.acceptance
+    )
     write_json(report, result.as_dict())
     typer.echo(f"built Bento {result.bento_tag} (model {result.model_tag}) -> {report}")
 

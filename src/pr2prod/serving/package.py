@@ -18,11 +18,12 @@ from typing import Any
 
 import yaml
 
+from pr2prod.config.acceptance_schema import AcceptanceConfig
 from pr2prod.config.serve_schema import ServeConfig
 from pr2prod.fsio import file_md5
 from pr2prod.models.identity import ARTIFACT_FILES, artifact_id, default_version
 from pr2prod.models.persist import METADATA_FILE
-from pr2prod.serving.settings import serve_config_json
+from pr2prod.serving.settings import acceptance_config_json, serve_config_json
 
 
 @dataclass
@@ -91,7 +92,12 @@ def _code_digest(build_ctx: Path) -> str:
 
 
 def build_bento(
-    model_tag: str, serve: ServeConfig, bentofile: Path, build_ctx: Path, labels: dict[str, str]
+    model_tag: str,
+    serve: ServeConfig,
+    bentofile: Path,
+    build_ctx: Path,
+    labels: dict[str, str],
+    acceptance: AcceptanceConfig | None = None,
 ) -> str:
     """``bentoml build`` with ``bentofile.yaml``; returns the Bento tag.
 
@@ -111,6 +117,8 @@ def build_bento(
         "model_version": labels["version"],
         "serve_config": serve_config_json(serve),
     }
+    if acceptance is not None:  # the Bento applies the project's acceptance rule, not defaults
+        args["acceptance_config"] = acceptance_config_json(acceptance)
     digest = hashlib.md5(usedforsecurity=False)
     for part in (json.dumps(args, sort_keys=True), text, _code_digest(build_ctx)):
         digest.update(part.encode() + b"\0")
@@ -125,11 +133,16 @@ def build_bento(
 
 
 def package(
-    model_dir: Path, serve: ServeConfig, bentofile: Path, build_ctx: Path, git_commit: str | None
+    model_dir: Path,
+    serve: ServeConfig,
+    bentofile: Path,
+    build_ctx: Path,
+    git_commit: str | None,
+    acceptance: AcceptanceConfig | None = None,
 ) -> PackageResult:
-    """Import the artifact and build the Bento."""
+    """Import the artifact and build the Bento (with the acceptance rule it must apply)."""
     model_tag, labels = import_model(model_dir, git_commit)
-    bento_tag = build_bento(model_tag, serve, bentofile, build_ctx, labels)
+    bento_tag = build_bento(model_tag, serve, bentofile, build_ctx, labels, acceptance)
     return PackageResult(
         bento_tag=bento_tag,
         model_tag=model_tag,

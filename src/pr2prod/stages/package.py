@@ -39,7 +39,7 @@ def main() -> None:
         if not verdict["passed"] and verdict["enforced"]:
             raise StageFailedError(f"the gate failed: {', '.join(verdict['failed'])}")
         started = time.perf_counter()
-        result = package(MODEL_DIR, cfg.serve, BENTOFILE, BUILD_CTX, git_commit())
+        result = package(MODEL_DIR, cfg.serve, BENTOFILE, BUILD_CTX, git_commit(), cfg.acceptance)
         write_json(BENTO_REPORT, result.as_dict())
         print(
             f"[package] {result.model_tag} -> Bento {result.bento_tag} "
