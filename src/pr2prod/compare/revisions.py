@@ -18,6 +18,7 @@ _AUTH_MARKERS = (
     "invalidaccesskeyid",
     "signaturedoesnotmatch",
     "accessdenied",
+    "access denied",
     "expiredtoken",
     "forbidden",
 )
