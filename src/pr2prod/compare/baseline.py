@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pr2prod.compare.errors import GateError
 from pr2prod.compare.rebuild import rebuild_production
 from pr2prod.compare.revisions import (
+    RemoteAccessError,
     locked_out_md5,
     materialise,
     producing_stage_inputs,
@@ -79,8 +80,14 @@ def _from_ref(
             if rebuilt.bit_identical
             else f"NOT bit-identical: md5 {rebuilt.rebuilt_md5} (see docs/reproducibility.md)"
         )
+        where = (
+            "not in the DVC cache and the DVC remote could not be read (credentials missing "
+            "or refused)"
+            if isinstance(exc, RemoteAccessError)
+            else "not in the DVC cache or remote"
+        )
         reason += (
-            f"; not in the DVC cache or remote, so rebuilt from commit {commit[:12]} "
+            f"; {where}, so rebuilt from commit {commit[:12]} "
             f"(dvc repro {rebuilt.stage} in a temporary worktree): {how}"
         )
         print(f"[gate] production {reason}", flush=True)
