@@ -1,4 +1,4 @@
-"""``pr2prod init``: start a new project from the packaged copier template."""
+"""``pr2prod init`` and ``pr2prod upgrade``: projects from the packaged copier template."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from pr2prod.cli._app import app
-from pr2prod.errors import UsageError
+from pr2prod.errors import CheckFailedError, UsageError
 
 
 @app.command()
@@ -66,3 +66,23 @@ def init(
     done = init_project(path, answers, ask=not defaults)
     typer.echo(f"created {path} ({done.data_source or 'asked'} data, model {done.model or 'asked'})")
     typer.echo(f"next: cd {path} && dvc repro")
+
+
+@app.command()
+def upgrade(
+    path: Annotated[Path, typer.Argument(help="The project (made by `pr2prod init`).")] = Path(
+        "."
+    ),
+) -> None:
+    """Apply this pr2prod's template to a project (copier update): edits kept, conflicts marked."""
+    from pr2prod.init.upgrade import upgrade_project
+
+    result = upgrade_project(path)
+    for name in result.changed:
+        typer.echo(f"  changed: {name}")
+    if result.conflicts:
+        raise CheckFailedError(
+            "pr2prod upgrade: conflicts (<<<<<<< markers) in "
+            f"{', '.join(result.conflicts)}; resolve them, `pr2prod compose`, then commit"
+        )
+    typer.echo("upgraded; review with `git diff`, then `dvc repro` and commit")

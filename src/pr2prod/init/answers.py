@@ -140,10 +140,10 @@ class Answers:
             remote=remote,
         )
 
-    def as_data(self) -> dict[str, str]:
+    def as_data(self, version: str = __version__) -> dict[str, str]:
         """The answers copier renders with (unset ones left to the template's defaults)."""
         data = {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
-        data["pr2prod_version"] = __version__
+        data["pr2prod_version"] = version
         return data
 
 

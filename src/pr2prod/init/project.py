@@ -15,18 +15,28 @@ from pr2prod import __version__
 from pr2prod.errors import PlatformError, UsageError
 from pr2prod.init import TEMPLATE_DIR
 from pr2prod.init.answers import Answers
+from pr2prod.init.cache import register, version_tag
 
 #: Used for the first commit only when git has no identity configured.
 FALLBACK_IDENTITY = ("-c", "user.name=pr2prod init", "-c", "user.email=pr2prod-init@localhost")
 
 
-def init_project(dest: Path, answers: Answers, *, ask: bool = False) -> Answers:
+def init_project(
+    dest: Path,
+    answers: Answers,
+    *,
+    ask: bool = False,
+    version: str = __version__,
+    template_dir: Path = TEMPLATE_DIR,
+) -> Answers:
     """Render a new project into ``dest`` (missing or empty) and commit it.
 
     Args:
         dest: the new project's directory.
         answers: the answers; with ``ask=False`` unset ones take the template's defaults.
         ask: let copier ask the unset questions on the terminal.
+        version: the pr2prod version the project pins (this one; tests pass others).
+        template_dir: the template to render (the packaged one; tests pass others).
 
     Returns:
         The answers the project was rendered with (``ask=False``: all of them).
@@ -37,7 +47,7 @@ def init_project(dest: Path, answers: Answers, *, ask: bool = False) -> Answers:
         CheckFailedError: a step (git, dvc, copier, compose) failed; nothing is left behind.
     """
     if not ask:
-        answers = answers.resolved(TEMPLATE_DIR)
+        answers = answers.resolved(template_dir)
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise UsageError(f"{dest}: exists and is not an empty directory; pick a new PATH")
     tools = {tool: shutil.which(tool) for tool in ("git", "dvc")}
@@ -49,11 +59,11 @@ def init_project(dest: Path, answers: Answers, *, ask: bool = False) -> Answers:
     try:
         _run(["git", "init", "-q", "-b", "main"], dest)
         _run(["dvc", "init", "-q"], dest)
-        _render(dest, answers, ask)
+        _render(dest, answers, ask, version, template_dir)
         _run([sys.executable, "-m", "pr2prod", "compose", "--reset"], dest)
         _run(["git", "add", "-A"], dest)
         identity = () if _has_identity(dest) else FALLBACK_IDENTITY
-        _run(["git", *identity, "commit", "-qm", f"pr2prod init (pr2prod {__version__})"], dest)
+        _run(["git", *identity, "commit", "-qm", f"pr2prod init (pr2prod {version})"], dest)
     except BaseException:
         if created:
             shutil.rmtree(dest, ignore_errors=True)
@@ -64,14 +74,16 @@ def init_project(dest: Path, answers: Answers, *, ask: bool = False) -> Answers:
     return answers
 
 
-def _render(dest: Path, answers: Answers, ask: bool) -> None:
+def _render(dest: Path, answers: Answers, ask: bool, version: str, template_dir: Path) -> None:
     import copier
 
+    src = register(template_dir, version)  # a git tag, so `pr2prod upgrade` can update later
     try:
         copier.run_copy(
-            str(TEMPLATE_DIR),
+            src,
             str(dest),
-            data=answers.as_data(),
+            vcs_ref=version_tag(version),
+            data=answers.as_data(version),
             defaults=not ask,
             overwrite=True,  # dvc init wrote .dvc/config and .dvcignore; the template's win
             quiet=True,
