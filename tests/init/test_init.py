@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from _project import BIN, env, run
 from typer.testing import CliRunner
 
+from _project import BIN, env, run
 from pr2prod import __version__
 from pr2prod.cli import app
 from pr2prod.errors import EXIT_USAGE

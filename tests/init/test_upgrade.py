@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from _project import BIN, run
 
+from _project import BIN, run
 from pr2prod.init import TEMPLATE_DIR
 from pr2prod.init.answers import Answers
 from pr2prod.init.project import init_project
@@ -29,9 +29,11 @@ def _template_b(tmp_path: Path) -> Path:
     config.write_text("# template B: a new first line\n" + config.read_text())
     robust = b / "project/conf/features/robust.yaml"
     standard = (b / "project/conf/features/standard.yaml").read_text()
-    robust.write_text(standard.replace("name: standard", "name: robust").replace(
-        "scaler: standard", "scaler: robust"
-    ))
+    robust.write_text(
+        standard.replace("name: standard", "name: robust").replace(
+            "scaler: standard", "scaler: robust"
+        )
+    )
     return b
 
 

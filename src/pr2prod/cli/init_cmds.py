@@ -64,15 +64,15 @@ def init(
         remote=remote_for_project(remote, path) if remote else None,
     )
     done = init_project(path, answers, ask=not defaults)
-    typer.echo(f"created {path} ({done.data_source or 'asked'} data, model {done.model or 'asked'})")
+    typer.echo(
+        f"created {path} ({done.data_source or 'asked'} data, model {done.model or 'asked'})"
+    )
     typer.echo(f"next: cd {path} && dvc repro")
 
 
 @app.command()
 def upgrade(
-    path: Annotated[Path, typer.Argument(help="The project (made by `pr2prod init`).")] = Path(
-        "."
-    ),
+    path: Annotated[Path, typer.Argument(help="The project (made by `pr2prod init`).")] = Path("."),
 ) -> None:
     """Apply this pr2prod's template to a project (copier update): edits kept, conflicts marked."""
     from pr2prod.init.upgrade import upgrade_project

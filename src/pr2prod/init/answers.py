@@ -77,8 +77,7 @@ class Answers:
             "package_name",
             package,
             _PACKAGE.match(package) is not None and not keyword.iskeyword(package),
-            "must be a lower-case Python identifier (letters, digits, '_'); pass "
-            "--package-name",
+            "must be a lower-case Python identifier (letters, digits, '_'); pass --package-name",
         )
         if package in RESERVED_PACKAGES:
             raise UsageError(
@@ -162,9 +161,7 @@ def _check(key: str, value: str, ok: bool, rule: str) -> str:
 
 def _choice(key: str, value: str, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
-        raise UsageError(
-            f"{key} ({_flag(key)}): {value!r} is not one of {', '.join(allowed)}"
-        )
+        raise UsageError(f"{key} ({_flag(key)}): {value!r} is not one of {', '.join(allowed)}")
 
 
 def check_remote(remote: str) -> None:
