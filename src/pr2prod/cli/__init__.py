@@ -6,6 +6,7 @@ from pr2prod.cli import (
     batch_cmds,  # noqa: F401  (registers score, monitor)
     config_cmds,  # noqa: F401  (registers compose, check, stage)
     gate_cmds,  # noqa: F401  (registers gate, diff)
+    init_cmds,  # noqa: F401  (registers init, upgrade)
     release_cmds,  # noqa: F401  (registers registry, release, rollback, verify-repro, report, ci)
     serve_cmds,  # noqa: F401  (registers build, serve, shadow-report)
     sweep_cmds,  # noqa: F401  (registers sweep)

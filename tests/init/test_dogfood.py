@@ -1,0 +1,143 @@
+"""This repository dogfoods the template: rendered with this repository's answers, the
+template gives this repository's own files, up to a short, explicit list of differences.
+
+Each ``_as_generated_*`` function below is the whole list for one file: what a generated
+project does differently from this repository (which is also the framework's source). A
+change to a workflow, the Makefile, the hooks, ``.dvc/config``, ``dvc.yaml`` or ``conf/`` on
+either side only, and this test fails: the example project and the template cannot drift.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import copier
+import pytest
+
+from pr2prod import __version__
+from pr2prod.init import TEMPLATE_DIR
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = "example"  # the generated project's own package (this repository has pr2prod)
+ANSWERS = {
+    "project_name": "pr2prod",
+    "package_name": PACKAGE,
+    "data_source": "breast_cancer",
+    "model": "logistic_regression",
+    "remote": "../pr2prod-dvc-remote",
+    "pr2prod_version": __version__,
+}
+VERSION_DEP = "      - .pr2prod-version  # the framework, by version (pr2prod upgrade changes it)\n"
+PACKAGE_DEP = f"      - src/{PACKAGE}  # this project's own estimators and transformers\n"
+# Copied as they are: every workflow, the local actions and the act settings.
+SAME = [
+    *sorted(str(p.relative_to(ROOT)) for p in (ROOT / ".github").rglob("*") if p.is_file()),
+    ".actrc",
+    ".dvc/config",
+    ".dvcignore",
+    ".secrets.baseline",
+    "data/raw/README.md",
+    "data/.gitignore",
+    ".gitignore",
+    ".ci/run",
+]
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    dest = tmp_path_factory.mktemp("dogfood") / "pr2prod"
+    copier.run_copy(str(TEMPLATE_DIR), str(dest), data=ANSWERS, defaults=True, quiet=True)
+    return dest
+
+
+@pytest.mark.parametrize("name", SAME)
+def test_copied_files_are_this_repositorys(rendered: Path, name: str) -> None:
+    assert (rendered / name).read_text() == (ROOT / name).read_text(), name
+
+
+def test_every_conf_option_is_this_repositorys(rendered: Path) -> None:
+    ours = {
+        p.relative_to(ROOT).as_posix()
+        for p in (ROOT / "conf").rglob("*.yaml")
+        if p.parent.name != "experiment"  # this repository's experiments stay here
+    }
+    extra = {"conf/data/project.yaml", "conf/model/example_pipeline.yaml"}
+    theirs = {p.relative_to(rendered).as_posix() for p in (rendered / "conf").rglob("*.yaml")}
+    assert theirs - extra == ours
+    for name in sorted(ours - {"conf/config.yaml"}):
+        assert (rendered / name).read_text() == (ROOT / name).read_text(), name
+
+
+def test_conf_config(rendered: Path) -> None:
+    s = (ROOT / "conf/config.yaml").read_text()
+    s = s.replace(
+        "  - data: breast_cancer\n",
+        "  - data: project           # conf/data/project.yaml: this project's data\n",
+    )
+    s = s.replace('"pr2prod."]', f'"pr2prod.", "{PACKAGE}."]')
+    s = s.replace(
+        "start with `_`.\n",
+        f'start with `_`.\n# "{PACKAGE}." is this project\'s own code (src/{PACKAGE}/).\n',
+    )
+    assert (rendered / "conf/config.yaml").read_text() == s
+
+
+def test_dvc_yaml_tracks_the_framework_by_version(rendered: Path) -> None:
+    out: list[str] = []
+    stage = ""
+    in_code = False
+    for line in (ROOT / "dvc.yaml").read_text().splitlines(keepends=True):
+        if m := re.match(r"^  (\w+):$", line):
+            stage = m.group(1)
+        if line.startswith("      - src/pr2prod/"):
+            if not in_code:
+                out.append(VERSION_DEP)
+                if stage in ("train", "evaluate", "gate", "package"):
+                    out.append(PACKAGE_DEP)
+            in_code = True
+            continue
+        in_code = False
+        out.append(line)
+    s = "".join(out).replace(
+        "declares exactly the params.yaml keys it reads.\n",
+        "declares exactly the params.yaml keys it reads. The\n# framework is a dependency by"
+        " version: `.pr2prod-version` records the installed pr2prod, so\n# upgrading it reruns"
+        f" the stages; src/{PACKAGE} is this project's own code.\n",
+    )
+    assert (rendered / "dvc.yaml").read_text() == s
+    for name in ("pipelines/score/dvc.yaml", "pipelines/monitor/dvc.yaml"):
+        ours = re.sub(
+            r"      - src/pr2prod/\w+\n", "      - .pr2prod-version\n", (ROOT / name).read_text()
+        )
+        assert (rendered / name).read_text() == ours, name
+
+
+def test_makefile(rendered: Path) -> None:
+    s = (ROOT / "Makefile").read_text()
+    s = s.replace(
+        "\truff check src tests benchmarks\n\truff format --check src tests benchmarks\n"
+        "\tlint-imports\n",
+        "\truff check src tests\n\truff format --check src tests\n",
+    )
+    s = s.replace(
+        "lint: ## ruff, import contracts, params in sync", "lint: ## ruff, params in sync"
+    )
+    s = re.sub(r"bench-serving: ##.*?\n\t.*?\n\n", "", s)
+    s = re.sub(r"bench: ##.*?\n(\t.*\n)+\n", "", s)
+    s = s.replace(
+        "install: ## install pr2prod with every dev tool (into the active Python)",
+        "install: ## install this project (and the pinned pr2prod) with every dev tool",
+    )
+    s = s.replace(" test-fast bench serve bench-serving score", " test-fast serve score")
+    assert (rendered / "Makefile").read_text() == s
+
+
+def test_pre_commit_hooks(rendered: Path) -> None:
+    s = (ROOT / ".pre-commit-config.yaml").read_text()
+    s = s.replace(
+        "files: ^(conf/|params\\.yaml$|src/pr2prod/config/)",
+        "files: ^(conf/|params\\.yaml$|\\.pr2prod-version$)",
+    )
+    s = s[: s.index("      - id: import-contracts")]  # no import contracts in a project
+    assert (rendered / ".pre-commit-config.yaml").read_text() == s

@@ -1,0 +1,185 @@
+"""``pr2prod init``: a new project from the packaged copier template.
+
+Runs the real CLI, git, DVC, copier and the generated project's own pipeline; nothing is
+mocked. The generated ``pyproject.toml`` depends on ``pr2prod==<this version>``; it is not
+installed again here: the tests run the venv's pr2prod (this source tree), which is that
+version. Building a wheel and installing it into a fresh venv is the issue's next step.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from _project import BIN, env, run
+from pr2prod import __version__
+from pr2prod.cli import app
+from pr2prod.errors import EXIT_USAGE
+
+PR2PROD = str(BIN / "pr2prod")
+STAGES = ("compose", "prepare", "validate", "train", "evaluate", "gate", "package")
+# What the issue lists as the shape of a project.
+GENERATED = (
+    "conf/config.yaml",
+    "conf/data/project.yaml",
+    "conf/model/example_pipeline.yaml",
+    "params.yaml",
+    "dvc.yaml",
+    ".pr2prod-version",
+    "pipelines/score/dvc.yaml",
+    "pipelines/monitor/dvc.yaml",
+    ".github/workflows/pr.yml",
+    ".github/workflows/release.yml",
+    ".github/act-stubs/setup-python/action.yml",
+    ".actrc",
+    "tests/test_project.py",
+    "bentofile.yaml",
+    "Makefile",
+    ".pre-commit-config.yaml",
+    ".dvc/config",
+    "README.md",
+    "pyproject.toml",
+    ".copier-answers.yml",
+)
+
+
+def _init(where: Path, *args: str) -> Path:
+    run([PR2PROD, "init", "proj", *args], where, timeout=60)
+    return where / "proj"
+
+
+@pytest.mark.slow
+def test_init_with_defaults_reproduces_and_trains_a_custom_transformer(tmp_path: Path) -> None:
+    project = _init(tmp_path, "--defaults")
+    for name in GENERATED:
+        assert (project / name).is_file(), name
+    assert (project / "src/proj/transformers.py").is_file()
+    # one commit, nothing left over
+    assert run(["git", "status", "--porcelain"], project).stdout == ""
+    assert "pr2prod init" in run(["git", "log", "--format=%s"], project).stdout
+    # the framework is tracked by version, not by this repository's source paths
+    assert (project / ".pr2prod-version").read_text().strip() == __version__
+    dvc_yaml = (project / "dvc.yaml").read_text()
+    assert "src/pr2prod" not in dvc_yaml
+    stages = yaml.safe_load(dvc_yaml)["stages"]
+    assert set(stages) == set(STAGES)
+    assert all(".pr2prod-version" in s["deps"] for s in stages.values())
+    pyproject = (project / "pyproject.toml").read_text()
+    assert f'"pr2prod=={__version__}"' in pyproject
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    assert "proj." in params["allowed_targets"]
+    assert params["data"]["dataset"] == "breast_cancer"
+    assert params["model"]["name"] == "logistic_regression"
+    assert "url = ../../proj-dvc-remote" in (project / ".dvc/config").read_text()
+    run([PR2PROD, "check"], project)
+
+    # its own pipeline, on its default data, end to end
+    out = run(["dvc", "repro"], project, timeout=120).stdout
+    for stage in STAGES:
+        assert f"Running stage '{stage}'" in out, stage
+    metrics = json.loads((project / "metrics/metrics.json").read_text())
+    assert metrics["roc_auc"] > 0.9
+
+    # its own tests (the config check and the example transformer)
+    run([str(BIN / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"], project)
+
+    # the team's own estimator, from src/proj/, through config: compose + train
+    # (the project's src/ must be importable: PYTHONPATH here, `pip install -e .` for a team)
+    src_env = env()
+    src_env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(project / "src"), src_env.get("PYTHONPATH", "")) if p
+    )
+    for cmd in ([PR2PROD, "compose", "model=example_pipeline"], ["dvc", "repro", "train"]):
+        proc = subprocess.run(
+            cmd, cwd=project, env=src_env, capture_output=True, text=True, timeout=120
+        )
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "example_pipeline fitted" in proc.stdout
+    meta = json.loads((project / "models/model/metadata.json").read_text())
+    assert "example_pipeline" in json.dumps(meta)
+
+
+@pytest.mark.slow
+def test_init_with_a_file_source_renders_its_answers(tmp_path: Path) -> None:
+    remote = tmp_path / "store"
+    project = _init(
+        tmp_path,
+        "--defaults",
+        "--data-source",
+        "file",
+        "--target",
+        "species",
+        "--id-column",
+        "id",
+        "--task",
+        "multiclass",
+        "--model",
+        "random_forest",
+        "--package-name",
+        "team_models",
+        "--remote",
+        str(remote),
+    )
+    data = yaml.safe_load((project / "conf/data/project.yaml").read_text())
+    assert data["source"] == "file"
+    assert data["path"] == "data/raw/data.csv"
+    assert (data["target"], data["id_column"], data["task"]) == ("species", "id", "multiclass")
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    assert params["model"]["name"] == "random_forest"
+    assert "team_models." in params["allowed_targets"]
+    assert (project / "src/team_models/models.py").is_file()
+    assert f"url = {remote}" in (project / ".dvc/config").read_text()
+    run([PR2PROD, "check"], project)
+
+
+BAD_ANSWERS = [
+    (["--package-name", "Team-Models"], "package_name (--package-name)"),
+    (["--package-name", "sklearn"], "is reserved"),
+    (["--data-source", "titanic"], "breast_cancer, wine, diabetes, iris, file"),
+    (["--task", "regression"], "breast_cancer is a binary data set, not regression"),
+    (["--model", "ridge"], "'ridge' cannot learn a binary task"),
+    (["--model", "xgboost"], "model (--model): 'xgboost' is not one of"),
+    (["--data-source", "diabetes", "--model", "random_forest"], "cannot learn a regression"),
+    (["--remote", "gs://bucket/x"], "only s3:// URLs and directories"),
+    (["--remote", "s3://A_Bucket"], "is not s3://<bucket>[/prefix]"),
+    (["--id-column", "target"], "is the target column"),
+    (["--target", "my target"], "target (--target): 'my target'"),
+    (["--data-path", "x.csv"], "only for --data-source file"),
+    (["--data-source", "file", "--data-path", "../outside.csv"], "relative path inside"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), BAD_ANSWERS)
+def test_an_invalid_answer_is_a_usage_error_and_writes_nothing(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    dest = tmp_path / "proj"
+    result = CliRunner().invoke(app, ["init", str(dest), "--defaults", *args])
+    assert result.exit_code == EXIT_USAGE, result.output
+    assert message in result.output, result.output
+    assert not dest.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_non_empty_directory_is_refused_and_left_alone(tmp_path: Path) -> None:
+    dest = tmp_path / "proj"
+    dest.mkdir()
+    (dest / "notes.txt").write_text("mine")
+    result = CliRunner().invoke(app, ["init", str(dest), "--defaults"])
+    assert result.exit_code == EXIT_USAGE
+    assert re.search(r"exists and is not an empty directory", result.output)
+    assert [p.name for p in dest.iterdir()] == ["notes.txt"]
+
+
+def test_without_a_terminal_init_asks_for_defaults(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["init", str(tmp_path / "proj")])
+    assert result.exit_code == EXIT_USAGE
+    assert "pass --defaults" in result.output
+    assert not (tmp_path / "proj").exists()
