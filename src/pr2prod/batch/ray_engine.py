@@ -161,23 +161,27 @@ class ChunkScorer:
                     "reasons": json.dumps(Counter(checked.rejects["reason"].tolist())),
                     "predictions": _ipc(preds) if keep and len(preds) else b"",
                     "rejects": _ipc(checked.rejects) if keep and len(checked.rejects) else b"",
-                    "node": _node_ip(),
+                    "node": _node_id(),
                 }
             )
         return pd.DataFrame(out)
 
 
-def _node_ip() -> str:
+def _node_id() -> str:
     import ray
 
-    return str(ray.util.get_node_ip_address())
+    return str(ray.get_runtime_context().get_node_id())
 
 
 def start_ray(address: str | None, num_cpus: int | None = None, node_ip: str = "127.0.0.1") -> None:
     """Connect to ``address`` (``host:port`` or ``ray://``) or start an embedded local Ray."""
     import ray
 
-    common: dict[str, Any] = {"runtime_env": {"env_vars": envelope_env()}, "log_to_driver": False}
+    common: dict[str, Any] = {
+        "runtime_env": {"env_vars": envelope_env()},
+        "log_to_driver": False,
+        "logging_level": "warning",
+    }
     if address and address.startswith("ray://"):
         ray.init(address=address, **common)
     elif address:
@@ -270,7 +274,7 @@ def score_table_ray(
             },
             batch_size=1,
             batch_format="pandas",
-            concurrency=workers,
+            compute=ray.data.ActorPoolStrategy(size=workers),
             num_cpus=1,
         )
         total = sum(c["rows"] for c in plan)
@@ -283,7 +287,7 @@ def score_table_ray(
         "parquet_dir": str(targets.parquet_dir) if targets.parquet_dir else None,
         "engine": "ray",
         "actors": workers,
-        "chunks_per_node": dict(sorted(nodes.items())),
+        "chunks_per_node": dict(sorted(nodes.items())),  # by Ray node id
     }
     assert summary.rows_in == summary.rows_scored + summary.rows_rejected
     return summary
