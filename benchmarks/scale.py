@@ -23,6 +23,7 @@ Run: ``python benchmarks/scale.py [--rows 2000000]``; writes benchmarks/results/
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -48,8 +49,8 @@ def write_partitioned(directory: Path, rows: int, files: int) -> None:
     import numpy as np
     import pyarrow as pa
     import pyarrow.parquet as pq
-    from batch import SYN
 
+    from batch import SYN
     from pr2prod.config.schema import SyntheticConfig
     from pr2prod.data.sources import make_synthetic
 
@@ -107,14 +108,12 @@ class NodeMemory:
 def _rss(procs: list) -> int:
     total = 0
     for p in procs:
-        try:
+        with contextlib.suppress(Exception):  # a process that just ended counts as 0
             total += p.memory_info().rss
-        except Exception:  # noqa: BLE001 - a process that just ended counts as 0
-            pass
     return total
 
 
-def _is_ray_service(p, seen: set[int]) -> bool:  # noqa: ANN001 - psutil.Process
+def _is_ray_service(p, seen: set[int]) -> bool:
     if p.pid in seen:
         return False
     cmd = " ".join(p.info.get("cmdline") or [])
@@ -206,7 +205,8 @@ def inside(args: argparse.Namespace) -> dict:
             extra = ["--engine", "ray", "--address", f"127.0.0.1:{PORT}"]
             for nodes in (1, 2):
                 if nodes == 2:
-                    ray_cmd("start", f"--address=127.0.0.1:{PORT}", *NODE.split(), f"--temp-dir={work / 'k'}")
+                    worker = f"--temp-dir={work / 'k'}"
+                    ray_cmd("start", f"--address=127.0.0.1:{PORT}", *NODE.split(), worker)
                     time.sleep(2)
                 with NodeMemory(raylet_pids()) as mem:
                     res = measure_engine(f"ray{nodes}", model, big, small, args.rows, work, extra)
