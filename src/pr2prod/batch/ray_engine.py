@@ -274,7 +274,8 @@ def score_table_ray(
             },
             batch_size=1,
             batch_format="pandas",
-            compute=ray.data.ActorPoolStrategy(size=workers),
+            # two chunks queued per actor at most: chunks spread over every node
+            compute=ray.data.ActorPoolStrategy(size=workers, max_tasks_in_flight_per_actor=2),
             num_cpus=1,
         )
         total = sum(c["rows"] for c in plan)
