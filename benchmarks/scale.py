@@ -8,9 +8,10 @@ partitioned input), then, in one run, measures ``pr2prod score`` to Parquet with
 - ``--engine ray --address`` on a cluster of 1 node (1 CPU), then of 2 nodes (1 CPU each),
   started with ``ray start`` on loopback.
 
-Each command runs on the full input and on a quarter of it: end-to-end rows/s includes the
-start-up (imports; for Ray, connecting and starting the actors), marginal rows/s is the
-difference of the two, i.e. the rate once running. Peak memory: the driver process
+Each command runs once on 1,000 rows (warm-up: file caches, Ray's worker pool), then on the
+full input and on a quarter of it. End-to-end rows/s includes the start-up (imports; for Ray,
+connecting and starting the actors); marginal rows/s is the rate between the two sizes,
+i.e. once running. Peak memory: the driver process
 (``getrusage``) and each Ray node (raylet + its worker processes, psutil RSS sampled every
 0.2 s); the head's other services (GCS, dashboard agent...) are listed apart.
 
@@ -167,6 +168,7 @@ def ray_cmd(*args: str) -> None:
 def measure_engine(
     name: str, model: Path, big: Path, small: Path, rows: int, work: Path, extra: list[str]
 ) -> dict:
+    score(model, work / "tiny", work / f"{name}-warm", extra)  # caches, Ray worker pool
     t_small, _, s_small = score(model, small, work / f"{name}-small", extra)
     t_big, rss, s_big = score(model, big, work / f"{name}-big", extra)
     n_small = s_small["rows_in"]
@@ -196,6 +198,7 @@ def inside(args: argparse.Namespace) -> dict:
         big, small = work / "big", work / "small"
         write_partitioned(big, args.rows, args.files)
         write_partitioned(small, args.rows // 4, max(1, args.files // 4))
+        write_partitioned(work / "tiny", 1000, 1)
         result["local"] = measure_engine("local", model, big, small, args.rows, work, [])
         head = f"--temp-dir={work / 'h'}"
         ray_cmd(
