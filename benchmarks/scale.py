@@ -8,10 +8,10 @@ partitioned input), then, in one run, measures ``pr2prod score`` to Parquet with
 - ``--engine ray --address`` on a cluster of 1 node (1 CPU), then of 2 nodes (1 CPU each),
   started with ``ray start`` on loopback.
 
-Each command runs once on 1,000 rows (warm-up: file caches, Ray's worker pool), then on the
-full input and on a quarter of it. End-to-end rows/s includes the start-up (imports; for Ray,
-connecting and starting the actors); marginal rows/s is the rate between the two sizes,
-i.e. once running. Peak memory: the driver process
+Each command runs twice on 1,000 rows and twice on the full input, interleaved; the best
+of each counts (the machine is shared). End-to-end rows/s includes the start-up (imports;
+for Ray, connecting and starting the actors); rows/s after start-up subtracts the 1,000-row
+time. Peak memory: the driver process
 (``getrusage``) and each Ray node (raylet + its worker processes, psutil RSS sampled every
 0.2 s); the head's other services (GCS, dashboard agent...) are listed apart.
 
@@ -165,19 +165,22 @@ def ray_cmd(*args: str) -> None:
     subprocess.run([str(BIN / "ray"), *args], check=True, capture_output=True, text=True)
 
 
-def measure_engine(
-    name: str, model: Path, big: Path, small: Path, rows: int, work: Path, extra: list[str]
-) -> dict:
-    score(model, work / "tiny", work / f"{name}-warm", extra)  # caches, Ray worker pool
-    t_small, _, s_small = score(model, small, work / f"{name}-small", extra)
-    t_big, rss, s_big = score(model, big, work / f"{name}-big", extra)
-    n_small = s_small["rows_in"]
+def measure_engine(name: str, model: Path, big: Path, rows: int, work: Path, extra: list[str]) -> dict:
+    """Best of two runs on 1,000 rows (start-up) and on the full input, interleaved."""
+    tiny, full = [], []
+    for attempt in range(2):
+        tiny.append(score(model, work / "tiny", work / f"{name}-tiny{attempt}", extra)[0])
+        full.append(score(model, big, work / f"{name}-big{attempt}", extra))
+    best = min(full, key=lambda r: r[0])
+    startup = min(tiny)
     return {
-        "seconds": round(t_big, 3),
-        "rows_per_s": round(rows / t_big),
-        "marginal_rows_per_s": round((rows - n_small) / (t_big - t_small)),
-        "driver_peak_rss_mib": round(rss, 1),
-        "chunks_per_node": s_big["outputs"].get("chunks_per_node"),
+        "seconds": round(best[0], 3),
+        "seconds_both_runs": [round(r[0], 3) for r in full],
+        "rows_per_s": round(rows / best[0]),
+        "startup_seconds_1k_rows": round(startup, 3),
+        "rows_per_s_after_startup": round(rows / (best[0] - startup)),
+        "driver_peak_rss_mib": round(max(r[1] for r in full), 1),
+        "chunks_per_node": best[2]["outputs"].get("chunks_per_node"),
     }
 
 
@@ -195,11 +198,10 @@ def inside(args: argparse.Namespace) -> dict:
         work = Path(tmp)
         model = work / "model"
         train_artifact(model)
-        big, small = work / "big", work / "small"
+        big = work / "big"
         write_partitioned(big, args.rows, args.files)
-        write_partitioned(small, args.rows // 4, max(1, args.files // 4))
         write_partitioned(work / "tiny", 1000, 1)
-        result["local"] = measure_engine("local", model, big, small, args.rows, work, [])
+        result["local"] = measure_engine("local", model, big, args.rows, work, [])
         head = f"--temp-dir={work / 'h'}"
         ray_cmd(
             "start", "--head", f"--port={PORT}", "--include-dashboard=false", *NODE.split(), head
@@ -212,7 +214,7 @@ def inside(args: argparse.Namespace) -> dict:
                     ray_cmd("start", f"--address=127.0.0.1:{PORT}", *NODE.split(), worker)
                     time.sleep(2)
                 with NodeMemory(raylet_pids()) as mem:
-                    res = measure_engine(f"ray{nodes}", model, big, small, args.rows, work, extra)
+                    res = measure_engine(f"ray{nodes}", model, big, args.rows, work, extra)
                 res["peak_rss_mib_per_node"] = mem.peak
                 result[f"ray_{nodes}_node"] = res
         finally:
@@ -221,8 +223,10 @@ def inside(args: argparse.Namespace) -> dict:
     result["ratios"] = {
         f"ray_{n}_node_vs_local": {
             "rows_per_s": round(result[f"ray_{n}_node"]["rows_per_s"] / local["rows_per_s"], 3),
-            "marginal_rows_per_s": round(
-                result[f"ray_{n}_node"]["marginal_rows_per_s"] / local["marginal_rows_per_s"], 3
+            "rows_per_s_after_startup": round(
+                result[f"ray_{n}_node"]["rows_per_s_after_startup"]
+                / local["rows_per_s_after_startup"],
+                3,
             ),
         }
         for n in (1, 2)
@@ -233,7 +237,8 @@ def inside(args: argparse.Namespace) -> dict:
     result["goals"] = {
         "ray_1_node_share_of_local_min": 0.8,
         "met_end_to_end": result["ratios"]["ray_1_node_vs_local"]["rows_per_s"] >= 0.8,
-        "met_marginal": result["ratios"]["ray_1_node_vs_local"]["marginal_rows_per_s"] >= 0.8,
+        "met_after_startup": result["ratios"]["ray_1_node_vs_local"]["rows_per_s_after_startup"]
+        >= 0.8,
     }
     return result
 
