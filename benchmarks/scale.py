@@ -165,7 +165,9 @@ def ray_cmd(*args: str) -> None:
     subprocess.run([str(BIN / "ray"), *args], check=True, capture_output=True, text=True)
 
 
-def measure_engine(name: str, model: Path, big: Path, rows: int, work: Path, extra: list[str]) -> dict:
+def measure_engine(
+    name: str, model: Path, big: Path, rows: int, work: Path, extra: list[str]
+) -> dict:
     """Best of two runs on 1,000 rows (start-up) and on the full input, interleaved."""
     tiny, full = [], []
     for attempt in range(2):
