@@ -219,7 +219,7 @@ def _database(
     head = checked.valid.head(1)
     sample = score_rows(model, version, head) if len(head) else _typed_sample(empty, checked)
     kwargs = {
-        "url": targets.database_url,
+        "url": _absolute_sqlite(targets.database_url),
         "table": targets.table,
         "sample": sample.head(0),
         "source": source,
@@ -227,6 +227,22 @@ def _database(
     }
     SqlSink(**kwargs).close()
     return kwargs
+
+
+def _absolute_sqlite(url: str) -> str:
+    """A relative SQLite path made absolute: actors do not share the driver's directory."""
+    import sqlalchemy as sa
+
+    parsed = sa.make_url(url)
+    db = parsed.database
+    if (
+        parsed.get_backend_name() != "sqlite"
+        or not db
+        or db == ":memory:"
+        or Path(db).is_absolute()
+    ):
+        return url
+    return parsed.set(database=str(Path(db).resolve())).render_as_string(hide_password=False)
 
 
 def score_table_ray(
