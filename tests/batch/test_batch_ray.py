@@ -26,8 +26,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _netns import netns_prefix, run_in_netns
 from _project import BIN
 
-pytestmark = [pytest.mark.slow, pytest.mark.ray]
-
 PR2PROD = shlex.quote(str(BIN / "pr2prod"))
 RAY = shlex.quote(str(Path(sys.executable).parent / "ray"))
 CHUNK_ROWS = 40  # several chunks per file, so both nodes get work
@@ -94,6 +92,33 @@ def score_cmd(project: Path, name: str, extra: str = "") -> str:
     )
 
 
+def test_planned_chunks_are_the_local_readers_chunks(trained_model_dir: Path, tmp_path: Path):
+    """Without Ray: the driver's plan + read_chunk give exactly what iter_chunks yields."""
+    from pr2prod.batch.ray_engine import plan_chunks, read_chunk
+    from pr2prod.batch.reader import iter_chunks, parquet_files
+    from pr2prod.models.persist import load_artifact
+
+    schema = load_artifact(trained_model_dir).schema
+    partitioned_input(trained_model_dir.parents[1], tmp_path / "input")
+    plan = plan_chunks(str(tmp_path / "input"), schema, CHUNK_ROWS)
+    fs = parquet_files(tmp_path / "input")[0]
+    local = list(iter_chunks(tmp_path / "input", schema, CHUNK_ROWS))
+    assert [Path(c["path"]).name for c in plan if c["start"] == 0] == [
+        "0.parquet",
+        "1.parquet",
+        "z.parquet",
+    ]
+    assert len(plan) == len(local)
+    offset = 0
+    for item, want in zip(plan, local, strict=True):
+        got = read_chunk(fs, item["path"], item["start"], item["rows"], schema)
+        pd.testing.assert_frame_equal(got, want, check_exact=True)
+        assert item["offset"] == offset
+        offset += len(want)
+
+
+@pytest.mark.slow
+@pytest.mark.ray
 def test_ray_two_nodes_score_exactly_like_local(
     netns, trained_project: Path, short_tmp: Path
 ) -> None:

@@ -277,6 +277,7 @@ def score_table_ray(
         ctx = ray.data.DataContext.get_current()
         ctx.enable_progress_bars = False
         ctx.print_on_execution_start = False
+        ctx.wait_for_min_actors_s = 600  # every actor loaded before the first chunk: all nodes work
         workers = concurrency or max(1, int(ray.cluster_resources().get("CPU", 1)))
         workers = min(workers, len(plan))
         ds = ray.data.from_items(plan, override_num_blocks=len(plan)).map_batches(
