@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -18,21 +19,70 @@ class InputError(DataError, ValueError):
 
 
 def count_rows(path: Path) -> int | None:
-    """Rows in a Parquet file from its footer; ``None`` for CSV (unknown without a scan)."""
-    if path.suffix.lower() in PARQUET_SUFFIXES:
-        import pyarrow.parquet as pq
+    """Rows in a Parquet file or directory from the footers; ``None`` for CSV (needs a scan)."""
+    import pyarrow.parquet as pq
 
+    if path.is_dir():
+        fs, files = parquet_files(path)
+        return sum(int(pq.ParquetFile(fs.open_input_file(f)).metadata.num_rows) for f in files)
+    if path.suffix.lower() in PARQUET_SUFFIXES:
         return int(pq.ParquetFile(path).metadata.num_rows)
     return None
+
+
+def parquet_files(source: str | Path) -> tuple[Any, list[str]]:
+    """The filesystem and the Parquet files of ``source``, in the order they are scored.
+
+    ``source`` is a file, or a directory (partitioned Parquet: every ``.parquet``/``.pq`` file
+    below it, sorted by path; names starting with ``_`` or ``.`` are skipped). A URL such as
+    ``s3://bucket/prefix`` is opened with pyarrow's filesystem for its scheme.
+
+    Raises:
+        InputError: nothing there, or a directory without Parquet files.
+    """
+    import pyarrow.fs as pafs
+
+    text = str(source)
+    if "://" in text:
+        fs, root = pafs.FileSystem.from_uri(text)
+    else:
+        fs, root = pafs.LocalFileSystem(), str(Path(text).resolve())
+    info = fs.get_file_info(root)
+    if info.type == pafs.FileType.File:
+        return fs, [root]
+    if info.type != pafs.FileType.Directory:
+        raise InputError(f"input {text}: no such file or directory")
+    found = fs.get_file_info(pafs.FileSelector(root, recursive=True))
+    files = sorted(
+        i.path
+        for i in found
+        if i.type == pafs.FileType.File
+        and i.path.lower().endswith(PARQUET_SUFFIXES)
+        and not any(
+            part.startswith(("_", ".")) for part in i.path[len(root) :].strip("/").split("/")
+        )
+    )
+    if not files:
+        raise InputError(f"input {text}: a directory without .parquet files")
+    return fs, files
 
 
 def iter_chunks(path: str | Path, schema: DataSchema, chunk_rows: int) -> Iterator[pd.DataFrame]:
     """Yield the table's rows in order, at most ``chunk_rows`` at a time.
 
+    ``path`` is a CSV or Parquet file, or a directory of Parquet files (see
+    :func:`parquet_files`).
+
     Raises:
         InputError: missing file, unknown format, or feature columns absent from the table.
     """
     p = Path(path)
+    if p.is_dir():  # partitioned Parquet: file by file, a chunk never spans two files
+        if chunk_rows < 1:
+            raise InputError(f"monitor.score.chunk_rows: must be >= 1, got {chunk_rows}")
+        for name in parquet_files(p)[1]:
+            yield from _parquet_chunks(Path(name), schema, chunk_rows)
+        return
     if not p.is_file():
         raise InputError(f"input {p}: no such file (run `dvc pull {p}.dvc` if it is tracked)")
     if chunk_rows < 1:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from pr2prod.cli._app import app, builtin_errors_as, pin_envelope
-from pr2prod.errors import UsageError
+from pr2prod.errors import PlatformError, UsageError
 
 ParamsFile = Annotated[Path, typer.Option("--params", help="Composed params file.")]
 
@@ -16,8 +16,11 @@ ParamsFile = Annotated[Path, typer.Option("--params", help="Composed params file
 @app.command()
 def score(
     input_path: Annotated[
-        Path | None,
-        typer.Option("--input", help="CSV/Parquet table to score [monitor.score.input]."),
+        str | None,
+        typer.Option(
+            "--input",
+            help="CSV/Parquet file or Parquet directory (ray: also s3://) [monitor.score.input].",
+        ),
     ] = None,
     model: Annotated[
         str | None, typer.Option("--model", help="Artifact directory [monitor.score.model].")
@@ -41,6 +44,10 @@ def score(
         Path | None, typer.Option("--summary", help="Summary JSON [monitor.score.summary].")
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    engine: Annotated[str, typer.Option("--engine", help="local | ray.")] = "local",
+    address: Annotated[
+        str | None, typer.Option("--address", help="Ray cluster (default: embedded local Ray).")
+    ] = None,
     params: ParamsFile = Path("params.yaml"),
 ) -> None:
     """Score a table; predictions (+ model version, row id) go to a database and/or Parquet."""
@@ -58,22 +65,34 @@ def score(
         table=table or cfg.table,
         parquet_dir=None if no_parquet else (parquet or _opt_path(cfg.parquet_dir)),
     )
+    if engine not in ("local", "ray"):
+        raise UsageError(f"--engine: expected local or ray, got {engine!r}")
     loaded = load_artifact(resolve_model(model, cfg.model))
+    source, rows = input_path or cfg.input, chunk_rows or cfg.chunk_rows
+    acceptance = full.acceptance  # the one acceptance rule, as `serve` applies it
     with builtin_errors_as(UsageError, ValueError):  # batch/run.py: no output configured
-        result = score_table(
-            loaded,
-            input_path or Path(cfg.input),
-            targets,
-            chunk_rows or cfg.chunk_rows,
-            progress,
-            acceptance=full.acceptance,  # the one acceptance rule, as `serve` applies it
-        )
+        if engine == "ray":
+            result = _score_ray(
+                loaded, source, targets, rows, progress, address=address, acceptance=acceptance
+            )
+        else:
+            result = score_table(loaded, source, targets, rows, progress, acceptance=acceptance)
     write_json(summary or Path(cfg.summary), result.to_dict())
     typer.echo(
         f"scored {result.rows_scored} of {result.rows_in} rows "
         f"({result.rows_rejected} rejected) with {result.model['name']} "
         f"{result.model['version']}"
     )
+
+
+def _score_ray(*args: Any, address: str | None, acceptance: Any) -> Any:  # ScoreSummary
+    try:
+        import ray  # noqa: F401  (the `ray` extra)
+    except ImportError as exc:
+        raise PlatformError(f"ray is not installed: pip install -e '.[ray]' ({exc})") from exc
+    from pr2prod.batch.ray_engine import score_table_ray
+
+    return score_table_ray(*args, address=address, acceptance=acceptance)
 
 
 def _monitor_config(params: Path):  # noqa: ANN202 - MonitorConfig, imported lazily

@@ -1,0 +1,161 @@
+"""``pr2prod score --engine ray`` on a real 2-node Ray cluster equals ``--engine local``.
+
+Same partitioned Parquet input (three files, two in a sub-directory, several row groups,
+rows the batch rule rejects), same artifact: the predictions, the rejects (input row, row
+id, reason) and the database rows must be identical, and the chunks must have been scored
+on both nodes. Ray runs loopback-only inside fresh network + PID namespaces
+(``tests/_netns.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from _netns import netns_prefix, run_in_netns
+from _project import BIN
+
+PR2PROD = shlex.quote(str(BIN / "pr2prod"))
+RAY = shlex.quote(str(Path(sys.executable).parent / "ray"))
+CHUNK_ROWS = 40  # several chunks per file, so both nodes get work
+
+
+@pytest.fixture(scope="module")
+def netns() -> list[str]:
+    pytest.importorskip("ray", reason="ray is not installed (pip install -e '.[ray]')")
+    prefix, reason = netns_prefix()
+    if prefix is None:
+        pytest.skip(reason)
+    return prefix
+
+
+@pytest.fixture
+def short_tmp() -> Path:
+    """A short temp directory: Ray's Unix socket paths must stay under 108 bytes."""
+    path = Path(tempfile.mkdtemp(prefix="rb", dir="/tmp"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def partitioned_input(project: Path, dest: Path) -> dict[int, str]:
+    """The test split twice over as three Parquet files; returns bad input rows -> reason."""
+    df = pd.read_parquet(project / "data/prepared/test.parquet").drop(columns="target")
+    df = pd.concat([df, df], ignore_index=True)
+    df["row_id"] = np.arange(len(df), dtype="float64") + 1000  # floats: a null id is possible
+    bad = {
+        3: "mean_radius: missing (not nullable)",
+        17: "row_id: duplicate within the input",
+        50: "row_id: missing",
+        90: "mean_area: infinite",
+    }
+    df.loc[3, "mean_radius"] = np.nan
+    df.loc[17, "row_id"] = df.loc[16, "row_id"]
+    df.loc[50, "row_id"] = np.nan
+    df.loc[90, "mean_area"] = np.inf
+    n = len(df)
+    (dest / "a").mkdir(parents=True)
+    df.iloc[: n // 3].to_parquet(dest / "a/0.parquet", row_group_size=25)
+    df.iloc[n // 3 : 2 * n // 3].to_parquet(dest / "a/1.parquet")
+    rest = df.iloc[2 * n // 3 :].astype({"mean_texture": "string"})  # text: parsed, one not
+    rest.loc[rest.index[5], "mean_texture"] = "abc"
+    bad[2 * n // 3 + 5] = "mean_texture: not a number"
+    rest.to_parquet(dest / "z.parquet")
+    (dest / "_SUCCESS").write_text("", encoding="utf-8")  # skipped, as Spark writes it
+    return bad
+
+
+def read_sql(url: str, query: str) -> pd.DataFrame:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return pd.read_sql(sa.text(query), conn)
+    finally:
+        engine.dispose()
+
+
+def score_cmd(project: Path, name: str, extra: str = "") -> str:
+    return (
+        f"{PR2PROD} score --no-progress --params {project / 'params.yaml'} "
+        f"--model {project / 'models/model'} --input input --chunk-rows {CHUNK_ROWS} "
+        f"--db sqlite:///{name}.db --parquet out_{name} --summary {name}.json {extra}"
+    )
+
+
+def test_planned_chunks_are_the_local_readers_chunks(trained_model_dir: Path, tmp_path: Path):
+    """Without Ray: the driver's plan + read_chunk give exactly what iter_chunks yields."""
+    from pr2prod.batch.ray_engine import plan_chunks, read_chunk
+    from pr2prod.batch.reader import iter_chunks, parquet_files
+    from pr2prod.models.persist import load_artifact
+
+    schema = load_artifact(trained_model_dir).schema
+    partitioned_input(trained_model_dir.parents[1], tmp_path / "input")
+    plan = plan_chunks(str(tmp_path / "input"), schema, CHUNK_ROWS)
+    fs = parquet_files(tmp_path / "input")[0]
+    local = list(iter_chunks(tmp_path / "input", schema, CHUNK_ROWS))
+    assert [Path(c["path"]).name for c in plan if c["start"] == 0] == [
+        "0.parquet",
+        "1.parquet",
+        "z.parquet",
+    ]
+    assert len(plan) == len(local)
+    offset = 0
+    for item, want in zip(plan, local, strict=True):
+        got = read_chunk(fs, item["path"], item["start"], item["rows"], schema)
+        pd.testing.assert_frame_equal(got, want, check_exact=True)
+        assert item["offset"] == offset
+        offset += len(want)
+
+
+@pytest.mark.slow
+@pytest.mark.ray
+def test_ray_two_nodes_score_exactly_like_local(
+    netns, trained_project: Path, short_tmp: Path
+) -> None:
+    work = short_tmp / "w"
+    work.mkdir()
+    bad = partitioned_input(trained_project, work / "input")
+    port = 6380  # a fresh network namespace: every port is free
+    common = "--node-ip-address=127.0.0.1 --num-cpus=1 --num-gpus=0 --disable-usage-stats"
+    script = f"""
+{score_cmd(trained_project, "local")}
+trap '{RAY} stop --force >/dev/null 2>&1 || true' EXIT
+timeout 60 {RAY} start --head --port={port} --include-dashboard=false {common} \
+  --temp-dir={short_tmp / "h"}
+timeout 60 {RAY} start --address=127.0.0.1:{port} {common} --temp-dir={short_tmp / "k"}
+timeout 120 {score_cmd(trained_project, "ray", f"--engine ray --address 127.0.0.1:{port}")}
+"""
+    proc = run_in_netns(netns, script, work)
+    assert proc.returncode == 0, f"{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}"
+
+    local = json.loads((work / "local.json").read_text(encoding="utf-8"))
+    ray = json.loads((work / "ray.json").read_text(encoding="utf-8"))
+    assert ray["outputs"]["engine"] == "ray"
+    assert len(ray["outputs"]["chunks_per_node"]) == 2, "chunks did not land on both nodes"
+    assert ray["chunks"] == local["chunks"] > 4
+    for key in ("rows_in", "rows_scored", "rows_rejected", "reject_reasons", "model"):
+        assert ray[key] == local[key], key
+
+    rejects = pd.read_parquet(work / "out_local/rejects.parquet")
+    assert dict(zip(rejects["input_row"], rejects["reason"], strict=True)) == bad
+    for name in ("predictions", "rejects"):
+        want = pd.read_parquet(work / f"out_local/{name}.parquet")
+        got = pd.read_parquet(work / f"out_ray/{name}.parquet")  # a directory of parts
+        pd.testing.assert_frame_equal(got, want, check_exact=True)  # ids, values, order
+    assert len(want) == len(bad)
+
+    for table, key in (("predictions", "row_id"), ("predictions_rejects", "input_row")):
+        query = f"SELECT * FROM {table} ORDER BY {key}"
+        want = read_sql(f"sqlite:///{work / 'local.db'}", query)
+        got = read_sql(f"sqlite:///{work / 'ray.db'}", query)
+        pd.testing.assert_frame_equal(got, want, check_exact=True)
