@@ -69,9 +69,11 @@ def test_monitor_reads_what_score_wrote(project: Path, tmp_path: Path) -> None:
     pr2prod = str(BIN / "pr2prod")
     params = ["--params", str(project / "params.yaml"), "--model", str(model_dir)]
     run(
-        [pr2prod, "score", "--no-progress", *params, "--input", str(tmp_path / "batch.csv")]
-        + ["--parquet", str(tmp_path / "scored"), "--db", db, "--chunk-rows", str(CHUNK)]
-        + ["--summary", str(tmp_path / "score.json")],
+        [
+            *(pr2prod, "score", "--no-progress", *params, "--input", str(tmp_path / "batch.csv")),
+            *("--parquet", str(tmp_path / "scored"), "--db", db, "--chunk-rows", str(CHUNK)),
+            *("--summary", str(tmp_path / "score.json")),
+        ],
         tmp_path,
     )
     summary = json.loads((tmp_path / "score.json").read_text())
@@ -104,10 +106,13 @@ def test_monitor_reads_what_score_wrote(project: Path, tmp_path: Path) -> None:
     monitor_params["monitor"]["alert"]["exit_code"] = 0
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(monitor_params))
     run(
-        [pr2prod, "monitor", "--params", str(tmp_path / "params.yaml"), "--model", str(model_dir)]
-        + ["--source", "scored", "--scored-input", str(tmp_path / "batch.csv")]
-        + ["--scored-predictions", str(tmp_path / "scored/predictions.parquet")]
-        + ["--labels", str(tmp_path / "labels.csv")],
+        [
+            *(pr2prod, "monitor", "--params", str(tmp_path / "params.yaml")),
+            *("--model", str(model_dir), "--source", "scored"),
+            *("--scored-input", str(tmp_path / "batch.csv")),
+            *("--scored-predictions", str(tmp_path / "scored/predictions.parquet")),
+            *("--labels", str(tmp_path / "labels.csv")),
+        ],
         tmp_path,
     )
     report = json.loads((tmp_path / "reports/monitor.json").read_text())
