@@ -7,6 +7,11 @@ from typing import Any
 
 import pandas as pd
 
+# What `pr2prod score` writes next to predictions.parquet (pr2prod.batch.parquet_sink, a
+# sibling layer this one may not import; tests/batch/test_batch_monitor_contract.py keeps
+# the two in step).
+REJECTS_FILE = "rejects.parquet"
+
 
 def parse_timestamps(values: pd.Series) -> pd.Series:
     """ISO strings or epoch seconds to UTC datetimes (unparseable -> NaT)."""
@@ -47,8 +52,6 @@ def load_scored_batch(
     Raises:
         ValueError: an id that still occurs twice on either side, naming it.
     """
-    from pr2prod.batch.parquet_sink import REJECTS_FILE
-
     inputs = read_table(input_path).reset_index(drop=True)
     preds = read_table(predictions_path)[["row_id", "prediction", "model_version"]]
     if id_column not in inputs.columns:
