@@ -7,6 +7,11 @@ from typing import Any
 
 import pandas as pd
 
+# What `pr2prod score` writes next to predictions.parquet (pr2prod.batch.parquet_sink, a
+# sibling layer this one may not import; tests/batch/test_batch_monitor_contract.py keeps
+# the two in step).
+REJECTS_FILE = "rejects.parquet"
+
 
 def parse_timestamps(values: pd.Series) -> pd.Series:
     """ISO strings or epoch seconds to UTC datetimes (unparseable -> NaT)."""
@@ -32,13 +37,40 @@ def load_scored_batch(
     predictions_path: str | Path,
     id_column: str,
     timestamp_column: str | None,
-) -> pd.DataFrame:
-    """Join a batch input table with its ``predictions.parquet`` on the row id."""
-    inputs = read_table(input_path)
+) -> tuple[pd.DataFrame, int]:
+    """Join a batch input table with its ``predictions.parquet`` on the row id.
+
+    The input rows that ``pr2prod score`` rejected (``rejects.parquet`` next to the
+    predictions, by input position) are left out first, so a rejected row never meets a
+    prediction, not even one of an accepted row with the same id. Ids are matched as text
+    (``7`` and ``7.0`` alike), as the writer may have stored them with another dtype.
+
+    Returns:
+        The joined rows (one per prediction, ``row_id`` as the writer stored it) and the
+        number of input rows left out as rejected.
+
+    Raises:
+        ValueError: an id that still occurs twice on either side, naming it.
+    """
+    inputs = read_table(input_path).reset_index(drop=True)
     preds = read_table(predictions_path)[["row_id", "prediction", "model_version"]]
     if id_column not in inputs.columns:
         inputs = inputs.assign(**{id_column: range(len(inputs))})
-    inputs = inputs.rename(columns={id_column: "row_id"})
+    rejects_path = Path(predictions_path).with_name(REJECTS_FILE)
+    rejected = 0
+    if rejects_path.is_file():
+        positions = pd.read_parquet(rejects_path, columns=["input_row"])["input_row"]
+        drop = inputs.index.isin(positions)
+        rejected = int(drop.sum())
+        inputs = inputs.loc[~drop]
+    inputs = inputs.drop(
+        columns=[
+            c
+            for c in ("row_id", "prediction", "model_version")
+            if c in inputs.columns and c != id_column
+        ]
+    )
+    inputs = inputs.assign(_key=_id_text(inputs[id_column])).drop(columns=id_column)
     if timestamp_column:
         if timestamp_column not in inputs.columns:
             raise ValueError(
@@ -48,7 +80,25 @@ def load_scored_batch(
         inputs["timestamp"] = parse_timestamps(inputs[timestamp_column])
     else:
         inputs["timestamp"] = pd.NaT
-    return inputs.merge(preds, on="row_id", how="inner", validate="one_to_many")
+    preds = preds.assign(_key=_id_text(preds["row_id"]))
+    for side, keys in (("input", inputs["_key"]), ("predictions", preds["_key"])):
+        twice = keys[keys.notna() & keys.duplicated()]
+        if len(twice):
+            raise ValueError(
+                f"monitor.scored_input: id {twice.iloc[0]!r} occurs more than once in the "
+                f"{side} ({input_path} / {predictions_path}) after leaving out rejected rows"
+            )
+    joined = inputs.merge(preds, on="_key", how="inner", validate="one_to_one")
+    return joined.drop(columns="_key"), rejected
+
+
+def _id_text(ids: pd.Series) -> pd.Series:
+    """Ids as text; whole floats (an integer id column read with a gap) without ``.0``."""
+    if pd.api.types.is_float_dtype(ids):
+        known = ids.dropna()
+        if (known == known.round()).all():
+            ids = ids.astype("Int64")
+    return ids.astype("string")
 
 
 def select_window(
@@ -159,6 +209,9 @@ def load_window(
                 "monitor.scored_input and monitor.scored_predictions: required "
                 "when monitor.source is 'scored'"
             )
-        frame = load_scored_batch(scored_input, scored_predictions, id_column, timestamp_column)
-        return frame, {"source": "scored", "path": str(scored_input), "records": len(frame)}
+        frame, rejected = load_scored_batch(
+            scored_input, scored_predictions, id_column, timestamp_column
+        )
+        facts = {"source": "scored", "path": str(scored_input), "records": len(frame)}
+        return frame, {**facts, "rejected": rejected}
     raise ValueError(f"monitor.source: {source!r} is not one of log, scored")

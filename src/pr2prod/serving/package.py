@@ -4,14 +4,19 @@ The model store entry is named after the model (``metadata.json: model_name``), 
 the artifact hash (importing the same artifact twice is a no-op) and labelled with version,
 artifact hash, data hash and git commit. The Bento is built from ``bentofile.yaml`` (the one
 build configuration) with ``src/`` as build context and the model tag + serve config as
-Bento arguments. ``BENTOML_HOME`` selects the stores (tests point it at a temp directory).
+Bento arguments. The Bento's Python packages are ``bentofile.yaml``'s plus what the artifact
+itself needs (:func:`model_packages`: torch and skorch for a torch model), pinned to the
+versions the artifact was trained with. ``BENTOML_HOME`` selects the stores (tests point it
+at a temp directory).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +27,7 @@ from pr2prod.config.acceptance_schema import AcceptanceConfig
 from pr2prod.config.serve_schema import ServeConfig
 from pr2prod.fsio import file_md5
 from pr2prod.models.identity import ARTIFACT_FILES, artifact_id, default_version
-from pr2prod.models.persist import METADATA_FILE
+from pr2prod.models.persist import METADATA_FILE, MODEL_FILE
 from pr2prod.serving.settings import acceptance_config_json, serve_config_json
 
 
@@ -91,6 +96,121 @@ def _code_digest(build_ctx: Path) -> str:
     return h.hexdigest()
 
 
+# Distributions a module of the model archive needs, by module (longest prefix wins). The
+# archive names every class it rebuilds; a pr2prod estimator names its own module, whose
+# imports are listed here.
+MODULE_PACKAGES: dict[str, tuple[str, ...]] = {
+    "numpy": ("numpy",),
+    "pandas": ("pandas",),
+    "scipy": ("scipy",),
+    "sklearn": ("scikit-learn",),
+    "torch": ("torch",),
+    "skorch": ("skorch", "torch"),
+    "pr2prod.models.torch_mlp": ("torch", "skorch"),
+}
+# Every artifact is a skops archive.
+ALWAYS = ("skops",)
+_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+# Wheels with a local version (torch 2.13.0+cpu) come from PyTorch's index, not PyPI.
+_TORCH_INDEX = "https://download.pytorch.org/whl/{tag}"
+
+
+@dataclass(frozen=True)
+class ModelPackages:
+    """What the artifact needs installed: pinned requirements and extra package indexes."""
+
+    packages: list[str]
+    extra_index_url: list[str]
+
+
+def archive_modules(model_dir: Path) -> set[str]:
+    """Modules of every object in the artifact's skops archive (read, never loaded)."""
+    with zipfile.ZipFile(model_dir / MODEL_FILE) as archive:
+        schema = json.loads(archive.read("schema.json"))
+    found: set[str] = set()
+    stack: list[Any] = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            module = node.get("__module__")
+            if isinstance(module, str):
+                found.add(module)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
+
+
+def _needed(module: str) -> tuple[str, ...]:
+    parts = module.split(".")
+    for n in range(len(parts), 0, -1):
+        hit = MODULE_PACKAGES.get(".".join(parts[:n]))
+        if hit is not None:
+            return hit
+    return ()
+
+
+def _base_names(packages: list[str]) -> dict[str, str]:
+    """Distribution name (lower case) -> requirement, for ``bentofile.yaml``'s packages."""
+    out = {}
+    for req in packages:
+        m = _NAME.match(req)
+        if m:
+            out[m.group(1).lower()] = req
+    return out
+
+
+def model_packages(model_dir: Path, base: list[str]) -> ModelPackages:
+    """The distributions the artifact needs, pinned to ``metadata.json: libraries``.
+
+    A needed library the metadata does not record keeps its ``base`` requirement
+    (``bentofile.yaml``'s ``python.packages``).
+
+    Raises:
+        DataError: the artifact needs a library that neither its metadata records nor
+            ``base`` lists, naming it.
+    """
+    from pr2prod.errors import DataError
+
+    meta = json.loads((model_dir / METADATA_FILE).read_text(encoding="utf-8"))
+    versions: dict[str, str] = meta.get("libraries", {})
+    given = _base_names(base)
+    names = set(ALWAYS)
+    for module in archive_modules(model_dir):
+        names.update(_needed(module))
+    packages, indexes = [], []
+    for name in sorted(names):
+        version = versions.get(name)
+        if version and version != "absent":
+            packages.append(f"{name}=={version}")
+            local = version.partition("+")[2]
+            if name == "torch" and local:
+                indexes.append(_TORCH_INDEX.format(tag=local))
+        elif name in given:
+            packages.append(given[name])
+        else:
+            raise DataError(
+                f"{model_dir / METADATA_FILE}: the model needs {name}, but libraries.{name} is "
+                f"{version or 'not recorded'} and bentofile.yaml python.packages lacks it"
+            )
+    return ModelPackages(packages, indexes)
+
+
+def python_options(base: dict[str, Any], model_dir: Path) -> dict[str, Any]:
+    """``bentofile.yaml``'s ``python`` section with the model's needs: each package the
+    model needs pinned to the model's version (replacing the base requirement in place, or
+    added after them), plus the package index its wheels come from."""
+    packages = list(base.get("packages") or [])
+    needs = model_packages(model_dir, packages)
+    pins = _base_names(needs.packages)
+    merged = [pins.pop(name, req) for name, req in _base_names(packages).items()]
+    out = {**base, "packages": merged + list(pins.values())}
+    if needs.extra_index_url:
+        have = list(base.get("extra_index_url") or [])
+        out["extra_index_url"] = have + [u for u in needs.extra_index_url if u not in have]
+    return out
+
+
 def build_bento(
     model_tag: str,
     serve: ServeConfig,
@@ -102,8 +222,9 @@ def build_bento(
     """``bentoml build`` with ``bentofile.yaml``; returns the Bento tag.
 
     The Bento version is a digest of everything that goes into it (model tag, serve config,
-    build configuration, pr2prod's code), so rebuilding the same inputs gives the same tag
-    and reuses the stored Bento: ``reports/bento.json`` reproduces bit for bit.
+    build configuration, pr2prod's code; the model tag fixes the packages the model adds),
+    so rebuilding the same inputs gives the same tag and reuses the stored Bento:
+    ``reports/bento.json`` reproduces bit for bit.
     """
     import bentoml
     from bentoml.exceptions import NotFound
@@ -112,6 +233,9 @@ def build_bento(
     options = yaml.safe_load(text)
     service = options.pop("service")
     options["labels"] = {**options.get("labels", {}), **labels}
+    # the store's copy of the artifact is what the Bento carries: its needs, its versions
+    stored = Path(bentoml.models.get(model_tag).path)
+    options["python"] = python_options(options.get("python") or {}, stored)
     args = {
         "model_tag": model_tag,
         "model_version": labels["version"],
