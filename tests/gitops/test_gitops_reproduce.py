@@ -84,18 +84,17 @@ def test_report_shows_params_and_metrics_deltas(pushed_project: Path):
     project = pushed_project
     run(["git", "checkout", "-qb", "smaller-c"], project)
     try:
-        run([str(BIN / "pr2prod"), "compose", "model.C=0.05"], project)
+        run([str(BIN / "pr2prod"), "compose", "model.C=0.5"], project)  # passes the gate
         repro(project)
-        gate_md = project / "reports" / "gate.md"
-        gate_md.write_text("| check | passed |\n| --- | --- |\n| roc_auc | True |\n")
         out = run([str(BIN / "pr2prod"), "report", "--base", "main"], project)
         assert "reports/pr_report.md" in out.stdout
         text = (project / "reports" / "pr_report.md").read_text()
         assert text.startswith("<!-- pr2prod-report -->")
-        assert "| params.yaml | model.C" in text and "0.05" in text
+        assert "| params.yaml | model.C" in text and "0.5" in text
         metrics = text.split("### Metrics diff")[1].split("### Gate")[0]
         assert "metrics/metrics.json" in metrics and "roc_auc" in metrics
-        assert "| roc_auc | True |" in text
+        assert "| metric:roc_auc ↑ |" in text  # the real gate table, embedded
+        assert "**Verdict: PASS" in text
         assert "- `plots/roc.json`" in text
         bad = run([str(BIN / "pr2prod"), "report", "--base", "nope"], project, check=False)
         assert bad.returncode == 2 and "base ref 'nope' not found" in bad.stderr

@@ -24,10 +24,13 @@ POINTS = 51  # points kept per curve and model: enough for the shape, small in g
 SIDES = (("production", "b"), ("candidate", "c"))
 
 
-def curve_rows(paired: Paired, labels: list[Any]) -> dict[str, list[dict[str, Any]]]:
-    """Curve tables of both models, keyed by plot name, each row tagged with ``rev``."""
+def curve_rows(
+    paired: Paired, labels: list[Any], has_baseline: bool = True
+) -> dict[str, list[dict[str, Any]]]:
+    """Curve tables of both models (the candidate's alone on a first release), keyed by plot
+    name, each row tagged with ``rev``."""
     out: dict[str, list[dict[str, Any]]] = {}
-    for rev, side in SIDES:
+    for rev, side in SIDES if has_baseline else SIDES[1:]:
         pred = paired.pred_c if side == "c" else paired.pred_b
         if paired.task == "regression":
             rows = regression_plots(paired.y, pred)

@@ -213,7 +213,7 @@ def run_gate(
         "stability": stability,
         "slices": slice_rows,
         "per_class": per_class_changes,
-        "curves": curve_rows(paired, list(candidate.schema.labels or [])) if has_baseline else {},
+        "curves": curve_rows(paired, list(candidate.schema.labels or []), has_baseline),
     }
 
 

@@ -44,11 +44,16 @@ def plot_specs(dvc_yaml: Path = Path("dvc.yaml")) -> dict[str, dict[str, Any]]:
 
 
 def write_curves(curves: dict[str, list[dict]], plots_dir: Path) -> dict[str, Path]:
-    """Render each curve table to ``plots_dir/<name>.svg`` (the directory is replaced)."""
+    """Render each curve table to ``plots_dir/<name>.svg`` (the directory is replaced).
+
+    ``index.json`` lists the images, so the directory exists in git even with none (a
+    classifier without probabilities).
+    """
     specs = plot_specs()
     with atomic_dir(plots_dir) as tmp:
         for name, rows in curves.items():
             atomic_write_text(tmp / f"{name}.svg", render_svg(rows, name, specs.get(name, {})))
+        write_json(tmp / "index.json", {"images": [f"{name}.svg" for name in curves]})
     return {name: plots_dir / f"{name}.svg" for name in curves}
 
 
