@@ -193,7 +193,7 @@ def test_credentials_from_dvc_config_local_stay_out_of_git(
     team: Team, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clone = _clone(team, tmp_path / "local-creds")
-    key, secret = "team-key", "team-secret"
+    key, secret = "team-key", "team-secret"  # pragma: allowlist secret
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     run(["dvc", "remote", "modify", "--local", REMOTE, "access_key_id", key], clone)
