@@ -199,3 +199,20 @@ def test_a_resolver_in_a_config_is_refused_and_nothing_is_written(tmp_path, monk
         reconcile(conf, params, ["model=random_forest", "model.max_features=${oc.env:FAKE}"])
     assert "s3cr3t-value" not in str(exc.value)
     assert params.read_bytes() == before
+
+
+def test_a_model_without_a_pr2prod_schema_keeps_its_keys_for_the_constructor():
+    raw = compose_dict(CONF, [])
+    raw["model"] = {
+        "name": "team_model",
+        "_target_": "sklearn.linear_model.LogisticRegressionCV",  # no pr2prod schema for it
+        "tasks": ["classification"],
+        "Cs": 3,
+        "max_iter": 77,
+    }
+    cfg = to_config(raw)
+    estimator = build_estimator(cfg.model, cfg.allowed_targets)
+    assert (estimator.Cs, estimator.max_iter) == (3, 77)  # were silently dropped before
+    raw["model"]["tasks"] = ["ranking"]  # the common keys are still validated
+    with pytest.raises(ConfigError, match=r"model\.tasks"):
+        to_config(raw)

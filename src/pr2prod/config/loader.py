@@ -32,6 +32,9 @@ _TARGET_SCHEMAS: dict[str, type[schema.ModelConfig]] = {
 }
 
 
+_COMMON_MODEL_KEYS = frozenset(f.name for f in dataclasses.fields(schema.ModelConfig))
+
+
 def schema_for_target(target: str | None) -> type[schema.ModelConfig] | None:
     """Return the schema for a model ``_target_`` or ``None`` for a user-extended target."""
     if not target:
@@ -65,14 +68,15 @@ def to_config(raw: dict[str, Any]) -> schema.Config:
         cfg = OmegaConf.merge(OmegaConf.structured(schema.Config), body)
     except OmegaConfBaseException as exc:
         raise ConfigError(describe_error(exc)) from exc
+    model_schema = schema_for_target(model_raw.get("_target_"))
+    # a team's own estimator has no pr2prod schema: its common keys are validated, every other
+    # key is kept as written and goes to its constructor
+    common = {k: v for k, v in model_raw.items() if k in _COMMON_MODEL_KEYS}
     try:
-        model_schema = schema_for_target(model_raw.get("_target_"))
-        if model_schema is None:
-            model_node = OmegaConf.merge(OmegaConf.structured(schema.ModelConfig), {})
-            OmegaConf.set_struct(model_node, False)
-            model_node = OmegaConf.merge(model_node, model_raw)
-        else:
-            model_node = OmegaConf.merge(OmegaConf.structured(model_schema), model_raw)
+        model_node = OmegaConf.merge(
+            OmegaConf.structured(model_schema or schema.ModelConfig),
+            model_raw if model_schema is not None else common,
+        )
     except OmegaConfBaseException as exc:  # merged on its own: its keys are below `model`
         raise ConfigError(describe_error(exc, prefix="model")) from exc
     try:
@@ -81,6 +85,9 @@ def to_config(raw: dict[str, Any]) -> schema.Config:
     except OmegaConfBaseException as exc:
         raise ConfigError(describe_error(exc)) from exc
     assert isinstance(obj, schema.Config)
+    if model_schema is None:
+        extra = {k: v for k, v in model_raw.items() if k not in _COMMON_MODEL_KEYS}
+        obj.model = {**model_params(obj.model), **extra}
     _check_choices(obj)
     check_paths(obj.paths)
     return obj
