@@ -72,6 +72,20 @@ def test_untrusted_type_is_refused_by_name() -> None:
     np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
 
 
+def test_the_teams_own_package_is_trusted_by_prefix_and_only_it() -> None:
+    from pr2prod.config.targets import project_packages
+
+    x, y = load_breast_cancer(return_X_y=True)
+    model = make_pipeline(Sneaky(), LogisticRegression(max_iter=500)).fit(x, y)
+    package = __name__.split(".")[0] + "."
+    allowed = ["sklearn.", "torch.", "pr2prod.", package]
+    assert project_packages(allowed) == (package,)  # the libraries are not whole-trusted
+    loaded = loads_model(dumps_model(model), trusted_packages=project_packages(allowed))
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
+    with pytest.raises(UntrustedArtifactError, match="Sneaky"):
+        loads_model(dumps_model(model), trusted_packages=project_packages(allowed[:3]))
+
+
 def _mlp(cls, x, y, **kw):
     est = cls(
         hidden_sizes=[16],

@@ -55,6 +55,7 @@ def score(
     from pr2prod.batch.resolve import resolve_model
     from pr2prod.batch.run import ScoreTargets, score_table
     from pr2prod.config import load_params
+    from pr2prod.config.targets import project_packages
     from pr2prod.fsio import write_json
     from pr2prod.models.persist import load_artifact
 
@@ -67,7 +68,9 @@ def score(
     )
     if engine not in ("local", "ray"):
         raise UsageError(f"--engine: expected local or ray, got {engine!r}")
-    loaded = load_artifact(resolve_model(model, cfg.model))
+    loaded = load_artifact(
+        resolve_model(model, cfg.model), trusted_packages=project_packages(full.allowed_targets)
+    )
     source, rows = input_path or cfg.input, chunk_rows or cfg.chunk_rows
     acceptance = full.acceptance  # the one acceptance rule, as `serve` applies it
     with builtin_errors_as(UsageError, ValueError):  # batch/run.py: no output configured

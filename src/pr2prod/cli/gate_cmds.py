@@ -49,11 +49,11 @@ def gate(
     from pr2prod.config import load_params
     from pr2prod.errors import CheckFailedError
     from pr2prod.stages._common import GATE_MD
-    from pr2prod.stages.gate import WORKSPACE, write_reports
+    from pr2prod.stages.gate import workspace, write_reports
 
     cfg = load_params(params)
     report = gate_workspace(
-        WORKSPACE,
+        workspace(cfg.allowed_targets),
         gate_config(cfg.gate, on_missing),
         baseline,
         allow_different_data,

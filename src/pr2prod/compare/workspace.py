@@ -26,6 +26,7 @@ class Workspace:
     model_dir: Path
     train: Path
     test: Path
+    trusted_packages: tuple[str, ...] = ()  # the team's own packages (allowed_targets)
 
 
 def gate_workspace(
@@ -43,7 +44,7 @@ def gate_workspace(
         ConfigError: an invalid gate config.
     """
     allow = allow_different_data or cfg.allow_different_data
-    candidate = load_artifact(ws.root / ws.model_dir)
+    candidate = load_artifact(ws.root / ws.model_dir, trusted_packages=ws.trusted_packages)
     current = check_candidate_data(candidate.metadata, [ws.root / ws.train, ws.root / ws.test])
     test = pd.read_parquet(ws.root / ws.test)
     with tempfile.TemporaryDirectory(prefix="pr2prod-gate-") as tmp:
@@ -56,7 +57,11 @@ def gate_workspace(
             registry,
             on_missing=cfg.baseline.on_missing.value,
         )
-        baseline = None if found.path is None else load_artifact(found.path)
+        baseline = (
+            None
+            if found.path is None
+            else load_artifact(found.path, trusted_packages=ws.trusted_packages)
+        )
         data: dict[str, Any] = {"test_split": str(ws.test), "hash": current}
         if baseline is not None:
             data.update(check_same_data(candidate.metadata, baseline.metadata, allow))

@@ -172,3 +172,16 @@ def _describe(obj: Any) -> str:
     if callable(obj):
         return "function" if hasattr(obj, "__code__") else "callable"
     return type(obj).__name__
+
+
+LIBRARY_PREFIXES = ("sklearn.", "skorch.", "torch.", "pr2prod.")
+
+
+def project_packages(allowed_targets: Sequence[str]) -> tuple[str, ...]:
+    """The team's own packages: ``allowed_targets`` prefixes beyond the built-in libraries.
+
+    A config may already instantiate their classes, so an artifact holding them may be loaded
+    (:func:`pr2prod.models.persist.load_artifact`); the libraries' own types stay governed by
+    the persistence allow-list.
+    """
+    return tuple(p for p in allowed_targets if p and p not in LIBRARY_PREFIXES)

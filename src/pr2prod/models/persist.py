@@ -126,16 +126,24 @@ def dumps_model(model: Any) -> bytes:
     return canonical_skops(sio.dumps(model))
 
 
-def loads_model(data: bytes, extra_trusted: Iterable[str] = ()) -> Any:
+def loads_model(
+    data: bytes, extra_trusted: Iterable[str] = (), trusted_packages: Iterable[str] = ()
+) -> Any:
     """Load a skops archive, refusing any type outside the trusted list.
+
+    ``trusted_packages`` (dotted prefixes such as ``"acme_ml."``) trust the team's own code:
+    the packages ``allowed_targets`` already lets a config instantiate.
 
     Raises:
         UntrustedArtifactError: naming the types that are not trusted.
     """
     sio = _skops_io()
     trusted = set(TRUSTED_TYPES) | set(extra_trusted)
+    packages = tuple(trusted_packages)
     unknown = sio.get_untrusted_types(data=data)
-    refused = sorted(t for t in unknown if t not in trusted)
+    refused = sorted(
+        t for t in unknown if t not in trusted and not t.startswith(packages or ("\0",))
+    )
     if refused:
         raise UntrustedArtifactError(
             "refusing to load a model artifact with untrusted types: "
@@ -174,12 +182,17 @@ def write_artifact(
     )
 
 
-def load_artifact(directory: str | Path, extra_trusted: Iterable[str] = ()) -> LoadedModel:
-    """Load the artifact directory written by the train stage (the only model loader)."""
+def load_artifact(
+    directory: str | Path, extra_trusted: Iterable[str] = (), trusted_packages: Iterable[str] = ()
+) -> LoadedModel:
+    """Load the artifact directory written by the train stage (the only model loader).
+
+    ``trusted_packages``: the team's own packages (``config.targets.project_packages``).
+    """
     d = Path(directory)
     if not (d / MODEL_FILE).exists():
         raise FileNotFoundError(f"{d}: no {MODEL_FILE} (run `dvc repro train` or `dvc pull`)")
-    pipeline = loads_model((d / MODEL_FILE).read_bytes(), extra_trusted)
+    pipeline = loads_model((d / MODEL_FILE).read_bytes(), extra_trusted, trusted_packages)
     schema = DataSchema.load(d / SCHEMA_FILE)
     metadata = json.loads((d / METADATA_FILE).read_text(encoding="utf-8"))
     return LoadedModel(pipeline=pipeline, schema=schema, metadata=metadata, path=d)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from pr2prod.config import load_params
+from pr2prod.config.targets import project_packages
 from pr2prod.evaluate.report import evaluate_model
 from pr2prod.fsio import atomic_dir, write_json
 from pr2prod.models.persist import load_artifact
@@ -14,7 +15,7 @@ from pr2prod.stages._common import METRICS, MODEL_DIR, PARAMS, PLOTS, TEST, run_
 def main() -> None:
     def body() -> None:
         cfg = load_params(PARAMS)
-        model = load_artifact(MODEL_DIR)
+        model = load_artifact(MODEL_DIR, trusted_packages=project_packages(cfg.allowed_targets))
         metrics, plots = evaluate_model(model, pd.read_parquet(TEST), cfg.evaluate)
         with atomic_dir(PLOTS) as tmp:
             for name, rows in plots.items():

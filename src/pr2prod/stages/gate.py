@@ -7,6 +7,7 @@ production moves; ``pr2prod gate`` re-checks explicitly.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from pr2prod.compare.curves import render_svg
 from pr2prod.compare.report import to_markdown, verdict_line
 from pr2prod.compare.workspace import Workspace, gate_workspace
 from pr2prod.config import load_params
+from pr2prod.config.targets import project_packages
 from pr2prod.fsio import atomic_dir, atomic_write_text, write_json
 from pr2prod.stages._common import (
     GATE_JSON,
@@ -31,6 +33,11 @@ from pr2prod.stages._common import (
 )
 
 WORKSPACE = Workspace(Path("."), MODEL_DIR, TRAIN, TEST)
+
+
+def workspace(allowed_targets: list[str]) -> Workspace:
+    """This project's workspace, trusting the team's own packages when loading models."""
+    return dataclasses.replace(WORKSPACE, trusted_packages=project_packages(allowed_targets))
 
 
 def plot_specs(dvc_yaml: Path = Path("dvc.yaml")) -> dict[str, dict[str, Any]]:
@@ -74,7 +81,9 @@ def main() -> None:
     def body() -> None:
         cfg = load_params(PARAMS)
         report = gate_workspace(  # a GateError ("cannot compare") exits 3, as in the CLI
-            WORKSPACE, cfg.gate, registry=(cfg.release.model_name, cfg.release.stage)
+            workspace(cfg.allowed_targets),
+            cfg.gate,
+            registry=(cfg.release.model_name, cfg.release.stage),
         )
         write_reports(report)
         print(f"[gate] {verdict_line(report)} (see {GATE_MD})")
