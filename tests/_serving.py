@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from _project import env
+from _project import BIN, env
 
 HOST = "127.0.0.1"
 
@@ -20,6 +20,12 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((HOST, 0))
         return int(s.getsockname()[1])
+
+
+def serve_cmd(model: Path, params: Path, port: int, *extra: str) -> list[str]:
+    """``pr2prod serve`` of ``model`` with ``params`` on ``port`` (plus ``extra`` options)."""
+    cmd = [str(BIN / "pr2prod"), "serve", "--port", str(port), "--model", str(model)]
+    return [*cmd, *extra, "--params", str(params)]
 
 
 class Server:

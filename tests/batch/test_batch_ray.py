@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import json
 import shlex
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -23,29 +21,12 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _netns import netns_prefix, run_in_netns
+from _netns import run_in_netns
 from _project import BIN
 
 PR2PROD = shlex.quote(str(BIN / "pr2prod"))
 RAY = shlex.quote(str(Path(sys.executable).parent / "ray"))
 CHUNK_ROWS = 40  # several chunks per file, so both nodes get work
-
-
-@pytest.fixture(scope="module")
-def netns() -> list[str]:
-    pytest.importorskip("ray", reason="ray is not installed (pip install -e '.[ray]')")
-    prefix, reason = netns_prefix()
-    if prefix is None:
-        pytest.skip(reason)
-    return prefix
-
-
-@pytest.fixture
-def short_tmp() -> Path:
-    """A short temp directory: Ray's Unix socket paths must stay under 108 bytes."""
-    path = Path(tempfile.mkdtemp(prefix="rb", dir="/tmp"))
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def partitioned_input(project: Path, dest: Path) -> dict[int, str]:

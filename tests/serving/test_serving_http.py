@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from _project import BIN, run
-from _serving import Server, free_port, wait_for_lines
+from _serving import Server, free_port, serve_cmd, wait_for_lines
 from pr2prod.logrecord import PredictionRecord
 from pr2prod.models.persist import load_artifact
 
@@ -66,18 +66,7 @@ def _cli_server(project: Path, tmp: Path, shadow: Path) -> tuple[Server, Path]:
     )
     port = free_port()
     server = Server(
-        [
-            str(BIN / "pr2prod"),
-            "serve",
-            "--port",
-            str(port),
-            "--model",
-            str(project / "models" / "model"),
-            "--shadow",
-            str(shadow),
-            "--params",
-            str(params),
-        ],
+        serve_cmd(project / "models" / "model", params, port, "--shadow", str(shadow)),
         cwd=tmp,
         log=tmp / "server.log",
         port=port,

@@ -24,8 +24,7 @@ import psutil
 import pytest
 import yaml
 
-from _project import BIN
-from _serving import Server, free_port
+from _serving import Server, free_port, serve_cmd
 from pr2prod.logrecord import LogReadStats, log_files, read_records
 from pr2prod.models.persist import load_artifact
 
@@ -41,16 +40,7 @@ def _server(project: Path, tmp: Path, **serve: Any) -> Server:
     (tmp / "params.yaml").write_text(yaml.safe_dump(params))
     port = free_port()
     server = Server(
-        [
-            str(BIN / "pr2prod"),
-            "serve",
-            "--port",
-            str(port),
-            "--model",
-            str(project / "models" / "model"),
-            "--params",
-            str(tmp / "params.yaml"),
-        ],
+        serve_cmd(project / "models" / "model", tmp / "params.yaml", port),
         cwd=tmp,
         log=tmp / "server.log",
         port=port,

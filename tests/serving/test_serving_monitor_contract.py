@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from _project import BIN, run
-from _serving import Server, free_port
+from _serving import Server, free_port, serve_cmd
 from pr2prod.logrecord import log_files, read_records
 from pr2prod.models.persist import load_artifact
 from pr2prod.monitor.log import read_prediction_log
@@ -59,16 +59,7 @@ def test_served_log_rotated_across_workers_is_monitored_once(
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     port = free_port()
     server = Server(
-        [
-            str(BIN / "pr2prod"),
-            "serve",
-            "--port",
-            str(port),
-            "--model",
-            str(model_dir),
-            "--params",
-            str(tmp_path / "params.yaml"),
-        ],
+        serve_cmd(model_dir, tmp_path / "params.yaml", port),
         cwd=tmp_path,
         log=tmp_path / "server.log",
         port=port,

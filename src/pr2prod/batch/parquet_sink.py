@@ -9,8 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-PREDICTIONS_FILE = "predictions.parquet"
-REJECTS_FILE = "rejects.parquet"
+from pr2prod.logrecord.scored import PREDICTIONS_FILE, REJECTS_FILE
 
 
 class ParquetSink:

@@ -19,7 +19,6 @@ at most one connection per actor (``concurrency``).
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 from collections import Counter
 from contextlib import nullcontext
@@ -51,6 +50,7 @@ from pr2prod.data.acceptance import AcceptanceRule
 from pr2prod.data.schema import DataSchema
 from pr2prod.fsio import atomic_dir
 from pr2prod.models.persist import LoadedModel, load_artifact
+from pr2prod.raystart import start_ray
 
 ENGINES = ("local", "ray")
 
@@ -92,14 +92,6 @@ def read_chunk(fs: Any, path: str, start: int, rows: int, schema: DataSchema) ->
         seen += n
     table = pf.read_row_groups(groups, columns=wanted)
     return table.slice(start - (first or 0), rows).to_pandas()
-
-
-def envelope_env() -> dict[str, str]:
-    """The numerical envelope's variables, for every Ray worker process at its start."""
-    env = dict(os.environ)
-    envelope.apply(env)
-    names = (*envelope.FORCED, *envelope.KERNEL_DEFAULTS, *envelope.KEPT, envelope.OFF_VAR)
-    return {name: env[name] for name in names if name in env}
 
 
 def _ipc(frame: pd.DataFrame) -> bytes:
@@ -177,29 +169,6 @@ def _node_id() -> str:
     import ray
 
     return str(ray.get_runtime_context().get_node_id())
-
-
-def start_ray(address: str | None, num_cpus: int | None = None, node_ip: str = "127.0.0.1") -> None:
-    """Connect to ``address`` (``host:port`` or ``ray://``) or start an embedded local Ray."""
-    import ray
-
-    common: dict[str, Any] = {
-        "runtime_env": {"env_vars": envelope_env()},
-        "log_to_driver": False,
-        "logging_level": "warning",
-    }
-    if address and address.startswith("ray://"):
-        ray.init(address=address, **common)
-    elif address:
-        ray.init(address=address, _node_ip_address=node_ip, **common)
-    else:  # a new embedded instance, never a cluster another process left running
-        ray.init(
-            address="local",
-            _node_ip_address=node_ip,
-            include_dashboard=False,
-            num_cpus=num_cpus,
-            **common,
-        )
 
 
 def _model_files(model: LoadedModel) -> dict[str, bytes]:
@@ -280,7 +249,7 @@ def score_table_ray(
     version = model_version(model)
     summary = ScoreSummary(input=text, model=asdict(version))
     database = _database(targets, model, version, text, plan, acceptance)
-    start_ray(address, num_cpus)
+    start_ray(address, num_cpus=num_cpus, logging_level="warning")
     try:
         ctx = ray.data.DataContext.get_current()
         ctx.enable_progress_bars = False

@@ -7,10 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-# What `pr2prod score` writes next to predictions.parquet (pr2prod.batch.parquet_sink, a
-# sibling layer this one may not import; tests/batch/test_batch_monitor_contract.py keeps
-# the two in step).
-REJECTS_FILE = "rejects.parquet"
+from pr2prod.logrecord.scored import REJECTS_FILE
 
 
 def parse_timestamps(values: pd.Series) -> pd.Series:

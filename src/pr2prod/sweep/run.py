@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pr2prod import envelope
 from pr2prod.config.errors import ConfigError
 from pr2prod.config.sweep_schema import SearchAlgorithm, SweepConfig, direction, search_algorithm
 from pr2prod.fsio import write_json
+from pr2prod.raystart import start_ray
 from pr2prod.sweep.experiment import experiment_yaml, reproduce_command, write_experiment
 from pr2prod.sweep.project import TrialInputs, read_inputs
 from pr2prod.sweep.results import TrialRecord, error_line, ranked, sweep_report
@@ -34,42 +33,6 @@ class SweepOutcome:
     experiment_path: Path | None
     reproduce: str | None
     complete: bool
-
-
-def envelope_env(environ: dict[str, str] | None = None) -> dict[str, str]:
-    """The numerical envelope's variables, for every Ray worker process at its start.
-
-    Ray workers import NumPy before a trial runs, so the envelope must be in their
-    environment from the start (``runtime_env``), as ``python -m pr2prod.stages`` does.
-
-    Raises:
-        envelope.EnvelopeError: the CPU cannot run the pinned kernels.
-    """
-    env = dict(os.environ if environ is None else environ)
-    envelope.apply(env)
-    names = (*envelope.FORCED, *envelope.KERNEL_DEFAULTS, *envelope.KEPT, envelope.OFF_VAR)
-    return {name: env[name] for name in names if name in env}
-
-
-def start_ray(address: str | None, node_ip: str, num_cpus: int | None) -> None:
-    """Connect to ``address`` or start an embedded local Ray; workers get the envelope."""
-    import ray
-
-    runtime_env = {"env_vars": envelope_env()}
-    common: dict[str, Any] = {"runtime_env": runtime_env, "log_to_driver": False}
-    if address and address.startswith("ray://"):  # Ray Client: the driver runs remotely
-        ray.init(address=address, **common)
-    elif address:
-        ray.init(address=address, _node_ip_address=node_ip, **common)
-    else:
-        # "local": a new embedded instance, never a cluster another process left running
-        ray.init(
-            address="local",
-            _node_ip_address=node_ip,
-            include_dashboard=False,
-            num_cpus=num_cpus,
-            **common,
-        )
 
 
 def _search(cfg: SweepConfig) -> Any:
