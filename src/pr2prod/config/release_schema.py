@@ -22,6 +22,10 @@ class ReleaseConfig:
         model_name: GTO artifact name; versions are git tags ``<model_name>@vX.Y.Z``.
         bump: default semver part to increase: ``patch``, ``minor`` or ``major``.
         stage: GTO stage that means "in production" (``<model_name>#<stage>#N`` tags).
+        canary_stage: GTO stage of a version serving a share of live traffic before
+            ``pr2prod promote`` moves it to ``stage`` (``pr2prod rollback --canary`` aborts it).
+        via_canary: a release goes to ``canary_stage`` first (the first release, with nothing
+            in ``stage`` yet, goes straight to ``stage``); false: straight to ``stage``.
         git_remote: git remote that receives the version and stage tags.
         require_gate: refuse a release unless ``reports/gate.json`` says it passed.
         require_remote_artifacts: refuse a release while DVC outputs are missing on the remote.
@@ -36,6 +40,8 @@ class ReleaseConfig:
     model_name: str = "pr2prod-model"
     bump: Bump = Bump.minor
     stage: str = "prod"
+    canary_stage: str = "canary"
+    via_canary: bool = False
     git_remote: str = "origin"
     require_gate: bool = True
     require_remote_artifacts: bool = True

@@ -14,6 +14,7 @@ from typing import Any
 from omegaconf import MISSING
 
 from pr2prod.config.acceptance_schema import AcceptanceConfig
+from pr2prod.config.canary_schema import CanaryConfig
 from pr2prod.config.choices import (
     CategoricalImputer,
     ClassWeight,
@@ -31,6 +32,7 @@ from pr2prod.config.gate_schema import GateConfig
 from pr2prod.config.monitor_schema import MonitorConfig
 from pr2prod.config.paths_schema import PathsConfig
 from pr2prod.config.release_schema import ReleaseConfig
+from pr2prod.config.retrain_schema import RetrainConfig
 from pr2prod.config.serve_schema import ServeConfig
 
 TASKS = values(Task)
@@ -200,6 +202,8 @@ class Config:
     acceptance: AcceptanceConfig = MISSING
     release: ReleaseConfig = MISSING
     monitor: MonitorConfig = MISSING
+    canary: CanaryConfig = MISSING
+    retrain: RetrainConfig = MISSING
     experiment: str | None = None
 
 

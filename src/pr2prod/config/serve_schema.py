@@ -37,6 +37,19 @@ class ShadowConfig:
 
 
 @dataclass
+class CanaryRouting:
+    """Canary deployment: a share of live traffic answered by a second model.
+
+    The record's id (``id_field``) decides when one is given, so a caller's record always meets
+    the same variant (sticky); otherwise each request is routed at random with ``share``.
+    """
+
+    enabled: bool = False
+    model_path: str | None = None
+    share: float = 0.1
+
+
+@dataclass
 class RetentionConfig:
     """When rotated prediction-log files are removed (null: never by that rule)."""
 
@@ -68,4 +81,5 @@ class ServeConfig:
     limits: ServeLimits = field(default_factory=ServeLimits)
     batching: BatchingConfig = field(default_factory=BatchingConfig)
     shadow: ShadowConfig = field(default_factory=ShadowConfig)
+    canary: CanaryRouting = field(default_factory=CanaryRouting)
     prediction_log: PredictionLogConfig = field(default_factory=PredictionLogConfig)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from hydra.core.config_store import ConfigStore
 
 from pr2prod.config import schema
+from pr2prod.config.canary_schema import CanaryConfig
+from pr2prod.config.retrain_schema import RetrainConfig
 from pr2prod.config.sweep_schema import SweepConfig
 
 _GROUP_SCHEMAS: dict[str, type] = {
@@ -19,6 +21,8 @@ _GROUP_SCHEMAS: dict[str, type] = {
     "acceptance": schema.AcceptanceConfig,
     "release": schema.ReleaseConfig,
     "monitor": schema.MonitorConfig,
+    "canary": CanaryConfig,
+    "retrain": RetrainConfig,
     "sweep": SweepConfig,  # composed on its own (pr2prod sweep), never into params.yaml
 }
 

@@ -13,6 +13,7 @@ from pr2prod.logrecord.record import (
     ShadowResult,
     json_schema,
 )
+from pr2prod.logrecord.variant import Variant
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -21,6 +22,7 @@ __all__ = [
     "Output",
     "PredictionRecord",
     "ShadowResult",
+    "Variant",
     "json_schema",
     "log_files",
     "read_records",

@@ -5,8 +5,10 @@ and ``pr2prod monitor`` read it back through the same model, and ``docs/`` carri
 Schema (generated from this model, see ``python -m pr2prod.logrecord``). A change of meaning
 bumps ``SCHEMA_VERSION``; readers refuse other versions line by line (counted, not fatal).
 
-Versions: 1 (first), 2 adds the optional ``id`` (the caller's record id, ``serve.id_field``).
-A version-1 line is a valid version-2 record without ``id``, so readers accept both.
+Versions: 1 (first), 2 adds the optional ``id`` (the caller's record id, ``serve.id_field``),
+3 adds the optional ``variant`` (which deployment answered: ``prod`` or ``canary``, see
+:mod:`pr2prod.logrecord.variant`). An older line is a valid version-3 record without the
+newer fields (a record without ``variant`` was answered by production), so readers accept all.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-SCHEMA_VERSION: Literal[2] = 2
+from pr2prod.logrecord.variant import Variant
+
+SCHEMA_VERSION: Literal[3] = 3
 
 Label = bool | int | float | str
 
@@ -64,9 +68,10 @@ class ShadowResult(_Strict):
 class PredictionRecord(_Strict):
     """One line of the prediction log (JSON, one object per line)."""
 
-    schema_version: Literal[1, 2] = Field(
+    schema_version: Literal[1, 2, 3] = Field(
         default=SCHEMA_VERSION,
-        description="Version of this record format (written: 2; 1 = the same without `id`).",
+        description="Version of this record format (written: 3; 2 = without `variant`; "
+        "1 = without `id`).",
     )
     request_id: str = Field(description="X-Request-ID of the request, or a generated one.")
     index: int = Field(ge=0, description="Position of the record in its request.")
@@ -82,6 +87,15 @@ class PredictionRecord(_Strict):
     model: ModelRef
     latency_ms: float = Field(description="Production latency of the whole request (ms).")
     shadow: ShadowResult | None = None
+    variant: Variant | None = Field(
+        default=None,
+        description="Deployment that answered: `prod` or `canary` (absent: production).",
+    )
+
+    @property
+    def answered_by(self) -> Variant:
+        """The variant that answered; records without one (versions 1-2) are production's."""
+        return self.variant or Variant.prod
 
     @property
     def row_id(self) -> str:
