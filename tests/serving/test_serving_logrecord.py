@@ -14,7 +14,13 @@ import yaml
 
 from pr2prod.config.monitor_schema import MonitorConfig
 from pr2prod.config.serve_schema import ServeConfig
-from pr2prod.logrecord import PredictionRecord, json_schema, log_files, read_records
+from pr2prod.logrecord import (
+    SCHEMA_VERSION,
+    PredictionRecord,
+    json_schema,
+    log_files,
+    read_records,
+)
 from pr2prod.serving.predlog import PredictionLog
 from pr2prod.serving.recorder import Job, log_records
 
@@ -59,7 +65,7 @@ def test_writer_lines_follow_the_committed_schema(tmp_path: Path, regression: bo
     lines = path.read_text().splitlines()
     for line in lines:
         jsonschema.validate(json.loads(line), schema)
-    assert all(json.loads(line)["schema_version"] == 2 for line in lines)
+    assert all(json.loads(line)["schema_version"] == SCHEMA_VERSION for line in lines)
     back = list(read_records(path))
     assert back == written
     assert [r.row_id for r in back] == ["a", "b#0", "b#1", "b#2"]
