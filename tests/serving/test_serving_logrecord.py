@@ -76,7 +76,7 @@ def test_writer_lines_follow_the_committed_schema(tmp_path: Path, regression: bo
 
 def test_other_versions_and_formats_are_refused(tmp_path: Path) -> None:
     good = log_records(_job("a", "predict", 1))[0]
-    other = json.loads(good.to_json()) | {"schema_version": 3}
+    other = json.loads(good.to_json()) | {"schema_version": SCHEMA_VERSION + 1}
     old = {"request_id": "x", "outputs": {"prediction": 1}, "model": {"version": "v1"}}
     path = tmp_path / "p.jsonl"
     path.write_text("\n".join([good.to_json(), json.dumps(other), json.dumps(old), "{"]) + "\n")
