@@ -68,12 +68,12 @@ def test_promote_moves_prod_and_retires_the_canary(repo: Path) -> None:
     assert registry.production_ref(repo, NAME) == canary_commit
     assert registry.stage_version(repo, NAME, "canary") is None
     assert _holders(repo) == {"v1.1.0": ["prod"], "v1.0.0": []}
-    with pytest.raises(registry.RegistryError, match="no version of .* is in canary"):
+    with pytest.raises(registry.RegistryError, match=r"no version of .* is in canary"):
         flow.promote(repo, CFG)
 
 
 def test_promote_refuses_when_the_canary_moved(repo: Path) -> None:
-    with pytest.raises(registry.RegistryError, match="canary holds v1.1.0, not v1.2.0"):
+    with pytest.raises(registry.RegistryError, match=r"canary holds v1\.1\.0, not v1\.2\.0"):
         flow.promote(repo, CFG, expected="v1.2.0")
     assert _holders(repo) == {"v1.1.0": ["canary"], "v1.0.0": ["prod"]}
 
