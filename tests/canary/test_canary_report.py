@@ -8,6 +8,7 @@ the one record model; the registry's artifact ids come from each stage commit's 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import time
@@ -69,6 +70,7 @@ def _write_log(
     n: int,
     latency_ms: float,
     regression: bool = False,
+    at: float | None = None,
 ) -> None:
     """``n`` records answered by ``variant`` in requests of BATCH, through the real writer."""
     log = PredictionLog(path, max_bytes=10_000_000)
@@ -87,7 +89,7 @@ def _write_log(
             outputs=outputs,
             model=model,
             latency_ms=latency_ms + r % 3,
-            timestamp=time.time(),
+            timestamp=time.time() if at is None else at,
             ids=ids,
         )
         for record in log_records(job):
@@ -255,3 +257,19 @@ def test_regressor_compares_mean_absolute_errors(tmp_path: Path) -> None:
     # t(0.95, 19) = 1.7291: 1.0 -/+ 0.3967
     assert (round(comp.lower, 4), round(comp.upper, 4)) == (0.6033, 1.3967)
     assert report.recommendation is Recommendation.hold  # no --metrics
+
+
+def test_a_variant_with_two_models_needs_since(tmp_path: Path) -> None:
+    log = tmp_path / "p.jsonl"
+    start = 1_700_000_000.0
+    _write_log(log, Variant.canary, "d" * 32, 10, latency_ms=5.0, at=start)  # an older canary
+    _write_log(log, Variant.canary, CANARY_HASH, 20, latency_ms=5.0, at=start + 3600)
+    _write_log(log, Variant.prod, PROD_HASH, 20, latency_ms=5.0, at=start + 3600)
+    args = {"labels": None, "metrics": None, "id_column": "row_id", "label_column": "label"}
+    with pytest.raises(Exception, match=r"canary answered with 2 models .*pass --since"):
+        build_report(CanaryConfig(), log, **args)
+    since = dt.datetime.fromtimestamp(start + 1800, dt.UTC)
+    report = build_report(CanaryConfig(), log, since=since, **args)
+    assert report.binding.canary.artifact_hash == CANARY_HASH
+    assert (report.counts.before_since, report.canary.records) == (10, 20)
+    assert report.recommendation is Recommendation.hold  # no labels
