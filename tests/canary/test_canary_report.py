@@ -273,3 +273,34 @@ def test_a_variant_with_two_models_needs_since(tmp_path: Path) -> None:
     assert report.binding.canary.artifact_hash == CANARY_HASH
     assert (report.counts.before_since, report.canary.records) == (10, 20)
     assert report.recommendation is Recommendation.hold  # no labels
+
+
+@pytest.mark.parametrize("openmetrics", [False, True], ids=["prometheus", "openmetrics"])
+def test_metrics_scrape_in_either_text_format(tmp_path: Path, openmetrics: bool) -> None:
+    from prometheus_client.openmetrics.exposition import generate_latest as om_latest
+
+    from pr2prod.canary.evidence import read_metrics
+
+    reg = CollectorRegistry()
+    labels = ["variant", "outcome", "endpoint"]
+    counter = Counter(VARIANT_REQUESTS_METRIC, "t", labels, registry=reg)
+    counter.labels("canary", OUTCOME_ERROR, "predict").inc(3)
+    counter.labels("canary", OUTCOME_ERROR, "predict_batch").inc(1)  # summed over endpoints
+    counter.labels("canary", OUTCOME_OK, "predict").inc(96)
+    counter.labels("shadow", OUTCOME_OK, "predict").inc(7)  # not a variant: ignored
+    path = tmp_path / "metrics.txt"
+    path.write_bytes(om_latest(reg) if openmetrics else generate_latest(reg))
+    got = read_metrics(str(path)).counts
+    assert set(got) == {Variant.canary}
+    assert (got[Variant.canary].ok, got[Variant.canary].error) == (96, 4)
+    assert got[Variant.canary].rate == 0.04
+
+
+def test_an_unreadable_scrape_is_a_data_error(tmp_path: Path) -> None:
+    from pr2prod.canary.evidence import read_metrics
+    from pr2prod.errors import DataError
+
+    with pytest.raises(DataError, match="no such file"):
+        read_metrics(str(tmp_path / "missing.txt"))
+    with pytest.raises(DataError, match="cannot scrape"):
+        read_metrics("http://127.0.0.1:9/metrics")  # discard port: refused
