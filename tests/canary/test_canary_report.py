@@ -25,11 +25,13 @@ from pr2prod.canary.build import build_report
 from pr2prod.canary.model import Recommendation
 from pr2prod.cli import app
 from pr2prod.config.canary_schema import CanaryConfig
+from pr2prod.envelope import OFF_VAR
 from pr2prod.logrecord import Variant
 from pr2prod.logrecord.variant import OUTCOME_ERROR, OUTCOME_OK, VARIANT_REQUESTS_METRIC
 from pr2prod.release import registry
 from pr2prod.serving.predlog import PredictionLog
 from pr2prod.serving.recorder import Job, log_records
+from pr2prod.stages.__main__ import ENVELOPE_VAR
 
 ROOT = Path(__file__).resolve().parents[2]
 NAME = "pr2prod-model"
@@ -141,6 +143,9 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     _labels(repo / "labels.csv", {Variant.prod: (225, 250), Variant.canary: (230, 250)})
     _metrics(repo / "metrics.txt", METRICS)
     monkeypatch.chdir(repo)
+    # in-process commands: never change this test process's numerical envelope
+    monkeypatch.setenv(OFF_VAR, "off")
+    monkeypatch.setenv(ENVELOPE_VAR, "")
     return repo
 
 
