@@ -122,6 +122,7 @@ def test_first_release_then_a_passing_pr(generated: Generated) -> None:
     assert (g.project / ".pr2prod-version").read_text().strip() == __version__
     first = g.git("rev-parse", "HEAD")
     name = yaml.safe_load((g.project / "params.yaml").read_text())["release"]["model_name"]
+    assert name == g.project.name  # the model is named after the project
 
     # 1. release.yml on push to main: v1.0.0 in prod, the artifacts on the DVC remote
     results, art, log = g.act("push", "release.yml")
