@@ -28,6 +28,7 @@ ANSWERS = {
     "remote": "../pr2prod-dvc-remote",
     "pr2prod_version": __version__,
 }
+RELEASE = "conf/release/default.yaml"  # a project's model is named after the project
 VERSION_DEP = "      - .pr2prod-version  # the framework, by version (pr2prod upgrade changes it)\n"
 PACKAGE_DEP = f"      - src/{PACKAGE}  # this project's own estimators and transformers\n"
 # Copied as they are: every workflow, the local actions and the act settings.
@@ -65,8 +66,14 @@ def test_every_conf_option_is_this_repositorys(rendered: Path) -> None:
     extra = {"conf/data/project.yaml", "conf/model/example_pipeline.yaml"}
     theirs = {p.relative_to(rendered).as_posix() for p in (rendered / "conf").rglob("*.yaml")}
     assert theirs - extra == ours
-    for name in sorted(ours - {"conf/config.yaml"}):
+    for name in sorted(ours - {"conf/config.yaml", RELEASE}):
         assert (rendered / name).read_text() == (ROOT / name).read_text(), name
+
+
+def test_release_conf_names_the_model_after_the_project(rendered: Path) -> None:
+    s = (ROOT / RELEASE).read_text()
+    s = s.replace("model_name: pr2prod-model\n", f"model_name: {ANSWERS['project_name']}\n")
+    assert (rendered / RELEASE).read_text() == s
 
 
 def test_conf_config(rendered: Path) -> None:

@@ -5,7 +5,8 @@ version too (it re-renders it to find the team's edits). So each pr2prod version
 renders or upgrades a project first commits its packaged template into a local cache
 repository and tags it ``v<version>``; projects record that cache as their ``_src_path``
 (``~/.cache/pr2prod/template`` by default, written with ``~`` so it means the same on
-every machine; ``PR2PROD_TEMPLATE_CACHE`` overrides it).
+every machine; ``PR2PROD_TEMPLATE_CACHE`` overrides it). A version this machine never ran
+comes from its released wheel (:mod:`pr2prod.init.released`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,20 @@ def cache_location() -> tuple[str, Path]:
 
 def version_tag(version: str) -> str:
     return f"v{version}"
+
+
+def has_version(version: str) -> bool:
+    """Whether the cache on this machine holds the template of ``version``."""
+    _, repo = cache_location()
+    if not (repo / ".git").exists():
+        return False
+    proc = subprocess.run(
+        ["git", "rev-parse", "-q", "--verify", f"refs/tags/{version_tag(version)}"],
+        cwd=repo,
+        capture_output=True,
+        check=False,
+    )
+    return proc.returncode == 0
 
 
 def register(template_dir: Path, version: str) -> str:

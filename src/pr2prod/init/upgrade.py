@@ -4,20 +4,24 @@ It is ``copier update``: copier re-renders the template version the project was 
 (``_commit`` in ``.copier-answers.yml``), diffs it against the project to find the team's
 edits, renders this version and re-applies the edits. Where both changed the same lines it
 leaves git-style conflict markers in the file (copier's ``inline`` mode). The result is left
-uncommitted for review; ``params.yaml`` is recomposed from the merged ``conf/``.
+uncommitted for review; ``params.yaml`` is recomposed from the merged ``conf/``. When this
+machine's template cache lacks the project's version, it is taken from that version's wheel
+first (:mod:`pr2prod.init.released`).
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from pr2prod import __version__
 from pr2prod.errors import CheckFailedError, UsageError
 from pr2prod.init import TEMPLATE_DIR
-from pr2prod.init.cache import register, version_tag
+from pr2prod.init.cache import has_version, register, version_tag
+from pr2prod.init.released import download_template
 
 ANSWERS_FILE = ".copier-answers.yml"
 CONFLICT_MARK = "<<<<<<< "
@@ -45,6 +49,10 @@ def upgrade_project(
             f"{project}: no {ANSWERS_FILE}; `pr2prod upgrade` updates projects made by "
             "`pr2prod init`"
         )
+    made_with = _recorded_version(project)
+    if not has_version(made_with):  # a fresh machine: the old template from its wheel
+        with tempfile.TemporaryDirectory(prefix="pr2prod-template-") as tmp:
+            register(download_template(made_with, Path(tmp)), made_with)
     register(template_dir, version)
     import copier
     from copier.errors import UserMessageError
@@ -79,6 +87,17 @@ def upgrade_project(
             )
         paths = [line[3:] for line in _git(project, "status", "--porcelain").splitlines()]
     return UpgradeResult(changed=paths, conflicts=conflicts)
+
+
+def _recorded_version(project: Path) -> str:
+    """The pr2prod version whose template the project was made with (or last upgraded to)."""
+    import yaml
+
+    answers = yaml.safe_load((project / ANSWERS_FILE).read_text(encoding="utf-8")) or {}
+    version = answers.get("pr2prod_version")
+    if not isinstance(version, str) or not version:
+        raise UsageError(f"{project / ANSWERS_FILE}: no pr2prod_version answer")
+    return version
 
 
 def _has_conflict(path: Path) -> bool:

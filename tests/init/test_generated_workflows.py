@@ -1,0 +1,170 @@
+"""A project made by ``pr2prod init`` runs its own PR and release workflows under act.
+
+The generated ``.github/`` must work outside this repository: a project from
+``pr2prod init --defaults`` gets a bare "origin" and a directory DVC remote, trains, and
+pushes; its ``release.yml`` (on push) makes the first release (GTO tags in origin, artifacts on
+the DVC remote), then a PR branch with a changed config runs ``pr.yml``: every job succeeds and
+the gate passes. Everything is real (git, DVC, GTO, BentoML, act on the host); act runs with
+this test's environment, whose pr2prod is the version the project pins (the setup action checks
+it against ``.pr2prod-version`` and refuses another, tested last).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from _project import BIN, job_results, repro, run
+from pr2prod import __version__
+from pr2prod.init.cache import CACHE_VAR
+
+pytestmark = pytest.mark.slow
+PR2PROD = str(BIN / "pr2prod")
+PR_JOBS = ("lint", "reproduce", "gate", "build", "report")
+
+
+class Generated:
+    """A generated project with its origin and DVC remote, and helpers to drive act."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.origin = base / "origin.git"
+        self.remote = base / "dvc-remote"
+        self.project = base / "my-model"
+        self.runs = 0
+
+    def git(self, *args: str, cwd: Path | None = None) -> str:
+        return run(["git", *args], cwd or self.project).stdout.strip()
+
+    def origin_tags(self) -> dict[str, str]:
+        """tag -> commit, as the bare origin holds them."""
+        out = self.git(
+            "for-each-ref",
+            "--format=%(refname:short) %(*objectname)",
+            "refs/tags/",
+            cwd=self.origin,
+        )
+        return dict(line.split() for line in out.splitlines())
+
+    def act(self, event: str, workflow: str, *extra: str) -> tuple[dict[str, str], Path, str]:
+        """Run one of the project's workflows through `pr2prod ci`: results, artifacts, log."""
+        self.runs += 1
+        artifacts = self.base / f"artifacts-{self.runs}"
+        os.environ["PR2PROD_ACT_ARTIFACTS"] = str(artifacts)
+        proc = run(
+            [
+                PR2PROD,
+                "ci",
+                event,
+                "-W",
+                f".github/workflows/{workflow}",
+                *extra,
+                "--json",
+                "--action-cache-path",
+                str(self.base / "act-cache"),
+            ],
+            self.project,
+            check=False,
+        )
+        log = proc.stdout + proc.stderr
+        (self.base / f"act-{self.runs}.log").write_text(log)
+        return job_results(proc.stdout), artifacts, log[-4000:]
+
+    def pr_event(self, branch: str, number: int) -> Path:
+        event = {
+            "number": number,
+            "pull_request": {
+                "number": number,
+                "head": {"ref": branch, "repo": {"fork": False}},
+                "base": {"ref": "main"},
+                "labels": [],
+            },
+        }
+        path = self.base / f"event-{number}.json"
+        path.write_text(json.dumps(event))
+        return path
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Generated]:
+    base = tmp_path_factory.mktemp("generated-workflows")
+    saved = dict(os.environ)
+    (base / "home").mkdir()
+    os.environ.update(
+        {
+            "HOME": str(base / "home"),
+            "BENTOML_HOME": str(base / "bentoml"),
+            CACHE_VAR: str(base / "template-cache"),
+        }
+    )
+    try:
+        g = Generated(base)
+        run(["git", "init", "-q", "--bare", "-b", "main", str(g.origin)], base)
+        run([PR2PROD, "init", g.project.name, "--defaults", "--remote", str(g.remote)], base)
+        g.git("remote", "add", "origin", str(g.origin))
+        repro(g.project)
+        g.git("add", "-A")
+        g.git("commit", "-qm", "first model")
+        g.git("push", "-q", "-u", "origin", "main")
+        yield g
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def test_first_release_then_a_passing_pr(generated: Generated) -> None:
+    g = generated
+    assert (g.project / ".pr2prod-version").read_text().strip() == __version__
+    first = g.git("rev-parse", "HEAD")
+    name = yaml.safe_load((g.project / "params.yaml").read_text())["release"]["model_name"]
+    assert name == g.project.name  # the model is named after the project
+
+    # 1. release.yml on push to main: v1.0.0 in prod, the artifacts on the DVC remote
+    results, art, log = g.act("push", "release.yml")
+    assert results == {"release": "success"}, log
+    tags = g.origin_tags()
+    assert tags[f"{name}@v1.0.0"] == first
+    assert tags[f"{name}#prod#1"] == first
+    lock = yaml.safe_load((g.project / "dvc.lock").read_text())
+    model_md5 = lock["stages"]["train"]["outs"][0]["md5"].removesuffix(".dir")
+    assert (g.remote / "files" / "md5" / model_md5[:2] / f"{model_md5[2:]}.dir").exists()
+    assert f"# {name} v1.0.0" in (art / "release" / "model_card.md").read_text()
+    assert json.loads((art / "release" / "bento.json").read_text())["bento_tag"]
+    g.git("fetch", "-q", "--tags", "origin")
+
+    # 2. a PR that changes conf/ (the model's C), retrained by its author: every job passes
+    g.git("checkout", "-q", "-b", "stronger-c")
+    conf = g.project / "conf/model/logistic_regression.yaml"
+    assert "C: 1.0" in conf.read_text()
+    conf.write_text(conf.read_text().replace("C: 1.0", "C: 2.0"))
+    run([PR2PROD, "compose"], g.project)
+    repro(g.project)
+    g.git("add", "-A")
+    g.git("commit", "-qm", "model: C=2")
+    run(["dvc", "push", "-q"], g.project)
+    g.git("push", "-q", "origin", "stronger-c")
+    results, art, log = g.act("pull_request", "pr.yml", "-e", str(g.pr_event("stronger-c", 1)))
+    assert results == dict.fromkeys(PR_JOBS, "success"), log
+    assert json.loads((art / "pr-report" / "gate.json").read_text())["passed"] is True
+    report = (art / "pr-report" / "pr_report.md").read_text()
+    assert "model.C" in report.split("### Params diff")[1].split("###")[0]
+
+
+def test_setup_refuses_a_pr2prod_other_than_the_pin(generated: Generated) -> None:
+    """act uses the caller's pr2prod: the setup action fails when it is not the pinned one."""
+    g = generated
+    pin = g.project / ".pr2prod-version"
+    pin.write_text("0.0.0.dev0\n")  # uncommitted: act copies the working tree as it is
+    try:
+        results, _, log = g.act(
+            "pull_request", "pr.yml", "-j", "lint", "-e", str(g.pr_event("stronger-c", 2))
+        )
+    finally:
+        g.git("checkout", "--", ".pr2prod-version")
+    assert results == {"lint": "failure"}, log
+    assert f"pr2prod {__version__} is installed; this project pins 0.0.0.dev0" in log
