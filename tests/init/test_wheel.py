@@ -52,6 +52,11 @@ TOOLS = ("dvc", "pytest", "bentoml")
 STAGES = ("compose", "prepare", "validate", "train", "evaluate", "gate", "package")
 SPECIES = ("setosa", "versicolor", "virginica")
 PACKAGE = "team_models"
+PIP = (sys.executable, "-m", "pip")
+INIT_FILE_SOURCE = (
+    *("pr2prod", "init", "proj", "--defaults", "--data-source", "file", "--target", "species"),
+    *("--id-column", "id", "--task", "multiclass", "--package-name", PACKAGE),
+)
 #: Template files under dot-directories or named with a dot (setuptools' globs skip those).
 DOTTED = (
     ".github/workflows/pr.yml",
@@ -117,8 +122,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Wheel:
     out = tree.parent / "dist"
     started = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q"]
-        + ["-w", str(out), str(tree)],
+        [*PIP, "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(tree)],
         capture_output=True,
         text=True,
         timeout=300,
@@ -166,8 +170,16 @@ def install(wheel: Wheel, tmp_path_factory: pytest.TempPathFactory) -> Install:
         e.pop(var, None)
     installed = Install(venv, e)
     installed.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "-q"]
-        + ["--no-deps", "--no-index", str(wheel.path)],
+        [
+            *PIP,
+            "--python",
+            str(python),
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-index",
+            str(wheel.path),
+        ],
         base,
         timeout=300,
     )
@@ -269,9 +281,7 @@ def file_project(install: Install, tmp_path_factory: pytest.TempPathFactory) -> 
     where = tmp_path_factory.mktemp("file_project")
     _timed(
         install,
-        ["pr2prod", "init", "proj", "--defaults", "--data-source", "file"]
-        + ["--target", "species", "--id-column", "id", "--task", "multiclass"]
-        + ["--package-name", PACKAGE, "--remote", str(where / "store")],
+        [*INIT_FILE_SOURCE, "--remote", str(where / "store")],
         where,
         timeout=120,
     )
