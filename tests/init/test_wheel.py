@@ -262,7 +262,7 @@ def test_init_with_defaults_reproduces_and_passes_its_own_tests(
     assert _ran(out) == list(STAGES)
     assert json.loads((project / "metrics/metrics.json").read_text())["roc_auc"] > 0.9
     assert json.loads((project / "reports/bento.json").read_text())["bento_tag"]
-    assert "up to date" in install.run(["dvc", "status"], project).stdout
+    assert "up to date" in install.run(["dvc", "status", "dvc.yaml"], project).stdout
 
     tests = _timed(install, ["make", "test-fast"], project)
     assert "2 passed" in tests, tests
