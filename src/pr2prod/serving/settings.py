@@ -114,7 +114,8 @@ def resolve(args: dict[str, Any] | None = None) -> Settings:
 
     raw, raw_acceptance = get("serve_config"), get("acceptance_config")
     raw_trusted = get("trusted_packages")
-    serve, acceptance, trusted = ServeConfig(), AcceptanceConfig(), ()
+    serve, acceptance = ServeConfig(), AcceptanceConfig()
+    trusted: tuple[str, ...] = ()
     if not raw:  # no config given as arguments: all of it comes from params.yaml
         serve, acceptance, trusted = _from_params(Path(get("params") or DEFAULT_PARAMS))
     return Settings(
