@@ -81,7 +81,7 @@ def test_init_with_defaults_reproduces_and_trains_a_custom_transformer(tmp_path:
     run([PR2PROD, "check"], project)
 
     # its own pipeline, on its default data, end to end
-    out = run(["dvc", "repro"], project, timeout=120).stdout
+    out = run(["dvc", "repro"], project, timeout=600).stdout
     for stage in STAGES:
         assert f"Running stage '{stage}'" in out, stage
     metrics = json.loads((project / "metrics/metrics.json").read_text())
@@ -100,7 +100,7 @@ def test_init_with_defaults_reproduces_and_trains_a_custom_transformer(tmp_path:
     # load the artifact holding the team's classes (allowed_targets: trusted_packages)
     for cmd in ([PR2PROD, "compose", "model=example_pipeline"], ["dvc", "repro"]):
         proc = subprocess.run(
-            cmd, cwd=project, env=src_env, capture_output=True, text=True, timeout=120
+            cmd, cwd=project, env=src_env, capture_output=True, text=True, timeout=600
         )
         assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "example_pipeline fitted" in proc.stdout
