@@ -165,6 +165,9 @@ def install(wheel: Wheel, tmp_path_factory: pytest.TempPathFactory) -> Install:
     e["PATH"] = os.pathsep.join([str(venv / "bin"), *keep])
     e["VIRTUAL_ENV"] = str(venv)
     e[CACHE_VAR] = str(base / "template-cache")
+    # a store of its own: the default project's artifact is byte-identical to this
+    # repository's, and the first import of an artifact fixes its model-store labels
+    e["BENTOML_HOME"] = str(base / "bentoml")
     e["PYTHONPATH"] = ""  # empty is unset for Python, and overrides an inherited one
     for var in ("PYTHONHOME", "PYTHONSTARTUP"):
         e.pop(var, None)
