@@ -31,13 +31,15 @@ def test_package_stage_records_bento_and_model_labels(trained_project: Path) -> 
     assert labels["data_hash"] == meta["data_hash"]
     head = run(["git", "rev-parse", "HEAD"], trained_project).stdout.strip()
     assert labels["git_commit"] == head
-    bento = yaml.safe_load(
+    # JSON: `-o yaml` is printed through a console that wraps long values (the Bento args)
+    bento = json.loads(
         run(
-            [str(BIN / "bentoml"), "get", report["bento_tag"], "-o", "yaml"], trained_project
+            [str(BIN / "bentoml"), "get", report["bento_tag"], "-o", "json"], trained_project
         ).stdout
     )
     assert [m["tag"] for m in bento["services"][0]["models"]] == [report["model_tag"]]
     assert bento["args"]["model_tag"] == report["model_tag"]
+    assert "trusted_packages" not in bento["args"]  # allowed_targets: the libraries only
 
 
 def test_package_is_up_to_date_and_build_cli_reuses_the_model(

@@ -67,7 +67,13 @@ def init(
     typer.echo(
         f"created {path} ({done.data_source or 'asked'} data, model {done.model or 'asked'})"
     )
-    typer.echo(f"next: cd {path} && dvc repro")
+    if done.data_path:  # a file source: the project has no rows until the team adds them
+        typer.echo(
+            f"next: cd {path}, put your table at {done.data_path}, "
+            f"`dvc add {done.data_path}`, commit, then `dvc repro`"
+        )
+    else:
+        typer.echo(f"next: cd {path} && dvc repro")
 
 
 @app.command()

@@ -39,6 +39,7 @@ def build(
 ) -> None:
     """Import the artifact into the BentoML model store and build the Bento."""
     from pr2prod.config import load_params
+    from pr2prod.config.targets import project_packages
     from pr2prod.fsio import write_json
     from pr2prod.models.metadata import git_commit
     from pr2prod.serving.package import package
@@ -47,7 +48,13 @@ def build(
     if not (model / "model.skops").exists():
         raise DataError(f"{model}: no model artifact (run `dvc repro train` or `dvc pull`)")
     result = package(
-        model, composed.serve, bentofile, Path("src"), git_commit(), composed.acceptance
+        model,
+        composed.serve,
+        bentofile,
+        Path("src"),
+        git_commit(),
+        composed.acceptance,
+        project_packages(composed.allowed_targets),
     )
     write_json(report, result.as_dict())
     typer.echo(f"built Bento {result.bento_tag} (model {result.model_tag}) -> {report}")
@@ -63,7 +70,12 @@ def serve(
 ) -> None:
     """Serve the model artifact over HTTP (``bentoml serve`` of pr2prod's service)."""
     from pr2prod.config import load_params
-    from pr2prod.serving.settings import acceptance_config_json, serve_config_json
+    from pr2prod.config.targets import project_packages
+    from pr2prod.serving.settings import (
+        acceptance_config_json,
+        serve_config_json,
+        trusted_packages_json,
+    )
 
     composed = load_params(params)
     cfg, acceptance = composed.serve, composed.acceptance
@@ -93,6 +105,8 @@ def serve(
         f"serve_config={serve_config_json(cfg)}",
         "--arg",
         f"acceptance_config={acceptance_config_json(acceptance)}",
+        "--arg",  # the team's own packages the artifact may hold classes of (allowed_targets)
+        f"trusted_packages={trusted_packages_json(project_packages(composed.allowed_targets))}",
     ]
     os.execv(exe, argv)  # noqa: S606 - replace this process with bentoml (no shell)
 

@@ -21,6 +21,7 @@ from pr2prod.compare.gate import run_gate
 from pr2prod.compare.report import to_markdown, verdict_line
 from pr2prod.compare.revisions import locked_out_md5, materialise, resolve_commit, show_file
 from pr2prod.config.loader import to_config
+from pr2prod.config.targets import project_packages
 from pr2prod.models.persist import load_artifact
 
 IGNORED_PARAMS = ("compose.conf_digest", "compose.params_digest")
@@ -76,10 +77,14 @@ def _gate(root: Path, a: dict, b: dict, paths: Paths, allow: bool) -> dict[str, 
     for side in (a, b):
         if side["md5"] is None:
             raise GateError(f"{side['rev']}: its dvc.lock records no {paths.model}")
-    cfg = to_config(b["params"]).gate
+    full = to_config(b["params"])
+    cfg = full.gate
+    trusted = project_packages(full.allowed_targets)  # the team's classes, as the gate stage
     with tempfile.TemporaryDirectory(prefix="pr2prod-diff-") as tmp:
-        base = load_artifact(materialise(root, a["commit"], paths.model, Path(tmp) / "a"))
-        cand = load_artifact(materialise(root, b["commit"], paths.model, Path(tmp) / "b"))
+        base_dir = materialise(root, a["commit"], paths.model, Path(tmp) / "a")
+        cand_dir = materialise(root, b["commit"], paths.model, Path(tmp) / "b")
+        base = load_artifact(base_dir, trusted_packages=trusted)
+        cand = load_artifact(cand_dir, trusted_packages=trusted)
         test_file = materialise(root, b["commit"], paths.test, Path(tmp) / "test.parquet")
         try:
             data = check_same_data(cand.metadata, base.metadata, allow or cfg.allow_different_data)

@@ -58,7 +58,9 @@ def _clean_env(worktree: Path) -> dict[str, str]:
     }
     env["DVC_NO_ANALYTICS"] = "1"
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    if (worktree / "src" / "pr2prod").is_dir():  # run production's own code, not ours
+    # run production's own code, not ours: pr2prod's in this repository, the team's package
+    # (src/<package>/, which an editable install would take from the workspace) in a project
+    if (worktree / "src").is_dir():
         env["PYTHONPATH"] = str(worktree / "src")
     return env
 

@@ -3,11 +3,13 @@
 The model store entry is named after the model (``metadata.json: model_name``), versioned by
 the artifact hash (importing the same artifact twice is a no-op) and labelled with version,
 artifact hash, data hash and git commit. The Bento is built from ``bentofile.yaml`` (the one
-build configuration) with ``src/`` as build context and the model tag + serve config as
-Bento arguments. The Bento's Python packages are ``bentofile.yaml``'s plus what the artifact
-itself needs (:func:`model_packages`: torch and skorch for a torch model), pinned to the
-versions the artifact was trained with. ``BENTOML_HOME`` selects the stores (tests point it
-at a temp directory).
+build configuration) with ``src/`` as build context and the model tag, serve config,
+acceptance rule and trusted packages (the team's own, from ``allowed_targets``) as Bento
+arguments; the build context carries the team's package (``bentofile.yaml: include``), so
+the Bento can import it. The Bento's Python packages are ``bentofile.yaml``'s plus what the
+artifact itself needs (:func:`model_packages`: torch and skorch for a torch model), pinned to
+the versions the artifact was trained with. ``BENTOML_HOME`` selects the stores (tests point
+it at a temp directory).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import json
 import re
 import shutil
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +31,11 @@ from pr2prod.config.serve_schema import ServeConfig
 from pr2prod.fsio import file_md5
 from pr2prod.models.identity import ARTIFACT_FILES, artifact_id, default_version
 from pr2prod.models.persist import METADATA_FILE, MODEL_FILE
-from pr2prod.serving.settings import acceptance_config_json, serve_config_json
+from pr2prod.serving.settings import (
+    acceptance_config_json,
+    serve_config_json,
+    trusted_packages_json,
+)
 
 
 @dataclass
@@ -89,9 +96,10 @@ def _flat(meta: dict[str, Any]) -> dict[str, Any]:
 
 
 def _code_digest(build_ctx: Path) -> str:
-    """MD5 over the package's source files (bytecode caches excluded)."""
+    """MD5 over the build context's Python sources (pr2prod's own here, the team's package
+    in a generated project; bytecode caches excluded)."""
     h = hashlib.md5(usedforsecurity=False)
-    for f in sorted(build_ctx.glob("pr2prod/**/*.py")):
+    for f in sorted(build_ctx.glob("**/*.py")):
         h.update(f.relative_to(build_ctx).as_posix().encode() + file_md5(f).encode())
     return h.hexdigest()
 
@@ -218,8 +226,13 @@ def build_bento(
     build_ctx: Path,
     labels: dict[str, str],
     acceptance: AcceptanceConfig | None = None,
+    trusted_packages: Sequence[str] = (),
 ) -> str:
     """``bentoml build`` with ``bentofile.yaml``; returns the Bento tag.
+
+    ``trusted_packages`` (the team's packages, ``config.targets.project_packages``) becomes
+    the Bento's ``trusted_packages`` argument: its start-up check and predictor load an
+    artifact holding their classes, and refuse any other unknown type.
 
     The Bento version is a digest of everything that goes into it (model tag, serve config,
     build configuration, pr2prod's code; the model tag fixes the packages the model adds),
@@ -243,6 +256,8 @@ def build_bento(
     }
     if acceptance is not None:  # the Bento applies the project's acceptance rule, not defaults
         args["acceptance_config"] = acceptance_config_json(acceptance)
+    if trusted_packages:  # the team's own classes in the artifact (allowed_targets)
+        args["trusted_packages"] = trusted_packages_json(trusted_packages)
     digest = hashlib.md5(usedforsecurity=False)
     for part in (json.dumps(args, sort_keys=True), text, _code_digest(build_ctx)):
         digest.update(part.encode() + b"\0")
@@ -263,10 +278,14 @@ def package(
     build_ctx: Path,
     git_commit: str | None,
     acceptance: AcceptanceConfig | None = None,
+    trusted_packages: Sequence[str] = (),
 ) -> PackageResult:
-    """Import the artifact and build the Bento (with the acceptance rule it must apply)."""
+    """Import the artifact and build the Bento (with the acceptance rule it must apply and
+    the team's packages it may load classes of)."""
     model_tag, labels = import_model(model_dir, git_commit)
-    bento_tag = build_bento(model_tag, serve, bentofile, build_ctx, labels, acceptance)
+    bento_tag = build_bento(
+        model_tag, serve, bentofile, build_ctx, labels, acceptance, trusted_packages
+    )
     return PackageResult(
         bento_tag=bento_tag,
         model_tag=model_tag,

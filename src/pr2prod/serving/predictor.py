@@ -93,9 +93,18 @@ class Predictor:
 
     @classmethod
     def from_dir(
-        cls, path: str | Path, version: str | None = None, fast_path: bool = True
+        cls,
+        path: str | Path,
+        version: str | None = None,
+        fast_path: bool = True,
+        trusted_packages: Sequence[str] = (),
     ) -> Predictor:
-        return cls(load_artifact(path), version=version, fast_path=fast_path)
+        """Load the artifact; ``trusted_packages``: the team's packages its classes may be in."""
+        return cls(
+            load_artifact(path, trusted_packages=trusted_packages),
+            version=version,
+            fast_path=fast_path,
+        )
 
     def _try_compile(self) -> None:
         compiled = compile_pipeline(self.model.pipeline, self.names)

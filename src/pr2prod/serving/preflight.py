@@ -11,18 +11,24 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from pr2prod.errors import EXIT_DATA
 from pr2prod.models.persist import METADATA_FILE, MODEL_FILE, SCHEMA_FILE, loads_model
 
 
-def artifact_problem(model_dir: Path) -> str | None:
-    """Why the artifact in ``model_dir`` cannot be served, or None (it loads)."""
+def artifact_problem(model_dir: Path, trusted_packages: Sequence[str] = ()) -> str | None:
+    """Why the artifact in ``model_dir`` cannot be served, or None (it loads).
+
+    ``trusted_packages``: the team's own packages the artifact may hold classes of (the
+    service's ``trusted_packages`` setting); any other type outside the libraries' allow-list
+    is refused before anything is unpickled.
+    """
     from pr2prod.data.schema import DataSchema
 
     steps = (
-        (MODEL_FILE, lambda p: loads_model(p.read_bytes())),
+        (MODEL_FILE, lambda p: loads_model(p.read_bytes(), trusted_packages=trusted_packages)),
         (SCHEMA_FILE, DataSchema.load),
         (METADATA_FILE, lambda p: json.loads(p.read_text(encoding="utf-8"))),
     )
@@ -43,9 +49,9 @@ def artifact_problem(model_dir: Path) -> str | None:
     return None
 
 
-def check_artifact(model_dir: Path) -> None:
+def check_artifact(model_dir: Path, trusted_packages: Sequence[str] = ()) -> None:
     """Exit with the data-error code (3) and one ``error:`` line when it cannot be loaded."""
-    problem = artifact_problem(model_dir)
+    problem = artifact_problem(model_dir, trusted_packages)
     if problem is not None:
         print(f"error: {problem}", file=sys.stderr, flush=True)
         raise SystemExit(EXIT_DATA)

@@ -40,9 +40,17 @@ class Runtime:
         self._limiter: Any = None
 
     @classmethod
-    def start(cls, model_dir: str | Path, version: str | None, cfg: ServeConfig) -> Runtime:
-        predictor = Predictor.from_dir(model_dir, version=version, fast_path=cfg.fast_path)
-        shadow = load_shadow(cfg)
+    def start(
+        cls,
+        model_dir: str | Path,
+        version: str | None,
+        cfg: ServeConfig,
+        trusted_packages: Sequence[str] = (),
+    ) -> Runtime:
+        predictor = Predictor.from_dir(
+            model_dir, version=version, fast_path=cfg.fast_path, trusted_packages=trusted_packages
+        )
+        shadow = load_shadow(cfg, trusted_packages)
         log = None
         if cfg.prediction_log.enabled:
             log = PredictionLog(
@@ -110,7 +118,7 @@ class Runtime:
         self.recorder.close()
 
 
-def load_shadow(cfg: ServeConfig) -> Predictor | None:
+def load_shadow(cfg: ServeConfig, trusted_packages: Sequence[str] = ()) -> Predictor | None:
     """The shadow predictor, or None when disabled or when it cannot be loaded (logged)."""
     if not cfg.shadow.enabled:
         return None
@@ -118,7 +126,9 @@ def load_shadow(cfg: ServeConfig) -> Predictor | None:
         logger.error("shadow.enabled is true but shadow.model_path is null; shadow is off")
         return None
     try:
-        shadow = Predictor.from_dir(cfg.shadow.model_path, fast_path=cfg.fast_path)
+        shadow = Predictor.from_dir(
+            cfg.shadow.model_path, fast_path=cfg.fast_path, trusted_packages=trusted_packages
+        )
     except Exception:
         logger.exception(
             "cannot load shadow model %s; serving without shadow", cfg.shadow.model_path

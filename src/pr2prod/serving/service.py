@@ -69,7 +69,7 @@ def _in_worker() -> bool:
 
 
 if not _in_worker():
-    preflight.check_artifact(_artifact_dir())
+    preflight.check_artifact(_artifact_dir(), SETTINGS.trusted_packages)
 SCHEMA = _load_schema()
 EXAMPLE_INPUT: dict[str, Any] = example_record(SCHEMA)
 ID_FIELD = CFG.id_field or SCHEMA.id_column
@@ -96,7 +96,7 @@ class Pr2ProdService:
         version = SETTINGS.model_version or (
             self.model_ref.tag.version if self.model_ref is not None else None
         )
-        self.rt = Runtime.start(path, version, CFG)
+        self.rt = Runtime.start(path, version, CFG, SETTINGS.trusted_packages)
         logger.info("serving %s (scoring: %s)", self.rt.info, self.rt.predictor.parity)
 
     def __is_ready__(self) -> bool:

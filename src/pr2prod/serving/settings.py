@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ ARG_KEYS = (
     "model_version",
     "serve_config",
     "acceptance_config",
+    "trusted_packages",
     "params",
 )
 
@@ -41,6 +43,9 @@ class Settings:
     model_tag: str | None
     model_dir: str
     model_version: str | None
+    #: The team's own packages an artifact may hold classes of (``allowed_targets`` beyond
+    #: the libraries, :func:`pr2prod.config.targets.project_packages`); nothing else loads.
+    trusted_packages: tuple[str, ...] = ()
 
 
 def serve_config_from_dict(data: dict[str, Any]) -> ServeConfig:
@@ -68,22 +73,39 @@ def acceptance_config_json(cfg: AcceptanceConfig) -> str:
     return json.dumps({k: str(v) if isinstance(v, str) else v for k, v in asdict(cfg).items()})
 
 
-def _from_params(path: Path) -> tuple[ServeConfig, AcceptanceConfig]:
+def trusted_packages_json(packages: Sequence[str]) -> str:
+    """The ``trusted_packages`` argument: a JSON list of dotted prefixes (``"acme_ml."``)."""
+    return json.dumps(list(packages))
+
+
+def trusted_packages_from_json(raw: str) -> tuple[str, ...]:
+    """Read :func:`trusted_packages_json`'s list back; anything else is a clear error."""
+    value = json.loads(raw)
+    if not isinstance(value, list) or not all(isinstance(p, str) and p for p in value):
+        raise ValueError(
+            f'trusted_packages: {raw!r} is not a JSON list of package prefixes (e.g. ["acme_ml."])'
+        )
+    return tuple(value)
+
+
+def _from_params(path: Path) -> tuple[ServeConfig, AcceptanceConfig, tuple[str, ...]]:
     if not path.exists():
-        return ServeConfig(), AcceptanceConfig()
+        return ServeConfig(), AcceptanceConfig(), ()
     from pr2prod.config.loader import load_params
+    from pr2prod.config.targets import project_packages
 
     cfg = load_params(path)
-    return cfg.serve, cfg.acceptance
+    return cfg.serve, cfg.acceptance, project_packages(cfg.allowed_targets)
 
 
 def resolve(args: dict[str, Any] | None = None) -> Settings:
     """``PR2PROD_<KEY>`` env vars, then BentoML arguments, then the defaults.
 
-    ``serve_config`` and ``acceptance_config`` are JSON; without ``serve_config`` both groups
-    come from ``params.yaml`` (an ``acceptance_config`` still wins). With ``serve_config`` but
-    no ``acceptance_config`` (a Bento built before the group existed) the acceptance
-    defaults apply.
+    ``serve_config``, ``acceptance_config`` and ``trusted_packages`` are JSON; without
+    ``serve_config`` all three come from ``params.yaml`` (a given ``acceptance_config`` or
+    ``trusted_packages`` still wins). With ``serve_config`` but no ``acceptance_config`` (a
+    Bento built before the group existed) the acceptance defaults apply; without
+    ``trusted_packages`` only the libraries' own types load.
     """
     given = {k: v for k, v in (args or {}).items() if v not in (None, "")}
 
@@ -91,9 +113,11 @@ def resolve(args: dict[str, Any] | None = None) -> Settings:
         return os.environ.get(f"PR2PROD_{key.upper()}") or given.get(key) or None
 
     raw, raw_acceptance = get("serve_config"), get("acceptance_config")
+    raw_trusted = get("trusted_packages")
     serve, acceptance = ServeConfig(), AcceptanceConfig()
-    if not raw:  # no config given as arguments: both groups come from params.yaml
-        serve, acceptance = _from_params(Path(get("params") or DEFAULT_PARAMS))
+    trusted: tuple[str, ...] = ()
+    if not raw:  # no config given as arguments: all of it comes from params.yaml
+        serve, acceptance, trusted = _from_params(Path(get("params") or DEFAULT_PARAMS))
     return Settings(
         serve=serve_config_from_dict(json.loads(raw)) if raw else serve,
         acceptance=(
@@ -104,4 +128,5 @@ def resolve(args: dict[str, Any] | None = None) -> Settings:
         model_tag=get("model_tag"),
         model_dir=get("model_dir") or DEFAULT_MODEL_DIR,
         model_version=get("model_version"),
+        trusted_packages=trusted_packages_from_json(raw_trusted) if raw_trusted else trusted,
     )

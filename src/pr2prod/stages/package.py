@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pr2prod.compare.baseline import production_id
 from pr2prod.config import load_params
+from pr2prod.config.targets import project_packages
 from pr2prod.fsio import write_json
 from pr2prod.models.identity import artifact_id
 from pr2prod.models.metadata import git_commit
@@ -39,7 +40,15 @@ def main() -> None:
         if not verdict["passed"] and verdict["enforced"]:
             raise StageFailedError(f"the gate failed: {', '.join(verdict['failed'])}")
         started = time.perf_counter()
-        result = package(MODEL_DIR, cfg.serve, BENTOFILE, BUILD_CTX, git_commit(), cfg.acceptance)
+        result = package(
+            MODEL_DIR,
+            cfg.serve,
+            BENTOFILE,
+            BUILD_CTX,
+            git_commit(),
+            cfg.acceptance,
+            project_packages(cfg.allowed_targets),
+        )
         write_json(BENTO_REPORT, result.as_dict())
         print(
             f"[package] {result.model_tag} -> Bento {result.bento_tag} "
