@@ -64,15 +64,15 @@ def test_scoring_runs_off_the_event_loop(
     """While a slow model call runs, the event loop keeps serving other coroutines."""
     rt = Runtime.start(trained_project / "models" / "model", None, _cfg(tmp_path, False, batching))
     rec = _records(trained_project, rt.predictor.names, 1)[0]
-    real = rt.score_many
+    real = rt.score_routed
 
-    def slow(records: list[dict]) -> list[dict]:
+    def slow(items: list) -> list:
         end = time.perf_counter() + 0.5
         while time.perf_counter() < end:  # CPU-bound, holds the GIL in bursts
             pass
-        return real(records)
+        return real(items)
 
-    rt.score_many = slow  # type: ignore[method-assign]
+    rt.score_routed = slow  # type: ignore[method-assign]
 
     async def scenario() -> tuple[dict, int]:
         ticks = 0
@@ -90,5 +90,5 @@ def test_scoring_runs_off_the_event_loop(
 
     out, ticks = asyncio.run(scenario())
     rt.close()
-    assert out == real([rec])[0]
+    assert out == rt.score_many([rec])[0]
     assert ticks >= 10, ticks  # scored on the loop, it would be 0 during the 0.5 s
