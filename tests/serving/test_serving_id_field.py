@@ -50,11 +50,10 @@ def test_an_id_field_that_is_a_feature_is_refused() -> None:
 def test_answers_echo_the_id() -> None:
     info = {"model_name": "m", "model_version": "v", "artifact_hash": "h"}
     PredictResponse, BatchResponse = response_models(_schema())
-    one = PredictResponse(request_id="r", id="cust-1", label=1, **info)
+    one = PredictResponse(request_id="r", id="cust-1", label=1, variant="prod", **info)
     assert one.model_dump()["id"] == "cust-1"
-    many = BatchResponse.model_validate(
-        {"request_id": "r", "predictions": [{"label": 1, "id": 7}, {"label": 0}], **info}
-    )
+    preds = [{"label": 1, "id": 7, "variant": "canary"}, {"label": 0, "variant": "prod"}]
+    many = BatchResponse.model_validate({"request_id": "r", "predictions": preds, **info})
     assert [p.id for p in many.predictions] == [7, None]
     assert "id" not in many.model_dump()["predictions"][1]  # omitted, not null
 

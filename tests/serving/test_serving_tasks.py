@@ -46,12 +46,14 @@ def test_scoring_matches_pipeline_and_requests_validate(case: str, tmp_path: Pat
         assert set(out["probabilities"]) == {str(c) for c in predictor.schema.labels}
     records.model_validate(example_record(predictor.schema))
     one, batch = response_models(predictor.schema)
-    info = {"request_id": "r", **predictor.info.as_dict()}
+    info = {"request_id": "r", "variant": "prod", **predictor.info.as_dict()}
     body = one.model_validate({**scores.output(0), **info}).model_dump(mode="json")
     fields = {"value"} if predictor.task == "regression" else {"label", "probabilities"}
     assert set(body) == fields | set(info) and None not in body.values()
     # the schema documents the optional id too; it is omitted when the request carried none
     assert set(one.model_json_schema(mode="serialization")["properties"]) == set(body) | {"id"}
-    outs = [scores.output(i) for i in range(3)]
-    assert batch.model_validate({**info, "predictions": outs}).model_dump()["predictions"] == outs
+    outs = [{**scores.output(i), "variant": "prod"} for i in range(3)]
+    batch_info = {k: v for k, v in info.items() if k != "variant"}
+    answer = batch.model_validate({**batch_info, "predictions": outs}).model_dump(mode="json")
+    assert answer["predictions"] == outs
     assert predictor.parity.startswith("passed"), predictor.parity

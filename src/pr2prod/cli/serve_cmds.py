@@ -66,10 +66,23 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Host (default: serve.host).")] = None,
     model: ModelDir = Path("models/model"),
     shadow: Annotated[Path | None, typer.Option(help="Shadow model artifact directory.")] = None,
+    canary_model: Annotated[
+        Path | None,
+        typer.Option(help="Canary model artifact directory (enables serve.canary)."),
+    ] = None,
+    canary_share: Annotated[
+        float | None,
+        typer.Option(help="Share of records the canary answers, 0..1 (enables serve.canary)."),
+    ] = None,
     params: ParamsFile = Path("params.yaml"),
 ) -> None:
-    """Serve the model artifact over HTTP (``bentoml serve`` of pr2prod's service)."""
+    """Serve the model artifact over HTTP (``bentoml serve`` of pr2prod's service).
+
+    With a canary (``--canary-model``/``--canary-share`` or ``serve.canary``) a share of the
+    records is answered by the canary model, sticky by the record's id (docs/serving.md).
+    """
     from pr2prod.config import load_params
+    from pr2prod.config.serve_schema import check_serve
     from pr2prod.config.targets import project_packages
     from pr2prod.serving.settings import (
         acceptance_config_json,
@@ -86,6 +99,14 @@ def serve(
             cfg,
             shadow=dataclasses.replace(cfg.shadow, enabled=True, model_path=str(shadow.resolve())),
         )
+    if canary_model is not None or canary_share is not None:
+        canary = dataclasses.replace(cfg.canary, enabled=True)
+        if canary_model is not None:
+            canary = dataclasses.replace(canary, model_path=str(canary_model.resolve()))
+        if canary_share is not None:
+            canary = dataclasses.replace(canary, share=canary_share)
+        cfg = dataclasses.replace(cfg, canary=canary)
+    check_serve(cfg)  # the options may have made a combination the config check refuses
     exe = shutil.which(
         "bentoml", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pr2prod.config.errors import ConfigError
+
 # Where the server writes its prediction log and the monitor reads it, unless configured
 # (conf/monitor's `log` interpolates `${serve.prediction_log.path}`).
 DEFAULT_PREDICTION_LOG = "logs/predictions.jsonl"
@@ -41,7 +43,8 @@ class CanaryRouting:
     """Canary deployment: a share of live traffic answered by a second model.
 
     The record's id (``id_field``) decides when one is given, so a caller's record always meets
-    the same variant (sticky); otherwise each request is routed at random with ``share``.
+    the same variant (sticky); otherwise each record is routed at random with ``share``.
+    Routing itself: :mod:`pr2prod.serving.routing`. Checked by :func:`check_serve`.
     """
 
     enabled: bool = False
@@ -83,3 +86,32 @@ class ServeConfig:
     shadow: ShadowConfig = field(default_factory=ShadowConfig)
     canary: CanaryRouting = field(default_factory=CanaryRouting)
     prediction_log: PredictionLogConfig = field(default_factory=PredictionLogConfig)
+
+
+def check_serve(cfg: ServeConfig) -> None:
+    """Checks of ``serve`` values the types alone do not catch (the canary's keys).
+
+    Raises:
+        ConfigError: naming the key and the allowed values: ``canary.share`` outside [0, 1],
+            ``canary.enabled`` without ``canary.model_path``, or the canary and the shadow
+            both enabled (the shadow compares against one production answer; a canary
+            splits that answer between two models, so run them one after the other).
+    """
+    canary = cfg.canary
+    if not 0.0 <= canary.share <= 1.0:
+        raise ConfigError(
+            f"serve.canary.share: {canary.share!r} is outside the allowed range [0, 1] "
+            "(the fraction of records the canary answers)"
+        )
+    if not canary.enabled:
+        return
+    if not canary.model_path:
+        raise ConfigError(
+            "serve.canary.model_path: null while serve.canary.enabled is true; "
+            "set it to the canary's artifact directory (or `pr2prod serve --canary-model DIR`)"
+        )
+    if cfg.shadow.enabled:
+        raise ConfigError(
+            "serve.shadow.enabled and serve.canary.enabled are both true; enable one of them "
+            "(shadow first, then canary: docs/serving.md)"
+        )

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import bentoml
 
+from pr2prod.logrecord.variant import VARIANT_LATENCY_METRIC, VARIANT_REQUESTS_METRIC
+
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
 REQUESTS = bentoml.metrics.Counter(
@@ -56,4 +58,16 @@ LOG_REMOVED_RECORDS = bentoml.metrics.Counter(
     documentation="Prediction-log records removed with their file by a retention rule, "
     "or lost by a failed write (write_error)",
     labelnames=["reason"],
+)
+VARIANT_REQUESTS = bentoml.metrics.Counter(
+    name=VARIANT_REQUESTS_METRIC,
+    documentation="Prediction requests per variant that answered (prod, canary) and outcome "
+    "(ok, error: its model failed while scoring)",
+    labelnames=["variant", "outcome"],
+)
+VARIANT_LATENCY = bentoml.metrics.Histogram(
+    name=VARIANT_LATENCY_METRIC,
+    documentation="Time from request to answer of the prediction endpoints, per variant",
+    labelnames=["variant"],
+    buckets=LATENCY_BUCKETS,
 )

@@ -20,14 +20,14 @@ import re
 import shutil
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from pr2prod.config.acceptance_schema import AcceptanceConfig
-from pr2prod.config.serve_schema import ServeConfig
+from pr2prod.config.serve_schema import CanaryRouting, ServeConfig
 from pr2prod.fsio import file_md5
 from pr2prod.models.identity import ARTIFACT_FILES, artifact_id, default_version
 from pr2prod.models.persist import METADATA_FILE, MODEL_FILE
@@ -219,6 +219,11 @@ def python_options(base: dict[str, Any], model_dir: Path) -> dict[str, Any]:
     return out
 
 
+def bento_serve_config(serve: ServeConfig) -> str:
+    """The serve config a Bento carries (JSON): ``canary`` off, the Bento holds one model."""
+    return serve_config_json(replace(serve, canary=CanaryRouting()))
+
+
 def build_bento(
     model_tag: str,
     serve: ServeConfig,
@@ -237,7 +242,8 @@ def build_bento(
     The Bento version is a digest of everything that goes into it (model tag, serve config,
     build configuration, pr2prod's code; the model tag fixes the packages the model adds),
     so rebuilding the same inputs gives the same tag and reuses the stored Bento:
-    ``reports/bento.json`` reproduces bit for bit.
+    ``reports/bento.json`` reproduces bit for bit. A Bento holds the production model only:
+    its serve config has ``canary`` off (run canary routing with ``pr2prod serve``).
     """
     import bentoml
     from bentoml.exceptions import NotFound
@@ -252,7 +258,7 @@ def build_bento(
     args = {
         "model_tag": model_tag,
         "model_version": labels["version"],
-        "serve_config": serve_config_json(serve),
+        "serve_config": bento_serve_config(serve),
     }
     if acceptance is not None:  # the Bento applies the project's acceptance rule, not defaults
         args["acceptance_config"] = acceptance_config_json(acceptance)

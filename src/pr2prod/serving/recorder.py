@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from pr2prod.logrecord import ModelRef, Output, PredictionRecord, ShadowResult
+from pr2prod.logrecord.variant import Variant
 from pr2prod.serving.predlog import PredictionLog
 
 logger = logging.getLogger("pr2prod.serving")
@@ -38,7 +39,11 @@ class Outcome:
 
 @dataclass
 class Job:
-    """One scored request: its inputs, production outputs and timing."""
+    """One scored request: its inputs, the answers and timing.
+
+    ``model`` is production's; ``variants`` says who answered each record (None: all
+    production) and ``canary`` is the canary's model when one is served.
+    """
 
     request_id: str
     endpoint: str
@@ -48,6 +53,8 @@ class Job:
     latency_ms: float
     timestamp: float
     ids: list[Any] | None = None
+    variants: list[Variant] | None = None
+    canary: dict[str, str] | None = None
 
 
 class Recorder:
@@ -150,9 +157,15 @@ class Recorder:
 
 
 def log_records(job: Job, shadow: list[dict[str, Any]] | None = None) -> list[PredictionRecord]:
-    """The prediction-log records of one scored request (one per record, in order)."""
+    """The prediction-log records of one scored request (one per record, in order).
+
+    Each names the variant that answered it and that variant's model.
+    """
     ts = dt.datetime.fromtimestamp(job.timestamp, dt.UTC)
-    model = ModelRef(**job.model)
+    models = {Variant.prod: ModelRef(**job.model)}
+    if job.canary is not None:
+        models[Variant.canary] = ModelRef(**job.canary)
+    variants = job.variants or [Variant.prod] * len(job.records)
     return [
         PredictionRecord(
             request_id=job.request_id,
@@ -162,9 +175,10 @@ def log_records(job: Job, shadow: list[dict[str, Any]] | None = None) -> list[Pr
             endpoint=job.endpoint,
             inputs=rec,
             output=Output(**out),
-            model=model,
+            model=models[variants[i]],
             latency_ms=job.latency_ms,
             shadow=None if shadow is None else ShadowResult(**shadow[i]),
+            variant=variants[i],
         )
         for i, (rec, out) in enumerate(zip(job.records, job.outputs, strict=True))
     ]

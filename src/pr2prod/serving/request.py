@@ -29,6 +29,7 @@ from pydantic import (
 from pr2prod.config.acceptance_schema import AcceptanceConfig
 from pr2prod.data.acceptance import FeatureLimit, feature_limit
 from pr2prod.data.schema import DataSchema, FeatureSpec
+from pr2prod.logrecord.variant import VARIANT_HEADER, Variant
 
 Label = StrictInt | str | bool
 
@@ -160,12 +161,28 @@ def prediction_model(schema: DataSchema) -> type[BaseModel]:
         RecordId | None,
         Field(None, description="the request's id field (serve.id_field), when it carried one"),
     )
+    fields["variant"] = (
+        Literal[tuple(v.value for v in Variant)],  # type: ignore[valid-type]
+        Field(
+            description="the deployment that answered, prod or canary (serve.canary); "
+            f"/predict also sends it in the {VARIANT_HEADER} header"
+        ),
+    )
     return create_model("Prediction", __base__=_Response, **fields)
 
 
 def response_models(schema: DataSchema) -> tuple[type[BaseModel], type[BaseModel]]:
-    """``(PredictResponse, BatchResponse)``: the prediction(s) plus the model that answered."""
+    """``(PredictResponse, BatchResponse)``: the prediction(s) plus the model that answered.
+
+    ``/predict`` names the model of the variant that answered. ``/predict_batch`` names
+    production's and, when the canary answered any record, the canary's in ``canary_model``.
+    """
     prediction = prediction_model(schema)
+    canary_model = create_model(
+        "CanaryModel",
+        __doc__="The canary's model (serve.canary).",
+        **{k: v for k, v in MODEL_FIELDS.items() if k != "request_id"},
+    )
     predict = create_model(
         "PredictResponse",
         __base__=prediction,
@@ -178,6 +195,10 @@ def response_models(schema: DataSchema) -> tuple[type[BaseModel], type[BaseModel
         __doc__="``/predict_batch`` answer: predictions in request order plus the model.",
         **MODEL_FIELDS,
         predictions=(list[prediction], ...),  # type: ignore[valid-type]
+        canary_model=(
+            canary_model | None,
+            Field(None, description="the canary's model, when it answered any record"),
+        ),
     )
     return predict, batch
 

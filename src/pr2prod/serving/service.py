@@ -27,6 +27,7 @@ import bentoml
 from pydantic import BaseModel, ValidationError
 
 from pr2prod.data.schema import DataSchema
+from pr2prod.logrecord.variant import VARIANT_HEADER, Variant
 from pr2prod.serving import errorlog, preflight
 from pr2prod.serving import settings as settings_mod
 from pr2prod.serving.middleware import GuardMiddleware
@@ -37,6 +38,7 @@ from pr2prod.serving.request import (
     request_models,
     response_models,
 )
+from pr2prod.serving.routing import ScoringError
 
 logger = logging.getLogger("pr2prod.serving")
 logger.setLevel(logging.INFO)  # BentoML's root level is WARNING: keep pr2prod's INFO lines
@@ -70,6 +72,10 @@ def _in_worker() -> bool:
 
 if not _in_worker():
     preflight.check_artifact(_artifact_dir(), SETTINGS.trusted_packages)
+    if CFG.canary.enabled and CFG.canary.model_path:
+        preflight.check_canary(
+            _artifact_dir(), Path(CFG.canary.model_path), SETTINGS.trusted_packages
+        )
 SCHEMA = _load_schema()
 EXAMPLE_INPUT: dict[str, Any] = example_record(SCHEMA)
 ID_FIELD = CFG.id_field or SCHEMA.id_column
@@ -85,7 +91,7 @@ PredictResponse, BatchResponse = response_models(SCHEMA)
     logging={"access": {"enabled": CFG.access_log}},
 )
 class Pr2ProdService:
-    """Serve the production model; optionally shadow a candidate and log predictions."""
+    """Serve the production model; optionally shadow or canary a candidate; log predictions."""
 
     model_ref = bentoml.models.BentoModel(SETTINGS.model_tag) if SETTINGS.model_tag else None
 
@@ -108,10 +114,18 @@ class Pr2ProdService:
         started = time.perf_counter()
         rec = dict(vars(record))
         ident = rec.pop(ID_FIELD, None)
-        out = await self.rt.score_one(rec)
+        variant = self.rt.route([ident])[0]
+        try:
+            out = await self.rt.score_one(rec, variant)
+        except ScoringError:
+            self.rt.failed(variant, started)
+            raise
         rid = _request_id(ctx)
-        self.rt.after([rec], [out], rid, "predict", started, ids=[ident])
-        return _answer(PredictResponse, {"request_id": rid, "id": ident, **out, **self.rt.info})
+        self.rt.after([rec], [out], rid, "predict", started, ids=[ident], variants=[variant])
+        ctx.response.headers[VARIANT_HEADER] = variant.value
+        info = self.rt.infos[variant]
+        body = {"request_id": rid, "id": ident, "variant": variant, **out, **info}
+        return _answer(PredictResponse, body)
 
     @bentoml.api(route="/predict_batch", input_spec=BatchRequest, output_spec=BatchResponse)
     def predict_batch(self, records: list[Record], ctx: bentoml.Context) -> Any:  # type: ignore[valid-type]
@@ -119,11 +133,22 @@ class Pr2ProdService:
         started = time.perf_counter()
         recs = [dict(vars(r)) for r in records]
         ids = [r.pop(ID_FIELD, None) for r in recs]
-        outs = self.rt.score_many(recs)
+        variants = self.rt.route(ids)
+        try:
+            outs = self.rt.score_many(recs, variants)
+        except ScoringError as exc:
+            self.rt.failed(exc.variant, started)
+            raise
         rid = _request_id(ctx)
-        self.rt.after(recs, outs, rid, "predict_batch", started, ids=ids)
-        preds = [o if i is None else {**o, "id": i} for o, i in zip(outs, ids, strict=True)]
-        return _answer(BatchResponse, {"request_id": rid, "predictions": preds, **self.rt.info})
+        self.rt.after(recs, outs, rid, "predict_batch", started, ids=ids, variants=variants)
+        preds = [
+            {**o, "variant": v} if i is None else {**o, "id": i, "variant": v}
+            for o, i, v in zip(outs, ids, variants, strict=True)
+        ]
+        body: dict[str, Any] = {"request_id": rid, "predictions": preds, **self.rt.info}
+        if Variant.canary in variants:
+            body["canary_model"] = self.rt.infos[Variant.canary]
+        return _answer(BatchResponse, body)
 
     @bentoml.on_shutdown
     def close(self) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from pr2prod.config.acceptance_schema import AcceptanceConfig
-from pr2prod.config.serve_schema import ServeConfig
+from pr2prod.config.serve_schema import ServeConfig, check_serve
 
 DEFAULT_MODEL_DIR = "models/model"
 DEFAULT_PARAMS = "params.yaml"
@@ -49,10 +49,12 @@ class Settings:
 
 
 def serve_config_from_dict(data: dict[str, Any]) -> ServeConfig:
-    """Validate a ``serve`` mapping against the schema (unknown keys and bad types fail)."""
+    """Validate a ``serve`` mapping against the schema (unknown keys, bad types and values
+    :func:`~pr2prod.config.serve_schema.check_serve` refuses fail)."""
     node = OmegaConf.merge(OmegaConf.structured(ServeConfig), data)
     obj = OmegaConf.to_object(node)
     assert isinstance(obj, ServeConfig)
+    check_serve(obj)
     return obj
 
 
