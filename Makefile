@@ -59,7 +59,8 @@ bench: ## every performance figure into benchmarks/results/ (several minutes)
 # never as $(VAR), which make pastes into the shell text before the shell parses it. Workflows
 # set them in the step's `env:` and run plain `make <target>`; by hand, `make rollback
 # VERSION=v1.0.0` works as well (make exports command-line variables to the recipe).
-# BASE (default main), BUMP (patch|minor|major or empty), LABELS, VERSION (vMAJOR.MINOR.PATCH).
+# BASE (default main), BUMP (patch|minor|major or empty), LABELS, VERSION (vMAJOR.MINOR.PATCH),
+# METRICS (the server's /metrics URL or a saved scrape).
 
 pre-commit: ## every pre-commit hook on every file (the PR lint job)
 	pre-commit run --all-files --show-diff-on-failure
@@ -86,7 +87,7 @@ report: ## PR report (params, metrics, gate, plots) against BASE (default main) 
 	fi; \
 	pr2prod report --base "$$base" --md
 
-registry: ## model versions and the production stage
+registry: ## model versions and who holds the production and canary stages
 	pr2prod registry
 
 release: ## register the next version at HEAD, assign prod, push the tags (BUMP=, LABELS=)
@@ -105,6 +106,19 @@ rollback: ## assign prod back to VERSION=vX.Y.Z and push the tag
 	fi; \
 	pr2prod rollback "$$version" --push
 
+canary-report: ## compare canary and production on the logged traffic (METRICS=/metrics URL or file)
+	@metrics="$${METRICS:-}"; \
+	if [[ "$$metrics" == -* || "$$metrics" == *$$'\n'* ]]; then \
+	  printf 'make canary-report: METRICS=%q is not a URL or a file\n' "$$metrics" >&2; exit 2; \
+	fi; \
+	pr2prod canary-report $${metrics:+--metrics "$$metrics"}
+
+promote: ## move the canary to prod if reports/canary.json (canary.report) says promote; push the tags
+	pr2prod promote --report reports/canary.json --push
+
+canary-abort: ## retire the canary assignment (prod untouched) and push the tag
+	pr2prod rollback --canary --push
+
 workflows-lint: ## schema-check and security-audit the GitHub workflows
 	check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	zizmor --offline --persona auditor --min-severity medium .github
@@ -114,4 +128,4 @@ ci-local: ## run the workflows for EVENT (default pull_request) with act on this
 
 .PHONY: help install repro check lint test test-fast bench serve bench-serving score monitor \
 	monitor-pull pre-commit pull reproduce-check gate build report registry release rollback \
-	workflows-lint ci-local
+	canary-report promote canary-abort workflows-lint ci-local

@@ -34,6 +34,7 @@ SECRET_JOBS = {
     ("pr.yml", "gate"): "dvc-read",
     ("monitor.yml", "monitor"): "dvc-read",
     ("release.yml", "release"): "production",
+    ("promote.yml", "canary"): "production",
 }
 # Each payload would create the marker file if a shell ever evaluated it.
 PAYLOADS = (
@@ -85,7 +86,7 @@ def test_workflows_pass_no_value_on_a_make_command_line():
 
 def test_makefile_never_pastes_outside_values_into_recipes():
     text = (ROOT / "Makefile").read_text()
-    for var in ("VERSION", "LABELS", "BUMP", "BASE", "EVENT"):
+    for var in ("VERSION", "LABELS", "BUMP", "BASE", "EVENT", "METRICS"):
         assert f"$({var})" not in text and f"${{{var}}}" not in text, var
     assert "SHELL := bash" in text
     assert ".SHELLFLAGS := -eu -o pipefail -c" in text
@@ -167,7 +168,8 @@ def fake_pr2prod(tmp_path: Path) -> Path:
 
 
 def _make(where: Path, target: str, **env_vars: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"VERSION", "LABELS", "BUMP", "BASE"}}
+    outside = {"VERSION", "LABELS", "BUMP", "BASE", "METRICS"}
+    env = {k: v for k, v in os.environ.items() if k not in outside}
     env["PATH"] = f"{where / 'bin'}{os.pathsep}{env['PATH']}"
     env.update(env_vars)
     return subprocess.run(
@@ -194,6 +196,35 @@ def test_make_rollback_passes_a_valid_version(fake_pr2prod: Path):
     proc = _make(fake_pr2prod, "rollback", VERSION="v1.2.3")
     assert proc.returncode == 0, proc.stderr
     assert _args(fake_pr2prod) == ["rollback", "v1.2.3", "--push"]
+
+
+def test_make_canary_targets(fake_pr2prod: Path):
+    assert _make(fake_pr2prod, "promote").returncode == 0
+    assert _args(fake_pr2prod) == ["promote", "--report", "reports/canary.json", "--push"]
+    assert _make(fake_pr2prod, "canary-abort").returncode == 0
+    assert _args(fake_pr2prod) == ["rollback", "--canary", "--push"]
+    assert _make(fake_pr2prod, "canary-report").returncode == 0
+    assert _args(fake_pr2prod) == ["canary-report"]
+
+
+@pytest.mark.parametrize(
+    "payload", [*PAYLOADS, "--labels=/etc/passwd"], ids=[*PAYLOAD_IDS, "option"]
+)
+def test_make_canary_report_passes_metrics_as_one_argument_unevaluated(
+    fake_pr2prod: Path, payload: str
+):
+    marker = fake_pr2prod / "PWNED"
+    metrics = "http://127.0.0.1:3000/metrics" + payload.format(marker=marker)
+    if payload.startswith("--"):
+        metrics = payload
+    proc = _make(fake_pr2prod, "canary-report", METRICS=metrics)
+    assert not marker.exists()
+    if "\n" in metrics or metrics.startswith("-"):
+        assert proc.returncode == 2 and "is not a URL or a file" in proc.stderr
+        assert _args(fake_pr2prod) is None
+    else:
+        assert proc.returncode == 0, proc.stderr
+        assert _args(fake_pr2prod) == ["canary-report", "--metrics", metrics]
 
 
 def test_make_release_passes_labels_as_one_argument_unevaluated(fake_pr2prod: Path):

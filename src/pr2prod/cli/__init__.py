@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pr2prod.cli import (
     batch_cmds,  # noqa: F401  (registers score, monitor)
+    canary_cmds,  # noqa: F401  (registers canary-report, promote)
     config_cmds,  # noqa: F401  (registers compose, check, stage)
     gate_cmds,  # noqa: F401  (registers gate, diff)
     init_cmds,  # noqa: F401  (registers init, upgrade)

@@ -38,16 +38,16 @@ def verdict_target(params: Path):  # noqa: ANN201  (VerdictTarget, imported lazi
 
 @app.command()
 def registry(params: ParamsFile = Path("params.yaml")) -> None:
-    """List the model's registered versions and which one is in production."""
+    """List the model's registered versions and which ones are in production and canary."""
     from pr2prod.release.registry import list_versions
 
     cfg = _release_cfg(params)
-    versions = list_versions(".", cfg.model_name, cfg.stage)
+    versions = list_versions(".", cfg.model_name, (cfg.stage, cfg.canary_stage))
     if not versions:
         typer.echo(f"{cfg.model_name}: no versions registered yet")
         return
     for v in versions:
-        mark = f"  <- {cfg.stage}" if cfg.stage in v.stages else ""
+        mark = f"  <- {', '.join(v.stages)}" if v.stages else ""
         typer.echo(f"{cfg.model_name}@{v.version}  {v.commit[:10]}  {v.created_at}{mark}")
 
 
@@ -62,27 +62,51 @@ def release(
     push: Annotated[bool, typer.Option(help="Push the new tags to release.git_remote.")] = False,
     params: ParamsFile = Path("params.yaml"),
 ) -> None:
-    """Register the next model version at HEAD and assign it to production."""
+    """Register the next model version at HEAD and assign it to production.
+
+    With `release.via_canary` (and a version already in production) it is assigned to
+    `release.canary_stage` instead; `pr2prod promote` moves it on.
+    """
     from pr2prod.release.flow import release as do_release
     from pr2prod.release.versions import bump_from_labels
 
     cfg = _release_cfg(params)
     level = bump or bump_from_labels(labels, cfg.bump)
     result = do_release(".", cfg, level, push=push, target=verdict_target(params))
-    typer.echo(f"released {result.version_tag} ({result.stage_tag}); previous: {result.previous}")
+    typer.echo(
+        f"released {result.version_tag} to {result.stage} ({result.stage_tag}); "
+        f"in {cfg.stage}: {result.previous}"
+    )
     typer.echo(f"model card: {result.notes}")
 
 
 @app.command()
 def rollback(
-    version: Annotated[str, typer.Argument(help="An earlier version, e.g. v1.0.0")],
+    version: Annotated[
+        str | None, typer.Argument(help="An earlier version, e.g. v1.0.0 (not with --canary)")
+    ] = None,
+    canary: Annotated[
+        bool,
+        typer.Option(
+            "--canary", help="Abort the canary: retire release.canary_stage, production untouched."
+        ),
+    ] = False,
     push: Annotated[bool, typer.Option(help="Push the new tag to release.git_remote.")] = False,
     params: ParamsFile = Path("params.yaml"),
 ) -> None:
-    """Assign production back to VERSION. Nothing is rebuilt."""
+    """Assign production back to VERSION, or abort the canary. Nothing is rebuilt."""
+    from pr2prod.release.flow import abort_canary
     from pr2prod.release.flow import rollback as do_rollback
 
     cfg = _release_cfg(params)
+    if canary:
+        if version is not None:
+            raise UsageError("rollback: give VERSION or --canary, not both")
+        aborted, tag = abort_canary(".", cfg, push=push)
+        typer.echo(f"{cfg.canary_stage} retired: {cfg.model_name}@{aborted} ({tag})")
+        return
+    if version is None:
+        raise UsageError("rollback: give VERSION (e.g. v1.0.0) or --canary")
     tag = do_rollback(".", cfg, version, push=push)
     typer.echo(f"{cfg.stage} -> {cfg.model_name}@{version} ({tag})")
 

@@ -15,6 +15,8 @@ class CanaryConfig:
         min_labelled: fewer labelled records than this per variant: hold (not enough evidence).
         max_error_rate_increase: canary error rate minus production's above this: abort.
         max_latency_ratio: canary p95 latency over production's above this: abort.
+        report: where the report is written (JSON, sealed); ``pr2prod promote`` reads it.
+        summary: its Markdown summary.
     """
 
     abs_tol: float = 0.03
@@ -22,3 +24,5 @@ class CanaryConfig:
     min_labelled: int = 200
     max_error_rate_increase: float = 0.01
     max_latency_ratio: float = 1.5
+    report: str = "reports/canary.json"
+    summary: str = "reports/canary.md"

@@ -14,11 +14,15 @@ from pr2prod.release.card import model_card
 from pr2prod.release.preconditions import VerdictTarget, release_problems
 
 __all__ = [
+    "PromoteResult",
     "ReleaseRefusedError",
     "ReleaseResult",
     "VerdictTarget",
+    "abort_canary",
+    "promote",
     "release",
     "release_problems",
+    "release_stage",
     "rollback",
 ]
 from pr2prod.release.versions import check_bump
@@ -39,8 +43,9 @@ class ReleaseResult:
     version: str
     version_tag: str
     stage_tag: str
-    previous: str | None
+    previous: str | None  # the version in production (release.stage) before this release
     notes: Path
+    stage: str = "prod"  # the stage the release was assigned to
 
 
 def _head(root: Path) -> str:
@@ -83,16 +88,27 @@ def release(
         raise ReleaseRefusedError(problems)
     holder = registry.stage_version(base, cfg.model_name, cfg.stage)
     previous = holder.version if holder else None
+    stage = release_stage(cfg, has_production=holder is not None)
     version = registry.plan_next(base, cfg.model_name, level)
     commit = _head(base)
     card = model_card(base, cfg.model_name, version, commit, previous, target)
     notes = base / cfg.notes_path
     atomic_write_text(notes, card)
     vtag = registry.register(base, cfg.model_name, version, commit, message=f"Release {version}")
-    stag = registry.assign(base, cfg.model_name, version, cfg.stage)
+    stag = registry.assign(base, cfg.model_name, version, stage)
     if push:
         push_tags(base, cfg.git_remote, [vtag, stag])
-    return ReleaseResult(version, vtag, stag, previous, notes)
+    return ReleaseResult(version, vtag, stag, previous, notes, stage)
+
+
+def release_stage(cfg: ReleaseConfig, has_production: bool) -> str:
+    """The stage a new release is assigned to.
+
+    ``release.canary_stage`` when ``release.via_canary`` is on and a version is already in
+    production (the gate compared with it; ``pr2prod promote`` moves the canary on after
+    the live comparison); otherwise, and for the first release, ``release.stage``.
+    """
+    return cfg.canary_stage if cfg.via_canary and has_production else cfg.stage
 
 
 def rollback(root: str | Path, cfg: ReleaseConfig, version: str, push: bool = False) -> str:
@@ -109,3 +125,82 @@ def rollback(root: str | Path, cfg: ReleaseConfig, version: str, push: bool = Fa
     if push:
         push_tags(root, cfg.git_remote, [tag])
     return tag
+
+
+@dataclass(frozen=True)
+class PromoteResult:
+    """What a promotion did: ``version`` now in production, the canary retired."""
+
+    version: str
+    previous: str | None  # the version in production before
+    stage_tag: str  # the production assignment tag
+    retired_tag: str  # the canary's unassignment tag
+
+
+def canary_version(root: str | Path, cfg: ReleaseConfig) -> registry.ModelVersion:
+    """The version in ``release.canary_stage``.
+
+    Raises:
+        registry.RegistryError: when no version is in the canary stage.
+    """
+    held = registry.stage_version(root, cfg.model_name, cfg.canary_stage)
+    if held is None:
+        raise registry.RegistryError(
+            f"no version of {cfg.model_name} is in {cfg.canary_stage} "
+            "(release.canary_stage): nothing to promote or abort"
+        )
+    return held
+
+
+def promote(
+    root: str | Path, cfg: ReleaseConfig, expected: str | None = None, push: bool = False
+) -> PromoteResult:
+    """Assign the canary's version to ``release.stage`` and retire the canary assignment.
+
+    Args:
+        expected: the version the caller checked (a canary report's); refuse if the canary
+            stage holds another one by now.
+
+    Raises:
+        registry.RegistryError: no canary, or not the ``expected`` version.
+    """
+    held = canary_version(root, cfg)
+    if expected is not None and held.version != expected:
+        raise registry.RegistryError(
+            f"{cfg.canary_stage} holds {held.version}, not {expected}: nothing promoted"
+        )
+    prod = registry.stage_version(root, cfg.model_name, cfg.stage)
+    stag = registry.assign(
+        root,
+        cfg.model_name,
+        held.version,
+        cfg.stage,
+        message=f"Promote {cfg.model_name} {held.version} from {cfg.canary_stage} to {cfg.stage}",
+    )
+    retired = registry.unassign(
+        root,
+        cfg.model_name,
+        cfg.canary_stage,
+        message=f"Retire {cfg.canary_stage} {held.version}: promoted to {cfg.stage}",
+    )
+    if push:
+        push_tags(root, cfg.git_remote, [stag, retired])
+    return PromoteResult(held.version, prod.version if prod else None, stag, retired)
+
+
+def abort_canary(root: str | Path, cfg: ReleaseConfig, push: bool = False) -> tuple[str, str]:
+    """Retire the canary assignment; production is untouched. Returns (version, tag).
+
+    Raises:
+        registry.RegistryError: when no version is in the canary stage.
+    """
+    held = canary_version(root, cfg)
+    tag = registry.unassign(
+        root,
+        cfg.model_name,
+        cfg.canary_stage,
+        message=f"Abort {cfg.canary_stage} {held.version}: production unchanged",
+    )
+    if push:
+        push_tags(root, cfg.git_remote, [tag])
+    return held.version, tag

@@ -40,21 +40,28 @@ def _gto() -> Any:
     return gto.api
 
 
-def list_versions(repo: str | Path, name: str, stage: str = "prod") -> list[ModelVersion]:
-    """Registered versions of ``name``, newest first; ``stages`` marks the ``stage`` holder."""
+def list_versions(
+    repo: str | Path, name: str, stage: str | tuple[str, ...] = "prod"
+) -> list[ModelVersion]:
+    """Registered versions of ``name``, newest first; ``stages`` marks who holds ``stage``.
+
+    ``stage`` may name several stages (e.g. production and canary); each version's
+    ``stages`` lists those it holds, in the order given.
+    """
     from gto.exceptions import ArtifactNotFound
 
     try:
         raw = _gto().show(str(repo), name=name, registered_only=True)
     except ArtifactNotFound:
         return []
-    holder = _stage_commit(repo, name, stage)
+    wanted = (stage,) if isinstance(stage, str) else stage
+    holders = {s: _stage_commit(repo, name, s) for s in wanted}
     versions = [
         ModelVersion(
             version=str(v["version"]),
             commit=str(v["commit_hexsha"]),
             created_at=str(v["created_at"]),
-            stages=[stage] if str(v["commit_hexsha"]) == holder else [],
+            stages=[s for s in wanted if holders[s] == str(v["commit_hexsha"])],
         )
         for v in raw
         if _is_semver(str(v["version"]))
@@ -62,12 +69,22 @@ def list_versions(repo: str | Path, name: str, stage: str = "prod") -> list[Mode
     return sorted(versions, key=lambda v: parse(v.version), reverse=True)
 
 
-def _stage_tags(repo: str | Path, name: str, stage: str) -> list[tuple[int, str, str]]:
-    """``(N, tag, commit)`` of every ``name#stage#N`` tag, oldest assignment first.
+@dataclass(frozen=True)
+class StageEvent:
+    """One GTO tag about a stage: ``name#stage#N`` assigns, ``name#stage!#N`` unassigns."""
 
-    GTO numbers assignments with a counter; the highest N is the current one. Ordering by the
-    counter rather than by tag timestamps (1 s resolution) keeps quick successive assignments
-    (a release then a rollback) unambiguous.
+    counter: int
+    tag: str
+    commit: str
+    assigned: bool
+
+
+def _stage_events(repo: str | Path, name: str, stage: str) -> list[StageEvent]:
+    """Every assignment and unassignment tag of ``stage``, oldest first.
+
+    GTO numbers the events of an artifact with one counter; ordering by it rather than by
+    tag timestamps (1 s resolution) keeps quick successive events (a release then a
+    rollback, a promotion then the canary's retirement) unambiguous.
     """
     out = subprocess.run(
         ["git", "for-each-ref", "--format=%(refname:short) %(*objectname)", "refs/tags/"],
@@ -76,18 +93,25 @@ def _stage_tags(repo: str | Path, name: str, stage: str) -> list[tuple[int, str,
         text=True,
         check=True,
     ).stdout
-    prefix = f"{name}#{stage}#"
-    tags = []
+    events = []
     for line in out.splitlines():
         tag, _, commit = line.partition(" ")
-        if tag.startswith(prefix) and tag[len(prefix) :].isdigit():
-            tags.append((int(tag[len(prefix) :]), tag, commit))
-    return sorted(tags)
+        for prefix, assigned in ((f"{name}#{stage}#", True), (f"{name}#{stage}!#", False)):
+            rest = tag[len(prefix) :]
+            if tag.startswith(prefix) and rest.isdigit():
+                events.append(StageEvent(int(rest), tag, commit, assigned))
+    return sorted(events, key=lambda e: e.counter)
 
 
 def _stage_commit(repo: str | Path, name: str, stage: str) -> str | None:
-    tags = _stage_tags(repo, name, stage)
-    return tags[-1][2] if tags else None
+    """Commit holding ``stage``: the latest assignment, unless that version was unassigned."""
+    holder = None
+    for event in _stage_events(repo, name, stage):
+        if event.assigned:
+            holder = event.commit
+        elif event.commit == holder:
+            holder = None
+    return holder
 
 
 def _is_semver(version: str) -> bool:
@@ -167,7 +191,28 @@ def assign(
 
 
 def _latest_stage_tag(repo: str | Path, name: str, stage: str) -> str:
-    return _stage_tags(repo, name, stage)[-1][1]
+    return _stage_events(repo, name, stage)[-1].tag
+
+
+def unassign(repo: str | Path, name: str, stage: str, message: str = "") -> str:
+    """Retire ``stage``: GTO unassigns it from the version holding it. Returns the tag.
+
+    Raises:
+        RegistryError: when no version holds ``stage``.
+    """
+    holder = stage_version(repo, name, stage)
+    if holder is None:
+        raise RegistryError(f"no version of {name} is in {stage}")
+    _gto().unassign(
+        str(repo),
+        name,
+        version=holder.version,
+        stage=stage,
+        message=message or f"Unassign {stage} from {name} {holder.version}",
+        # GTO's own view keeps older assignments active; the holder was checked above
+        force=True,
+    )
+    return _latest_stage_tag(repo, name, stage)
 
 
 def rollback(repo: str | Path, name: str, version: str, stage: str = "prod") -> str:
