@@ -15,6 +15,7 @@ from pr2prod.config.choices import plain
 from pr2prod.config.errors import ConfigError
 from pr2prod.config.explain import explain
 from pr2prod.config.paths_schema import check_paths
+from pr2prod.config.retrain_schema import check_retrain
 
 RECORD_KEY = "compose"
 
@@ -90,6 +91,7 @@ def to_config(raw: dict[str, Any]) -> schema.Config:
         obj.model = {**model_params(obj.model), **extra}
     _check_choices(obj)
     check_paths(obj.paths)
+    check_retrain(obj.retrain)
     return obj
 
 
