@@ -135,6 +135,7 @@ def check_retrain(cfg: RetrainConfig) -> None:
     from pr2prod.config.errors import ConfigError
 
     drift, rules = cfg.rules.drift, cfg.rules
+    age = rules.schedule.max_model_age_days
     checks = [
         (
             drift.min_features is not None and drift.min_features < 1,
@@ -161,9 +162,9 @@ def check_retrain(cfg: RetrainConfig) -> None:
             "an integer >= 1 or null",
         ),
         (
-            rules.schedule.max_model_age_days is not None and rules.schedule.max_model_age_days <= 0,
+            age is not None and age <= 0,
             "retrain.rules.schedule.max_model_age_days",
-            rules.schedule.max_model_age_days,
+            age,
             "a number of days > 0 or null",
         ),
         (
