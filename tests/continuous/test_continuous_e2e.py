@@ -130,11 +130,10 @@ class Continuous(Loop):
 
     # --- git --------------------------------------------------------------------------------
     def checkout_branch_from_origin(self, branch: str) -> str:
-        """The branch as origin holds it, checked out with its DVC outputs (act copies the
-        working tree of this checkout into the PR jobs' workspace)."""
+        """The branch as origin holds it, checked out (act copies this working tree into the
+        PR jobs' workspace; they pull the DVC outputs themselves)."""
         self.git("fetch", "-q", "--tags", "--force", "origin")
         self.git("checkout", "-q", "-B", branch, f"origin/{branch}")
-        run(["dvc", "checkout", "-q"], self.project, check=False)
         return self.git("rev-parse", "HEAD")
 
     def stage(self, stage: str) -> str | None:
@@ -340,7 +339,7 @@ def test_drift_retrain_canary_promote(released: Continuous):
     assert tags[f"{NAME}@v1.1.0"] == merged
     assert lp.stage("canary") == "v1.1.0" and lp.stage("prod") == "v1.0.0"
     lp.git("fetch", "-q", "--tags", "origin")
-    run(["dvc", "checkout", "-q"], lp.project)
+    run(["dvc", "pull", "-q"], lp.project)
 
     # 5. the real server answers with production and the canary: the configured share, sticky
     canary_model = lp.base / "canary-v1.1.0"
