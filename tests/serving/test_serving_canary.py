@@ -204,7 +204,7 @@ def test_canary_answers_its_share_sticky_by_id_and_says_so_everywhere(
         for k, answer in enumerate(body["predictions"]):
             rec = by_row[(f"batch-{b}", k)]
             assert rec.answered_by == answer["variant"] and rec.id == answer["id"]
-            assert rec.model == models[rec.answered_by].info.as_dict()  # type: ignore[comparison-overlap]
+            assert rec.model.model_dump() == models[rec.answered_by].info.as_dict()
     for rid, variant in single.items():
         rec = by_row[(rid, 0)]
         assert rec.variant == variant

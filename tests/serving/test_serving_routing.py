@@ -72,3 +72,12 @@ def test_a_bento_carries_production_only() -> None:
     carried = json.loads(bento_serve_config(cfg))["canary"]
     assert carried == {"enabled": False, "model_path": None, "share": 0.1}
     assert bento_serve_config(ServeConfig()) == bento_serve_config(cfg)
+
+
+def test_compose_refuses_a_bad_share_and_writes_nothing(tmp_path: Path) -> None:
+    from pr2prod.config.compose import reconcile
+
+    params = tmp_path / "params.yaml"
+    with pytest.raises(ConfigError, match=r"serve\.canary\.share: 2\.0 is outside .*\[0, 1\]"):
+        reconcile(CONF, params, ["serve.canary.share=2.0"])
+    assert not params.exists()

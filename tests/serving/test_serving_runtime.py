@@ -1,4 +1,5 @@
-"""The runtime in-process: the prediction log can be switched off, batching answers alike."""
+"""The runtime in-process: the prediction log can be switched off, batching answers alike,
+a failing canary fails only its own records."""
 
 from __future__ import annotations
 
@@ -11,7 +12,11 @@ import pandas as pd
 import pytest
 
 from pr2prod.config.serve_schema import ServeConfig
+from pr2prod.logrecord.variant import Variant
+from pr2prod.serving.predictor import Predictor
 from pr2prod.serving.predlog import read_log
+from pr2prod.serving.recorder import Recorder
+from pr2prod.serving.routing import ScoringError
 from pr2prod.serving.runtime import Runtime
 
 
@@ -92,3 +97,40 @@ def test_scoring_runs_off_the_event_loop(
     rt.close()
     assert out == rt.score_many([rec])[0]
     assert ticks >= 10, ticks  # scored on the loop, it would be 0 during the 0.5 s
+
+
+class _BrokenCanary:
+    """A canary whose model raises on every call (it loads, then fails while scoring)."""
+
+    def __init__(self, prod: Predictor) -> None:
+        self.info = dataclasses.replace(prod.info, version="broken", artifact_hash="b" * 32)
+        self.to_array = prod.to_array
+
+    def score(self, x: object) -> object:
+        raise ValueError("broken canary")
+
+
+def test_a_failing_canary_fails_only_its_own_records(trained_project: Path, tmp_path: Path) -> None:
+    """In a merged batch, a canary that raises fails its records; production's are answered."""
+    cfg = _cfg(tmp_path, False, True)
+    prod = Predictor.from_dir(trained_project / "models" / "model")
+    recorder = Recorder(None, None, 1.0, 10)
+    rt = Runtime(prod, None, recorder, cfg, canary=_BrokenCanary(prod))  # type: ignore[arg-type]
+    recs = _records(trained_project, prod.names, 20)
+    variants = [Variant.canary if i % 3 == 0 else Variant.prod for i in range(len(recs))]
+
+    async def concurrently() -> list:
+        calls = (rt.score_one(r, v) for r, v in zip(recs, variants, strict=True))
+        return list(await asyncio.gather(*calls, return_exceptions=True))
+
+    answers = asyncio.run(concurrently())
+    routed = rt.score_routed(list(zip(recs, variants, strict=True)))
+    rt.close()
+    expected = rt.score_many([r for r, v in zip(recs, variants, strict=True) if v == "prod"])
+    for got in (answers, routed):
+        assert [a for a, v in zip(got, variants, strict=True) if v == "prod"] == expected
+        failed = [a for a, v in zip(got, variants, strict=True) if v == "canary"]
+        assert all(isinstance(a, ScoringError) and a.variant == "canary" for a in failed)
+        assert all(isinstance(a.__cause__, ValueError) for a in failed)
+    with pytest.raises(ScoringError, match="canary model failed"):
+        rt.score_many(recs, variants)

@@ -27,7 +27,7 @@ import yaml
 
 from pr2prod.config.errors import ConfigError
 from pr2prod.config.hydra_compose import compose_dict
-from pr2prod.config.loader import RECORD_KEY, read_params_file
+from pr2prod.config.loader import RECORD_KEY, read_params_file, to_config
 from pr2prod.config.overrides import infer_overrides, merge_overrides
 from pr2prod.config.targets import check_targets
 from pr2prod.fsio import atomic_write_text
@@ -153,6 +153,7 @@ def reconcile(
     overrides = merge_overrides(overrides, extra)
     composed = compose_dict(conf, overrides)
     check_targets(composed)  # a refused `_target_` stops here: nothing is written
+    to_config(composed)  # so does a value the schema's checks refuse (serve.canary.share...)
     text = render_params(composed, overrides, current_hash)
     if text == old_text:
         return ReconcileResult(written=False, overrides=overrides, reasons=reasons)
