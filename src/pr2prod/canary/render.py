@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pr2prod.canary.model import CanaryReport, VariantFigures
+from pr2prod.logrecord import ModelRef
 
 
 def _num(value: float | None, fmt: str) -> str:
@@ -15,14 +18,15 @@ def rows(report: CanaryReport) -> list[tuple[str, str, str]]:
     b = report.binding
     metric = report.comparison.metric
 
-    def both(get: object) -> tuple[str, str]:
-        return get(p), get(c)  # type: ignore[operator]
+    def both(get: Callable[[VariantFigures], str]) -> tuple[str, str]:
+        return get(p), get(c)
 
     def fig(name: str, fmt: str) -> tuple[str, str]:
         return both(lambda f: _num(getattr(f, name), fmt))
 
-    def model(ref: object) -> str:
-        return f"{ref.model_version} ({ref.artifact_hash[:12]})"  # type: ignore[attr-defined]
+    def model(ref: ModelRef) -> str:
+        short = ref.artifact_hash[:12]
+        return ref.model_version if ref.model_version == short else f"{ref.model_version} ({short})"
 
     return [
         ("model", model(b.production), model(b.canary)),
