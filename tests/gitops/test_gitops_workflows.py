@@ -35,6 +35,7 @@ def test_the_workflows_exist():
         "release.yml",
         "rollback.yml",
         "monitor.yml",
+        "retrain.yml",
     }
 
 

@@ -67,7 +67,7 @@ def run_retrain(root: Path, opts: RetrainOptions) -> RetrainReport:
     )
     if opts.plan_only or not plan.retrain:
         return _finish(root, cfg, RetrainReport.of(plan))
-    _require_clean(root)
+    _require_clean(root, ignore={cfg.retrain.report_md, cfg.retrain.report_json})
     branch = cfg.retrain.branch
     run_tool(["git", "switch", "-q", "-C", branch], root)
     before = _committed_json(root, cfg.paths.metrics)
@@ -109,10 +109,13 @@ def _finish(root: Path, cfg: Config, report: RetrainReport) -> RetrainReport:
     return report
 
 
-def _require_clean(root: Path) -> None:
-    dirty = run_tool(["git", "status", "--porcelain", "--untracked-files=no"], root).stdout
-    if dirty.strip():
-        files = ", ".join(line[3:] for line in dirty.splitlines()[:5])
+def _require_clean(root: Path, ignore: set[str]) -> None:
+    """No uncommitted change to a tracked file but this command's own reports (``--plan``
+    rewrites them, and a merged retraining commit tracks them)."""
+    out = run_tool(["git", "status", "--porcelain", "--untracked-files=no"], root).stdout
+    dirty = [line[3:] for line in out.splitlines() if line[3:] not in ignore]
+    if dirty:
+        files = ", ".join(dirty[:5])
         raise CheckFailedError(
             f"uncommitted changes to tracked files ({files}); commit or stash them first: "
             "pr2prod retrain commits every tracked change on the retraining branch"
