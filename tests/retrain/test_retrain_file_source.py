@@ -74,9 +74,11 @@ def test_retrain_snapshots_the_grown_file_and_commits_on_the_branch(released: Pa
     new_pointer = yaml.safe_load((released / f"{TABLE}.dvc").read_text())
     assert s.new_md5 == new_pointer["outs"][0]["md5"] != s.old_md5
     assert report.pipeline is not None
-    assert report.pipeline.repro_exit_code == 0, report.pipeline.repro_tail
-    assert report.pipeline.failed_stage is None
-    assert report.pipeline.gate_verdict == read_json(released / "reports/gate.json")["verdict"]
+    # the gate ran on the retrained model; pass or fail, the pull request's gate decides
+    gate = read_json(released / "reports/gate.json")
+    p = report.pipeline
+    assert p.failed_stage == (None if gate["passed"] else "gate"), p.repro_tail
+    assert (p.gate_verdict, p.gate_passed) == (gate["verdict"], gate["passed"])
     assert report.pipeline.metrics_before and report.pipeline.metrics_after
     # one commit on the retraining branch, on top of main, with the pointer and the evidence
     assert git(released, "branch", "--show-current") == "pr2prod/retrain"
