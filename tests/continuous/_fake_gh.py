@@ -4,8 +4,8 @@
 There is no GitHub here. Every call is appended to ``$FAKE_GH_RECORD`` (JSON lines: argv,
 working directory, the ``GH_REPO`` it was given and the text of any ``--body-file``), and the
 pull requests it was asked to open are kept in ``$FAKE_GH_STATE`` so that ``gh pr list``
-answers as GitHub would (``--json`` fields, ``--jq`` through the real jq). Anything else
-succeeds and prints nothing.
+answers as GitHub would (``--json`` fields, ``--jq`` through the real jq; like gh, a null
+result prints an empty line, not ``null``). Anything else succeeds and prints nothing.
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ def _print_json(value: object, jq: str | None) -> None:
         print(text)
         return
     out = subprocess.run(["jq", "-r", jq], input=text, capture_output=True, text=True, check=True)
-    sys.stdout.write(out.stdout)
+    lines = ["" if line == "null" else line for line in out.stdout.splitlines()]
+    sys.stdout.write("".join(line + "\n" for line in lines))
 
 
 def main(argv: list[str]) -> int:

@@ -67,6 +67,7 @@ FEATURES = ["tenure", "spend", "visits", "noise"]
 BRANCH = "pr2prod/retrain"  # retrain.branch (conf/retrain/default.yaml)
 SHARE = 0.3  # serve.canary.share in this project
 N_IDS = 1000  # ids routed through the canary server
+REPOSITORY = {"full_name": "team/churn", "default_branch": "main"}  # the dispatch event's
 OVERRIDES = (
     "data=file",
     "data.name=customers",
@@ -77,6 +78,8 @@ OVERRIDES = (
     f"serve.canary.share={SHARE}",
     "monitor.log=logs/predictions",
     "canary.max_latency_ratio=1000",
+    # a retraining PR changes the data on purpose (docs/continuous.md, "The run and its outcome")
+    "gate.allow_different_data=true",
 )
 
 
@@ -252,7 +255,9 @@ def retrain_workflow(lp: Continuous) -> tuple[dict[str, str], Path, str]:
     """retrain.yml on a manual dispatch; the job results, its artifacts and the branch head
     it pushed to origin."""
     lp.git("checkout", "-q", "main")
-    results, art = lp.act("workflow_dispatch", "retrain.yml")
+    event = lp.base / "event-dispatch.json"
+    event.write_text(json.dumps({"inputs": {"force": False}, "repository": REPOSITORY}))
+    results, art = lp.act("workflow_dispatch", "retrain.yml", "-e", str(event))
     assert results and all(r == "success" for r in results.values()), lp.tail()
     head = lp.git("rev-parse", f"refs/heads/{BRANCH}", cwd=lp.origin)
     return results, art, head

@@ -18,11 +18,11 @@ START = pd.Timestamp("2026-03-01T00:00:00Z")
 
 
 def table(n: int, seed: int, shift: float = 0.0, first_id: int = 0) -> pd.DataFrame:
-    """``n`` labelled rows; ``shift`` moves x0, x1 and x2 (drift) without changing the rule."""
+    """``n`` labelled rows; ``shift`` moves x0, x1 and x2 (covariate drift: same labelling rule)."""
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n, len(FEATURES)))
-    y = (x[:, 0] + 0.5 * x[:, 1] - 0.5 * x[:, 3] > 0).astype(int)
     x[:, :3] += shift
+    y = (x[:, 0] + 0.5 * x[:, 1] - 0.5 * x[:, 3] > 0).astype(int)
     df = pd.DataFrame(x, columns=FEATURES)
     df.insert(0, "row_id", np.arange(first_id, first_id + n))
     df["y"] = y

@@ -30,18 +30,31 @@ def test_the_default_config_composes_with_the_rules_on():
 @pytest.mark.parametrize(
     ("override", "expected"),
     [
-        ("retrain.snapshot.source=svn", "retrain.snapshot.source: 'svn' is not one of auto, "
-         "file, dvc_import, sql"),
-        ("retrain.rules.new_rows.count=all", "retrain.rules.new_rows.count: 'all' is not one "
-         "of labelled, records"),
-        ("retrain.rules.drift.min_share=1.5", "retrain.rules.drift.min_share: 1.5 is not "
-         "allowed; expected a share in (0, 1] or null"),
-        ("retrain.rules.drift.min_features=0", "retrain.rules.drift.min_features: 0 is not "
-         "allowed; expected an integer >= 1 or null"),
-        ("retrain.rules.schedule.max_model_age_days=-1", "retrain.rules.schedule."
-         "max_model_age_days: -1.0 is not allowed; expected a number of days > 0 or null"),
-        ("retrain.snapshot.source=sql", "retrain.snapshot.sql.url: required when "
-         "retrain.snapshot.source is 'sql'"),
+        (
+            "retrain.snapshot.source=svn",
+            "retrain.snapshot.source: 'svn' is not one of auto, file, dvc_import, sql",
+        ),
+        (
+            "retrain.rules.new_rows.count=all",
+            "retrain.rules.new_rows.count: 'all' is not one of labelled, records",
+        ),
+        (
+            "retrain.rules.drift.min_share=1.5",
+            "retrain.rules.drift.min_share: 1.5 is not allowed; expected a share in (0, 1] or null",
+        ),
+        (
+            "retrain.rules.drift.min_features=0",
+            "retrain.rules.drift.min_features: 0 is not allowed; expected an integer >= 1 or null",
+        ),
+        (
+            "retrain.rules.schedule.max_model_age_days=-1",
+            "retrain.rules.schedule."
+            "max_model_age_days: -1.0 is not allowed; expected a number of days > 0 or null",
+        ),
+        (
+            "retrain.snapshot.source=sql",
+            "retrain.snapshot.sql.url: required when retrain.snapshot.source is 'sql'",
+        ),
         ("+retrain.rules.drift.threshold=0.3", "threshold"),
     ],
 )
@@ -73,8 +86,11 @@ def test_feedback_guard_off_changes_nothing():
 
 def test_feedback_guard_errors_name_the_key():
     df = pd.DataFrame({"x": [1]})
-    with pytest.raises(ConfigError, match=r"data.feedback_guard.column: 'src' not in the data; "
-                       r"columns: x"):
+    with pytest.raises(
+        ConfigError,
+        match=r"data.feedback_guard.column: 'src' not in the data; "
+        r"columns: x",
+    ):
         apply_feedback_guard(df, FeedbackGuardConfig(column="src", values=["m"]))
     with pytest.raises(ConfigError, match=r"data.feedback_guard.values: required"):
         apply_feedback_guard(df, FeedbackGuardConfig(column="x"))

@@ -40,15 +40,28 @@ def summary(
     features["ignored"] = {"evaluated": False}
     return MonitorSummary.model_validate(
         {
-            "window": {"source": "log", "path": "logs/p.jsonl", "start": "a", "end": "b",
-                       "rows": rows},
+            "window": {
+                "source": "log",
+                "path": "logs/p.jsonl",
+                "start": "a",
+                "end": "b",
+                "rows": rows,
+            },
             "drift_evaluated": True,
             "features": features,
             "drifted_features": sorted(f"f{i}" for i in range(drifted)),
-            "prediction": {"evaluated": True, "drifted": prediction_drifted, "psi": 0.3,
-                           "reasons": ["PSI 0.300 >= 0.2"] if prediction_drifted else []},
-            "performance": {"evaluated": perf_evaluated, "metric": "accuracy",
-                            "flagged": list(flagged), "labelled_rows": labelled},
+            "prediction": {
+                "evaluated": True,
+                "drifted": prediction_drifted,
+                "psi": 0.3,
+                "reasons": ["PSI 0.300 >= 0.2"] if prediction_drifted else [],
+            },
+            "performance": {
+                "evaluated": perf_evaluated,
+                "metric": "accuracy",
+                "flagged": list(flagged),
+                "labelled_rows": labelled,
+            },
             "model_versions": {"v1.0.0": rows},
             "alerts": [],
             "alert": False,

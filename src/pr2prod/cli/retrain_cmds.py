@@ -75,7 +75,8 @@ def retrain(
         )
     if report.pipeline is not None:
         p = report.pipeline
-        typer.echo(f"dvc repro: exit {p.repro_exit_code}; gate: {p.gate_verdict}")
+        where = f" at stage {p.failed_stage}" if p.failed_stage else ""
+        typer.echo(f"dvc repro: exit {p.repro_exit_code}{where}; gate: {p.gate_verdict}")
         if p.repro_exit_code != 0:
             typer.secho(
                 "the pipeline failed; committed anyway: the pull request's gate decides",

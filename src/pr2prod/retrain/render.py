@@ -85,8 +85,16 @@ def _snapshot(s: SnapshotChange) -> list[str]:
 
 
 def _pipeline(p: PipelineOutcome) -> list[str]:
-    state = "succeeded" if p.repro_exit_code == 0 else f"failed (exit {p.repro_exit_code})"
-    gate = "not run" if p.gate_verdict is None else f"{p.gate_verdict} (passed: {p.gate_passed})"
+    state = (
+        "succeeded"
+        if p.repro_exit_code == 0
+        else f"failed at stage `{p.failed_stage or '?'}` (exit {p.repro_exit_code})"
+    )
+    gate = (
+        "no verdict (see the output below)"
+        if p.gate_verdict is None
+        else f"{p.gate_verdict} (passed: {p.gate_passed})"
+    )
     out = ["## Pipeline", "", f"- `dvc repro` {state}", f"- gate: {gate}"]
     keys = [k for k, v in p.metrics_after.items() if _scalar(v)][:TOP_METRICS]
     if keys:

@@ -65,6 +65,7 @@ class PipelineOutcome(_Model):
     """What ``dvc repro`` did: its exit code, the gate's verdict, metrics before and after."""
 
     repro_exit_code: int
+    failed_stage: str | None  # the stage `dvc repro` stopped at (None: it succeeded)
     repro_tail: str  # the last lines of its output
     gate_verdict: str | None
     gate_passed: bool | None

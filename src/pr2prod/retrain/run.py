@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,7 +67,7 @@ def run_retrain(root: Path, opts: RetrainOptions) -> RetrainReport:
     )
     if opts.plan_only or not plan.retrain:
         return _finish(root, cfg, RetrainReport.of(plan))
-    _require_clean(root)
+    _require_clean(root, ignore={cfg.retrain.report_md, cfg.retrain.report_json})
     branch = cfg.retrain.branch
     run_tool(["git", "switch", "-q", "-C", branch], root)
     before = _committed_json(root, cfg.paths.metrics)
@@ -74,9 +75,10 @@ def run_retrain(root: Path, opts: RetrainOptions) -> RetrainReport:
     _compose(root, opts)
     repro = run_tool(["dvc", "repro"], root, check=False)
     output = repro.stdout + repro.stderr
-    gate = _gate(root, cfg) if repro.returncode == 0 or "stage 'gate'" in output else None
+    gate = _gate(root, cfg, fresh=repro.returncode == 0)
     pipeline = PipelineOutcome(
         repro_exit_code=repro.returncode,
+        failed_stage=_failed_stage(output) if repro.returncode else None,
         repro_tail=tail(output),
         gate_verdict=None if gate is None else str(gate.get("verdict")),
         gate_passed=None if gate is None else bool(gate.get("passed")),
@@ -107,10 +109,13 @@ def _finish(root: Path, cfg: Config, report: RetrainReport) -> RetrainReport:
     return report
 
 
-def _require_clean(root: Path) -> None:
-    dirty = run_tool(["git", "status", "--porcelain", "--untracked-files=no"], root).stdout
-    if dirty.strip():
-        files = ", ".join(line[3:] for line in dirty.splitlines()[:5])
+def _require_clean(root: Path, ignore: set[str]) -> None:
+    """No uncommitted change to a tracked file but this command's own reports (``--plan``
+    rewrites them, and a merged retraining commit tracks them)."""
+    out = run_tool(["git", "status", "--porcelain", "--untracked-files=no"], root).stdout
+    dirty = [line[3:] for line in out.splitlines() if line[3:] not in ignore]
+    if dirty:
+        files = ", ".join(dirty[:5])
         raise CheckFailedError(
             f"uncommitted changes to tracked files ({files}); commit or stash them first: "
             "pr2prod retrain commits every tracked change on the retraining branch"
@@ -124,9 +129,23 @@ def _compose(root: Path, opts: RetrainOptions) -> None:
     reconcile(root / opts.conf, root / opts.params, [])
 
 
-def _gate(root: Path, cfg: Config) -> dict[str, Any] | None:
+def _gate(root: Path, cfg: Config, fresh: bool) -> dict[str, Any] | None:
+    """The gate's verdict of this run: ``gate.json`` when the pipeline succeeded or the gate
+    rewrote it before failing (a failed gate writes its verdict); None when the gate never
+    got to a verdict (the committed file is the last release's, not this run's)."""
     data = _read_json(root / cfg.paths.gate_json)
+    if not fresh and data == _committed_json(root, cfg.paths.gate_json):
+        return None
     return data or None
+
+
+_FAILED = re.compile(r"failed to reproduce '([^']+)'")
+
+
+def _failed_stage(output: str) -> str | None:
+    """The stage ``dvc repro`` names in its ``failed to reproduce '<stage>'`` line."""
+    found = _FAILED.search(output)
+    return found.group(1) if found else None
 
 
 def _read_json(path: Path) -> dict[str, Any]:
