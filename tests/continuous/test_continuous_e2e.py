@@ -167,7 +167,7 @@ class Continuous(Loop):
         dest.mkdir(parents=True, exist_ok=True)
         shutil.copy2(log, dest / name)
         run(["dvc", "add", "-q", "logs/predictions"], self.project)
-        self.git("add", "-f", "logs/predictions.dvc", "logs/.gitignore")
+        self.git("add", "logs/predictions.dvc")
         self.git("commit", "-qm", f"ship the prediction log ({name})")
         run(["dvc", "push", "-q"], self.project)
         self.git("push", "-q", "origin", "main")
@@ -398,5 +398,7 @@ def test_drift_retrain_canary_promote(released: Continuous):
     assert canary["recommendation"] == "promote", report.stdout
     run([PR2PROD, "promote", "--report", "reports/canary.json", "--push"], lp.project)
     tags = lp.origin_tags()
-    assert tags[f"{NAME}#prod#3"] == merged or lp.stage("prod") == "v1.1.0", tags
+    prod_tags = sorted((int(t.rsplit("#", 1)[1]), t) for t in tags if t.startswith(f"{NAME}#prod#"))
+    assert tags[prod_tags[-1][1]] == merged, tags  # the newest prod assignment: the merge
+    assert f"{NAME}@v1.2.0" not in tags  # promotion registers nothing, it moves a stage
     assert lp.stage("prod") == "v1.1.0" and lp.stage("canary") is None
