@@ -275,6 +275,7 @@ def assert_retrain_evidence(lp: Continuous, head: str) -> str:
     assert "| drift | **yes** |" in body, body
     assert "tenure" in body and "noise" in body  # the drifted features, from monitor.json
     assert "300 rows" in body  # the monitored window: the shipped log
+    assert "| 1000 |" in body  # the refreshed snapshot: 600 + 400 rows (dvc update)
     return body
 
 
