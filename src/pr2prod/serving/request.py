@@ -162,10 +162,10 @@ def prediction_model(schema: DataSchema) -> type[BaseModel]:
         Field(None, description="the request's id field (serve.id_field), when it carried one"),
     )
     fields["variant"] = (
-        Variant,
+        Literal[tuple(v.value for v in Variant)],  # type: ignore[valid-type]
         Field(
-            description="the deployment that answered: prod, or canary (serve.canary; "
-            f"/predict also says it in the {VARIANT_HEADER} header)"
+            description="the deployment that answered, prod or canary (serve.canary); "
+            f"/predict also sends it in the {VARIANT_HEADER} header"
         ),
     )
     return create_model("Prediction", __base__=_Response, **fields)
