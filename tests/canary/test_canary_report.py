@@ -8,6 +8,7 @@ the one record model; the registry's artifact ids come from each stage commit's 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import time
@@ -24,11 +25,13 @@ from pr2prod.canary.build import build_report
 from pr2prod.canary.model import Recommendation
 from pr2prod.cli import app
 from pr2prod.config.canary_schema import CanaryConfig
+from pr2prod.envelope import OFF_VAR
 from pr2prod.logrecord import Variant
 from pr2prod.logrecord.variant import OUTCOME_ERROR, OUTCOME_OK, VARIANT_REQUESTS_METRIC
 from pr2prod.release import registry
 from pr2prod.serving.predlog import PredictionLog
 from pr2prod.serving.recorder import Job, log_records
+from pr2prod.stages.__main__ import ENVELOPE_VAR
 
 ROOT = Path(__file__).resolve().parents[2]
 NAME = "pr2prod-model"
@@ -69,6 +72,7 @@ def _write_log(
     n: int,
     latency_ms: float,
     regression: bool = False,
+    at: float | None = None,
 ) -> None:
     """``n`` records answered by ``variant`` in requests of BATCH, through the real writer."""
     log = PredictionLog(path, max_bytes=10_000_000)
@@ -87,7 +91,7 @@ def _write_log(
             outputs=outputs,
             model=model,
             latency_ms=latency_ms + r % 3,
-            timestamp=time.time(),
+            timestamp=time.time() if at is None else at,
             ids=ids,
         )
         for record in log_records(job):
@@ -139,6 +143,9 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     _labels(repo / "labels.csv", {Variant.prod: (225, 250), Variant.canary: (230, 250)})
     _metrics(repo / "metrics.txt", METRICS)
     monkeypatch.chdir(repo)
+    # in-process commands: never change this test process's numerical envelope
+    monkeypatch.setenv(OFF_VAR, "off")
+    monkeypatch.setenv(ENVELOPE_VAR, "")
     return repo
 
 
@@ -255,3 +262,50 @@ def test_regressor_compares_mean_absolute_errors(tmp_path: Path) -> None:
     # t(0.95, 19) = 1.7291: 1.0 -/+ 0.3967
     assert (round(comp.lower, 4), round(comp.upper, 4)) == (0.6033, 1.3967)
     assert report.recommendation is Recommendation.hold  # no --metrics
+
+
+def test_a_variant_with_two_models_needs_since(tmp_path: Path) -> None:
+    log = tmp_path / "p.jsonl"
+    start = 1_700_000_000.0
+    _write_log(log, Variant.canary, "d" * 32, 10, latency_ms=5.0, at=start)  # an older canary
+    _write_log(log, Variant.canary, CANARY_HASH, 20, latency_ms=5.0, at=start + 3600)
+    _write_log(log, Variant.prod, PROD_HASH, 20, latency_ms=5.0, at=start + 3600)
+    args = {"labels": None, "metrics": None, "id_column": "row_id", "label_column": "label"}
+    with pytest.raises(Exception, match=r"canary answered with 2 models .*pass --since"):
+        build_report(CanaryConfig(), log, **args)
+    since = dt.datetime.fromtimestamp(start + 1800, dt.UTC)
+    report = build_report(CanaryConfig(), log, since=since, **args)
+    assert report.binding.canary.artifact_hash == CANARY_HASH
+    assert (report.counts.before_since, report.canary.records) == (10, 20)
+    assert report.recommendation is Recommendation.hold  # no labels
+
+
+@pytest.mark.parametrize("openmetrics", [False, True], ids=["prometheus", "openmetrics"])
+def test_metrics_scrape_in_either_text_format(tmp_path: Path, openmetrics: bool) -> None:
+    from prometheus_client.openmetrics.exposition import generate_latest as om_latest
+
+    from pr2prod.canary.evidence import read_metrics
+
+    reg = CollectorRegistry()
+    labels = ["variant", "outcome", "endpoint"]
+    counter = Counter(VARIANT_REQUESTS_METRIC, "t", labels, registry=reg)
+    counter.labels("canary", OUTCOME_ERROR, "predict").inc(3)
+    counter.labels("canary", OUTCOME_ERROR, "predict_batch").inc(1)  # summed over endpoints
+    counter.labels("canary", OUTCOME_OK, "predict").inc(96)
+    counter.labels("shadow", OUTCOME_OK, "predict").inc(7)  # not a variant: ignored
+    path = tmp_path / "metrics.txt"
+    path.write_bytes(om_latest(reg) if openmetrics else generate_latest(reg))
+    got = read_metrics(str(path)).counts
+    assert set(got) == {Variant.canary}
+    assert (got[Variant.canary].ok, got[Variant.canary].error) == (96, 4)
+    assert got[Variant.canary].rate == 0.04
+
+
+def test_an_unreadable_scrape_is_a_data_error(tmp_path: Path) -> None:
+    from pr2prod.canary.evidence import read_metrics
+    from pr2prod.errors import DataError
+
+    with pytest.raises(DataError, match="no such file"):
+        read_metrics(str(tmp_path / "missing.txt"))
+    with pytest.raises(DataError, match="cannot scrape"):
+        read_metrics("http://127.0.0.1:9/metrics")  # discard port: refused

@@ -96,3 +96,22 @@ def test_prod_rollback_keeps_working_next_to_a_canary(repo: Path) -> None:
     tag = flow.rollback(repo, CFG, "v1.0.0")
     assert tag == f"{NAME}#prod#5"
     assert _holders(repo) == {"v1.1.0": [], "v1.0.0": ["prod"]}
+
+
+def test_release_via_canary_assigns_the_canary_after_the_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """flow.release's stage choice on a real repository (its preconditions are tested in
+    test_gitops_registry.py; here they are waived to reach the tagging)."""
+    monkeypatch.setattr(flow, "release_problems", lambda *a, **k: [])
+    monkeypatch.setattr(flow, "model_card", lambda *a, **k: "card\n")
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "commit", "-q", "--allow-empty", "-m", "first model")
+    target = flow.VerdictTarget(Path("models/model"), None)
+    first = flow.release(tmp_path, CFG, target=target)
+    assert (first.version, first.stage, first.stage_tag) == ("v1.0.0", "prod", f"{NAME}#prod#1")
+    git(tmp_path, "commit", "-q", "--allow-empty", "-m", "retrained model")
+    second = flow.release(tmp_path, CFG, target=target)
+    assert (second.version, second.stage, second.previous) == ("v1.1.0", "canary", "v1.0.0")
+    assert second.stage_tag == f"{NAME}#canary#2"
+    assert _holders(tmp_path) == {"v1.1.0": ["canary"], "v1.0.0": ["prod"]}

@@ -73,6 +73,8 @@ def build_report(
         bad_lines=s.bad_lines,
         before_since=evidence.before_since,
         unlabelled=len(frame) - len(labelled),
+        first=pd.Timestamp(frame["timestamp"].min()).to_pydatetime(),
+        last=pd.Timestamp(frame["timestamp"].max()).to_pydatetime(),
     )
     return CanaryReport(
         log=str(log),

@@ -24,8 +24,8 @@ from pr2prod.logrecord.variant import OUTCOME_ERROR, OUTCOME_OK, VARIANT_REQUEST
 
 @dataclass
 class LogEvidence:
-    """One row per logged record (``row_id``, ``variant``, ``prediction``, ``request_id``,
-    ``latency_ms``), the models seen per variant and the reading counts."""
+    """One row per logged record (``row_id``, ``timestamp``, ``variant``, ``prediction``,
+    ``request_id``, ``latency_ms``), the models seen per variant and the reading counts."""
 
     frame: pd.DataFrame
     models: dict[Variant, list[ModelRef]]
@@ -92,6 +92,7 @@ def read_log(path: str | Path, since: dt.datetime | None = None) -> LogEvidence:
 def _row(record: PredictionRecord) -> dict[str, object]:
     return {
         "row_id": record.label_key,
+        "timestamp": record.timestamp,
         "variant": record.answered_by.value,
         "prediction": record.output.prediction,
         "request_id": record.request_id,

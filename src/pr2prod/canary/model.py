@@ -9,6 +9,7 @@ verdict). The digest detects edits; it is not a signature.
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
 from typing import Literal
 
@@ -93,6 +94,8 @@ class LogCounts(_Strict):
     bad_lines: int  # lines that are not a record (cut by a crash, another format)
     before_since: int  # records older than --since, left out on purpose
     unlabelled: int  # records without a label yet
+    first: dt.datetime  # timestamp of the oldest record judged
+    last: dt.datetime  # ... and of the newest
 
 
 class CanaryReport(_Strict):

@@ -64,7 +64,8 @@ def _verdict_lines(report: CanaryReport) -> list[str]:
     c = report.counts
     lines.append(
         f"log: {c.records} records from {c.files} files, {c.bad_lines} unreadable lines, "
-        f"{c.before_since} before --since, {c.unlabelled} without a label"
+        f"{c.before_since} before --since, {c.unlabelled} without a label; "
+        f"{c.first.isoformat(timespec='seconds')} to {c.last.isoformat(timespec='seconds')}"
     )
     return lines
 

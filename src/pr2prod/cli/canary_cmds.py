@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from pr2prod.cli._app import app, builtin_errors_as
+from pr2prod.cli._app import app, builtin_errors_as, pin_envelope
 from pr2prod.errors import UsageError
 
 ParamsFile = Annotated[Path, typer.Option("--params", help="Composed params file.")]
@@ -61,6 +61,7 @@ def canary_report(
     params: ParamsFile = Path("params.yaml"),
 ) -> None:
     """Compare the canary with production: non-inferiority, latency, errors; recommend."""
+    pin_envelope()
     from pr2prod.canary.build import build_report
     from pr2prod.canary.render import markdown, table
     from pr2prod.config import load_params

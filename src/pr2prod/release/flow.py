@@ -45,7 +45,7 @@ class ReleaseResult:
     stage_tag: str
     previous: str | None  # the version in production (release.stage) before this release
     notes: Path
-    stage: str = "prod"  # the stage the release was assigned to
+    stage: str  # the stage the release was assigned to (release.stage or canary_stage)
 
 
 def _head(root: Path) -> str:
