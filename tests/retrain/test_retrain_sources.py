@@ -64,11 +64,14 @@ def test_dvc_import_is_updated_from_the_registry(tmp_path: Path):
     changed = git(project, "show", "--name-only", "--format=", "HEAD").splitlines()
     assert f"{TABLE}.dvc" in changed
     assert "run forced" in (project / "reports/retrain.md").read_text()
-    # --push: the branch is on the origin, the new snapshot on the DVC remote
+    # --push: the branch is on the origin, the retrained model on the DVC remote (an import's
+    # data stays in its registry: DVC fetches it from there, it never pushes it)
     pushed = git(project, "ls-remote", "origin", "refs/heads/pr2prod/retrain").split()[0]
     assert pushed == git(project, "rev-parse", "HEAD")
+    lock = yaml.safe_load((project / "dvc.lock").read_text())
+    model = next(o for o in lock["stages"]["train"]["outs"] if o["path"] == "models/model")
     remote = tmp_path / "p-remote" / "files" / "md5"
-    assert (remote / s.new_md5[:2] / s.new_md5[2:]).is_file()
+    assert (remote / model["md5"][:2] / model["md5"][2:]).is_file()
 
 
 def test_sql_window_becomes_a_tracked_parquet_snapshot(tmp_path: Path):
