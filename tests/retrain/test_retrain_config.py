@@ -51,6 +51,7 @@ def test_the_default_config_composes_with_the_rules_on():
             "retrain.rules.schedule."
             "max_model_age_days: -1.0 is not allowed; expected a number of days > 0 or null",
         ),
+        ("retrain.branch='-f'", "retrain.branch: '-f' is not allowed; expected a git branch"),
         ("+retrain.rules.drift.threshold=0.3", "threshold"),
     ],
 )

@@ -176,7 +176,15 @@ def check_retrain(cfg: RetrainConfig) -> None:
             cfg.snapshot.sql.window_days,
             "a number of days > 0 or null",
         ),
-        (not cfg.branch.strip(), "retrain.branch", cfg.branch, "a branch name"),
+        (
+            not cfg.branch.strip()
+            or cfg.branch.startswith("-")
+            or ".." in cfg.branch
+            or any(c.isspace() or c in "~^:?*[\\" for c in cfg.branch),
+            "retrain.branch",
+            cfg.branch,
+            "a git branch name (no spaces, `..`, ~^:?*[\\ or leading -)",
+        ),
     ]
     for bad, key, value, allowed in checks:
         if bad:
