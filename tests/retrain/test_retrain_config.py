@@ -51,10 +51,7 @@ def test_the_default_config_composes_with_the_rules_on():
             "retrain.rules.schedule."
             "max_model_age_days: -1.0 is not allowed; expected a number of days > 0 or null",
         ),
-        (
-            "retrain.snapshot.source=sql",
-            "retrain.snapshot.sql.url: required when retrain.snapshot.source is 'sql'",
-        ),
+        ("retrain.branch='-f'", "retrain.branch: '-f' is not allowed; expected a git branch"),
         ("+retrain.rules.drift.threshold=0.3", "threshold"),
     ],
 )
@@ -62,6 +59,19 @@ def test_bad_values_name_key_and_allowed_values(override, expected):
     with pytest.raises(ConfigError) as err:
         compose(override)
     assert expected in str(err.value)
+
+
+def test_a_sql_snapshot_names_the_missing_setting():
+    import datetime as dt
+
+    from pr2prod.config.retrain_schema import SqlSnapshotConfig
+    from pr2prod.retrain.sql import read_window
+
+    end = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    with pytest.raises(ConfigError, match=r"retrain.snapshot.sql.url: required for a SQL"):
+        read_window(SqlSnapshotConfig(), end)
+    with pytest.raises(ConfigError, match=r"retrain.snapshot.sql.table: no table 'nope'"):
+        read_window(SqlSnapshotConfig(url="sqlite://", table="nope", window_column="ts"), end)
 
 
 def test_feedback_guard_drops_marked_rows_and_the_marker():

@@ -83,7 +83,8 @@ def test_retrain_snapshots_the_grown_file_and_commits_on_the_branch(released: Pa
     # one commit on the retraining branch, on top of main, with the pointer and the evidence
     assert git(released, "branch", "--show-current") == "pr2prod/retrain"
     assert git(released, "rev-parse", "HEAD~1") == main
-    assert report.commit == git(released, "rev-parse", "HEAD")
+    assert report.branch == "pr2prod/retrain"
+    assert f"committed {git(released, 'rev-parse', 'HEAD')} on pr2prod/retrain" in proc.stdout
     changed = git(released, "show", "--name-only", "--format=", "HEAD").splitlines()
     assert {f"{TABLE}.dvc", "dvc.lock", "reports/retrain.md", "reports/retrain.json"} <= set(
         changed

@@ -114,6 +114,9 @@ def test_plan_cli_exit_codes(project: Path):
     bad = CliRunner().invoke(app, ["retrain", "--plan", "--event", "cron"])
     assert bad.exit_code == 2
     assert "--event: 'cron' is not one of schedule, manual" in bad.output
+    remote = CliRunner().invoke(app, ["retrain", "--force", "--push", "--upload-pack=x"])
+    assert remote.exit_code == 2
+    assert "--push: '--upload-pack=x' is not a git remote name" in remote.output
     forced = CliRunner().invoke(app, ["retrain", "--plan", "--force", "--monitor", "nope.json"])
     assert forced.exit_code == 0, forced.output
     assert "drift        not evaluated  no monitor report" in forced.output

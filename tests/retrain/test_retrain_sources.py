@@ -45,8 +45,11 @@ def test_dvc_import_is_updated_from_the_registry(tmp_path: Path):
     run(["git", "commit", "-qm", "imported table"], project)
     old = yaml.safe_load((project / f"{TABLE}.dvc").read_text())
 
+    origin = tmp_path / "origin.git"
+    run(["git", "init", "-q", "--bare", str(origin)], tmp_path)
+    run(["git", "remote", "add", "origin", str(origin)], project)
     publish(registry, pd.concat([table(400, seed=1), table(300, seed=5, first_id=400)]), "grown")
-    proc = pr2prod(project, "retrain", "--force")
+    proc = pr2prod(project, "retrain", "--force", "--push", "origin")
     assert "retrain: yes" in proc.stdout  # forced: no monitor report, no rule
     report = read_report(project / "reports/retrain.json")
     s = report.snapshot
@@ -61,6 +64,14 @@ def test_dvc_import_is_updated_from_the_registry(tmp_path: Path):
     changed = git(project, "show", "--name-only", "--format=", "HEAD").splitlines()
     assert f"{TABLE}.dvc" in changed
     assert "run forced" in (project / "reports/retrain.md").read_text()
+    # --push: the branch is on the origin, the retrained model on the DVC remote (an import's
+    # data stays in its registry: DVC fetches it from there, it never pushes it)
+    pushed = git(project, "ls-remote", "origin", "refs/heads/pr2prod/retrain").split()[0]
+    assert pushed == git(project, "rev-parse", "HEAD")
+    lock = yaml.safe_load((project / "dvc.lock").read_text())
+    model = next(o for o in lock["stages"]["train"]["outs"] if o["path"] == "models/model")
+    remote = tmp_path / "p-remote" / "files" / "md5"
+    assert (remote / model["md5"][:2] / model["md5"][2:]).is_file()
 
 
 def test_sql_window_becomes_a_tracked_parquet_snapshot(tmp_path: Path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +11,8 @@ import typer
 
 from pr2prod.cli._app import app
 from pr2prod.errors import UsageError
+
+_REMOTE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 @app.command()
@@ -49,6 +52,8 @@ def retrain(
     from pr2prod.retrain.rules import Event
     from pr2prod.retrain.run import RetrainOptions, run_retrain
 
+    if push is not None and not _REMOTE.fullmatch(push):
+        raise UsageError(f"--push: {push!r} is not a git remote name (letters, digits, ._-)")
     opts = RetrainOptions(
         monitor_report=monitor,
         event=choose(Event, event, "--event"),

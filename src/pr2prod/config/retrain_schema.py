@@ -129,6 +129,9 @@ class RetrainConfig:
 def check_retrain(cfg: RetrainConfig) -> None:
     """Range checks the types cannot express.
 
+    The settings a SQL snapshot needs are checked when it runs (``pr2prod.retrain.sql``), so
+    every ``retrain.snapshot.source`` value composes on its own.
+
     Raises:
         ConfigError: naming the key and what is allowed.
     """
@@ -173,15 +176,16 @@ def check_retrain(cfg: RetrainConfig) -> None:
             cfg.snapshot.sql.window_days,
             "a number of days > 0 or null",
         ),
-        (not cfg.branch.strip(), "retrain.branch", cfg.branch, "a branch name"),
+        (
+            not cfg.branch.strip()
+            or cfg.branch.startswith("-")
+            or ".." in cfg.branch
+            or any(c.isspace() or c in "~^:?*[\\" for c in cfg.branch),
+            "retrain.branch",
+            cfg.branch,
+            "a git branch name (no spaces, `..`, ~^:?*[\\ or leading -)",
+        ),
     ]
     for bad, key, value, allowed in checks:
         if bad:
             raise ConfigError(f"{key}: {value!r} is not allowed; expected {allowed}")
-    if cfg.snapshot.source == SnapshotSource.sql:
-        sql = cfg.snapshot.sql
-        for key in ("url", "table", "window_column"):
-            if not getattr(sql, key):
-                raise ConfigError(
-                    f"retrain.snapshot.sql.{key}: required when retrain.snapshot.source is 'sql'"
-                )

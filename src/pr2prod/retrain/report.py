@@ -83,7 +83,7 @@ class RetrainReport(_Model):
     snapshot: SnapshotChange | None = None
     pipeline: PipelineOutcome | None = None
     branch: str | None = None
-    commit: str | None = None
+    commit: str | None = None  # set on the returned report only (a file cannot name its commit)
 
     @classmethod
     def of(cls, plan: RetrainPlan, **rest: Any) -> RetrainReport:

@@ -95,8 +95,8 @@ def run_retrain(root: Path, opts: RetrainOptions) -> RetrainReport:
     run_tool(["git", "add", "--", *extra], root)
     run_tool(["git", "commit", "-q", "-m", _message(report)], root)
     commit = run_tool(["git", "rev-parse", "HEAD"], root).stdout.strip()
+    # the committed retrain.json cannot name its own commit: only the returned report does
     report = report.model_copy(update={"commit": commit})
-    write_report(report, root / cfg.retrain.report_json)  # the commit id, after the fact
     if opts.push:
         run_tool(["dvc", "push"], root)
         run_tool(["git", "push", "-q", "--force", opts.push, f"HEAD:refs/heads/{branch}"], root)
