@@ -317,6 +317,7 @@ def test_a_worse_retrained_model_fails_its_gate(released: Continuous):
 def test_drift_retrain_canary_promote(released: Continuous):
     lp = released
     calls_before = len(lp.gh_calls())
+    open_before = [p["number"] for p in lp.open_prs()]  # the worse run's PR, when it ran first
     # the new batch: 400 drifted customers with their true labels
     good = customers(400, seed=3, first_id=600, shift=1.2)
     lp.publish(pd.concat([customers(600, seed=1, first_id=0), good]), "customers: +400")
@@ -325,8 +326,12 @@ def test_drift_retrain_canary_promote(released: Continuous):
     _, _, head = retrain_workflow(lp)
     body = assert_retrain_evidence(lp, head)
     assert_one_pr_with(lp, body)
-    asked = [c["argv"][:2] for c in lp.gh_calls()[calls_before:]]
-    assert ["pr", "create"] in asked or ["pr", "edit"] in asked, asked
+    asked = [c["argv"][:3] for c in lp.gh_calls()[calls_before:] if c["argv"][0] == "pr"]
+    if open_before:  # never a second PR: the open one is updated
+        assert ["pr", "edit", str(open_before[0])] in asked, asked
+        assert not any(a[:2] == ["pr", "create"] for a in asked), asked
+    else:
+        assert any(a[:2] == ["pr", "create"] for a in asked), asked
     number = lp.open_prs()[0]["number"]
 
     # 4. the PR passes every pr.yml job; merged; release.yml releases v1.1.0 to canary
