@@ -47,6 +47,26 @@ monitor-pull: ## fetch what the monitor needs: the model (and the prediction log
 monitor: ## drift + performance report (pipelines/monitor); fails when a threshold is crossed
 	dvc repro pipelines/monitor/dvc.yaml
 
+retrain-plan: ## evaluate retrain.rules on the monitor report (EVENT=schedule|manual, FORCE=true|false) into reports/retrain.json/md
+	@event="$${EVENT:-manual}"; force="$${FORCE:-false}"; \
+	case "$$event" in schedule|manual) ;; *) printf 'make retrain-plan: EVENT=%q is not one of schedule, manual\n' "$$event" >&2; exit 2 ;; esac; \
+	case "$$force" in true|false) ;; *) printf 'make retrain-plan: FORCE=%q is not one of true, false\n' "$$force" >&2; exit 2 ;; esac; \
+	args=(--plan --event "$$event"); \
+	if [ "$$force" = true ]; then args+=(--force); fi; \
+	pr2prod retrain "$${args[@]}"
+
+retrain: ## when a rule fires (or FORCE=true): refresh the data snapshot, dvc repro, commit on retrain.branch (PUSH=<remote> pushes)
+	@event="$${EVENT:-manual}"; force="$${FORCE:-false}"; push="$${PUSH:-}"; \
+	case "$$event" in schedule|manual) ;; *) printf 'make retrain: EVENT=%q is not one of schedule, manual\n' "$$event" >&2; exit 2 ;; esac; \
+	case "$$force" in true|false) ;; *) printf 'make retrain: FORCE=%q is not one of true, false\n' "$$force" >&2; exit 2 ;; esac; \
+	if [ -n "$$push" ] && [[ ! "$$push" =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$$ ]]; then \
+	  printf 'make retrain: PUSH=%q is not a git remote name\n' "$$push" >&2; exit 2; \
+	fi; \
+	args=(--event "$$event"); \
+	if [ "$$force" = true ]; then args+=(--force); fi; \
+	if [ -n "$$push" ]; then args+=(--push "$$push"); fi; \
+	pr2prod retrain "$${args[@]}"
+
 bench: ## every performance figure into benchmarks/results/ (several minutes)
 	$(PY) benchmarks/pipeline.py
 	$(PY) benchmarks/gate.py
@@ -127,5 +147,5 @@ ci-local: ## run the workflows for EVENT (default pull_request) with act on this
 	pr2prod ci "$${EVENT:-pull_request}"
 
 .PHONY: help install repro check lint test test-fast bench serve bench-serving score monitor \
-	monitor-pull pre-commit pull reproduce-check gate build report registry release rollback \
-	canary-report promote canary-abort workflows-lint ci-local
+	monitor-pull retrain-plan retrain pre-commit pull reproduce-check gate build report registry \
+	release rollback canary-report promote canary-abort workflows-lint ci-local

@@ -55,6 +55,7 @@ def test_every_domain_error_is_a_pr2prod_error_of_the_right_category() -> None:
     from pr2prod.release.flow import ReleaseRefusedError
     from pr2prod.release.registry import RegistryError
     from pr2prod.release.versions import VersionError
+    from pr2prod.retrain.tools import ToolError
     from pr2prod.serving.middleware import BodyTooLargeError
     from pr2prod.stages._common import StageFailedError
 
@@ -70,6 +71,7 @@ def test_every_domain_error_is_a_pr2prod_error_of_the_right_category() -> None:
         ReleaseRefusedError: (1, RuntimeError),
         RegistryError: (1, RuntimeError),
         EnvelopeError: (4, RuntimeError),
+        ToolError: (1, Exception),
     }
     for cls, (code, builtin) in expected.items():
         arg = ["a message for people"] if cls is ReleaseRefusedError else "a message for people"

@@ -48,6 +48,8 @@ CLOSED_SETS: dict[str, tuple[str, ...]] = {
     "monitor.source": ("log", "scored"),
     "monitor.drift.multiple_testing": ("bonferroni", "none"),
     "monitor.performance.metric": ("auto", "accuracy", "error_rate", "mae", "rmse"),
+    "retrain.rules.new_rows.count": ("labelled", "records"),
+    "retrain.snapshot.source": ("auto", "file", "dvc_import", "sql"),
 }
 
 

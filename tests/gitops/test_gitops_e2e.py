@@ -13,80 +13,22 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
 import pytest
 import yaml
 
-from _project import BIN, job_results, make_project, repro, run
+from _loop import PR2PROD
+from _loop import Loop as SharedLoop
+from _project import make_project, repro, run
 from pr2prod.release.preconditions import check_label
 from pr2prod.release.registry import production_ref
 
 pytestmark = pytest.mark.slow
 NAME = "pr2prod-model"
-PR2PROD = str(BIN / "pr2prod")
 
 
-class Loop:
-    """The throw-away repository and helpers to drive act and read origin."""
-
-    def __init__(self, base: Path) -> None:
-        self.base = base
-        self.origin = base / "origin.git"
-        self.remote = base / "dvc-remote"
-        self.project = base / "proj"
-        self.runs = 0
-
-    def git(self, *args: str, cwd: Path | None = None) -> str:
-        return run(["git", *args], cwd or self.project).stdout.strip()
-
-    def origin_tags(self) -> dict[str, str]:
-        """tag -> commit, as the bare origin holds them."""
-        out = self.git(
-            "for-each-ref",
-            "--format=%(refname:short) %(*objectname)",
-            "refs/tags/",
-            cwd=self.origin,
-        )
-        return dict(line.split() for line in out.splitlines())
-
-    def act(self, event: str, workflow: str, *extra: str) -> tuple[dict[str, str], Path]:
-        """Run one workflow through `pr2prod ci`; return job results and its artifacts dir."""
-        self.runs += 1
-        artifacts = self.base / f"artifacts-{self.runs}"
-        os.environ["PR2PROD_ACT_ARTIFACTS"] = str(artifacts)
-        proc = run(
-            [
-                PR2PROD,
-                "ci",
-                event,
-                "-W",
-                f".github/workflows/{workflow}",
-                *extra,
-                "--json",
-                "--action-cache-path",
-                str(self.base / "act-cache"),
-            ],
-            self.project,
-            check=False,
-        )
-        results = job_results(proc.stdout)
-        (self.base / f"act-{self.runs}.log").write_text(proc.stdout + proc.stderr)
-        return results, artifacts
-
-    def pr_event(self, branch: str, number: int) -> Path:
-        event = {
-            "number": number,
-            "pull_request": {
-                "number": number,
-                "head": {"ref": branch, "repo": {"fork": False}},
-                "base": {"ref": "main"},
-                "labels": [],
-            },
-        }
-        path = self.base / f"event-{number}.json"
-        path.write_text(json.dumps(event))
-        return path
+class Loop(SharedLoop):
+    """The GitOps loop's repository, plus a PR branch that changes the model's C."""
 
     def branch_with_c(self, branch: str, c: float) -> None:
         """A PR branch that changes conf/ (the model's C), retrained, committed and pushed."""

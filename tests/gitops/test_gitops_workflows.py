@@ -36,6 +36,7 @@ def test_the_workflows_exist():
         "rollback.yml",
         "monitor.yml",
         "promote.yml",
+        "retrain.yml",
     }
 
 

@@ -9,6 +9,7 @@ from pr2prod.cli import (
     gate_cmds,  # noqa: F401  (registers gate, diff)
     init_cmds,  # noqa: F401  (registers init, upgrade)
     release_cmds,  # noqa: F401  (registers registry, release, rollback, verify-repro, report, ci)
+    retrain_cmds,  # noqa: F401  (registers retrain)
     serve_cmds,  # noqa: F401  (registers build, serve, shadow-report)
     sweep_cmds,  # noqa: F401  (registers sweep)
 )

@@ -15,6 +15,7 @@ from pr2prod.config.choices import plain
 from pr2prod.config.errors import ConfigError
 from pr2prod.config.explain import explain
 from pr2prod.config.paths_schema import check_paths
+from pr2prod.config.retrain_schema import check_retrain
 from pr2prod.config.serve_schema import check_serve
 
 RECORD_KEY = "compose"
@@ -92,6 +93,7 @@ def to_config(raw: dict[str, Any]) -> schema.Config:
     _check_choices(obj)
     check_paths(obj.paths)
     check_serve(obj.serve)
+    check_retrain(obj.retrain)
     return obj
 
 

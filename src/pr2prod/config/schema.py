@@ -55,6 +55,19 @@ class SyntheticConfig:
 
 
 @dataclass
+class FeedbackGuardConfig:
+    """Rows whose label the current model influenced, left out of training (prepare stage).
+
+    Attributes:
+        column: marker column (dropped from the features); null: the guard is off.
+        values: marker values (compared as text) whose rows are excluded.
+    """
+
+    column: str | None = None
+    values: list[str] = field(default_factory=list)
+
+
+@dataclass
 class DataConfig:
     """Where the rows come from and what the task is."""
 
@@ -67,6 +80,7 @@ class DataConfig:
     id_column: str | None = None
     column_types: dict[str, ColumnType] = field(default_factory=dict)
     synthetic: SyntheticConfig = field(default_factory=SyntheticConfig)
+    feedback_guard: FeedbackGuardConfig = field(default_factory=FeedbackGuardConfig)
 
 
 @dataclass

@@ -20,10 +20,17 @@ LIBRARIES = ("pr2prod", "scikit-learn", "numpy", "pandas", "skops", "torch", "sk
 
 
 def params_hash(cfg: Config) -> str:
-    """MD5 of the config sections that change the trained model."""
+    """MD5 of the config sections that change the trained model.
+
+    ``data.feedback_guard`` counts only when it is on, so an artifact trained before the
+    guard existed keeps its hash.
+    """
+    data = asdict(cfg.data)
+    if not cfg.data.feedback_guard.column:
+        data.pop("feedback_guard")
     relevant = {
         "seed": cfg.seed,
-        "data": asdict(cfg.data),
+        "data": data,
         "split": asdict(cfg.split),
         "features": asdict(cfg.features),
         "model": model_params(cfg.model),

@@ -8,6 +8,7 @@ from typing import Any
 from pr2prod.fsio import atomic_dir, atomic_write_text, write_json
 from pr2prod.monitor.render import render_html, render_markdown
 from pr2prod.monitor.report import plots_data
+from pr2prod.monitor.summary import validate_report
 
 REPORT_JSON = "monitor.json"
 REPORT_HTML = "monitor.html"
@@ -15,7 +16,12 @@ REPORT_MD = "monitor.md"
 
 
 def write_outputs(report: dict[str, Any], report_dir: Path, plots_dir: Path) -> list[Path]:
-    """Write every output (each atomically) and return their paths."""
+    """Write every output (each atomically) and return their paths.
+
+    The report is checked against :class:`~pr2prod.monitor.summary.MonitorSummary` first,
+    the part of ``monitor.json`` other commands read.
+    """
+    validate_report(report)
     paths = [report_dir / REPORT_JSON, report_dir / REPORT_HTML, report_dir / REPORT_MD]
     plots = plots_data(report)
     write_json(paths[0], report)

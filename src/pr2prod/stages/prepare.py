@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from pr2prod.config import load_params
+from pr2prod.data.feedback import apply_feedback_guard
 from pr2prod.data.schema import infer_schema
 from pr2prod.data.sources import ID_COLUMN, load_table
 from pr2prod.data.split import split_frame
@@ -15,7 +16,12 @@ from pr2prod.stages._common import PARAMS, PREPARED, run_stage
 def main() -> None:
     def body() -> None:
         cfg = load_params(PARAMS)
-        df = load_table(cfg.data)
+        df, excluded = apply_feedback_guard(load_table(cfg.data), cfg.data.feedback_guard)
+        if cfg.data.feedback_guard.column:
+            print(
+                f"[prepare] feedback guard: left out {excluded} row(s) marked in "
+                f"{cfg.data.feedback_guard.column!r}"
+            )
         if cfg.data.target not in df.columns:
             raise FileNotFoundError(f"target column {cfg.data.target!r} not in the data")
         train, test = split_frame(
