@@ -35,6 +35,8 @@ SECRET_JOBS = {
     ("monitor.yml", "monitor"): "dvc-read",
     ("release.yml", "release"): "production",
     ("promote.yml", "canary"): "production",
+    ("retrain.yml", "plan"): "dvc-read",
+    ("retrain.yml", "retrain"): "retrain",
 }
 # Each payload would create the marker file if a shell ever evaluated it.
 PAYLOADS = (
