@@ -140,3 +140,105 @@ timeout 120 {score_cmd(trained_project, "ray", f"--engine ray --address 127.0.0.
         want = read_sql(f"sqlite:///{work / 'local.db'}", query)
         got = read_sql(f"sqlite:///{work / 'ray.db'}", query)
         pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+
+def _compare_outputs(work: Path, name: str, want: str = "local") -> None:
+    """``out_<name>`` and ``<name>.json`` equal the single-process run's, exactly."""
+    local = json.loads((work / f"{want}.json").read_text(encoding="utf-8"))
+    ray = json.loads((work / f"{name}.json").read_text(encoding="utf-8"))
+    assert ray["outputs"]["engine"] == "ray"
+    assert ray["chunks"] == local["chunks"] > 4
+    for key in ("rows_in", "rows_scored", "rows_rejected", "reject_reasons", "model"):
+        assert ray[key] == local[key], key
+    for table in ("predictions", "rejects"):
+        want_df = pd.read_parquet(work / f"out_{want}/{table}.parquet")
+        got = pd.read_parquet(work / f"out_{name}/{table}.parquet")
+        pd.testing.assert_frame_equal(got, want_df, check_exact=True)
+
+
+@pytest.mark.slow
+@pytest.mark.ray
+def test_ray_client_address_scores_exactly_like_local(
+    netns, trained_project: Path, short_tmp: Path
+) -> None:
+    """``--address ray://host:port``: the driver talks to the cluster through Ray Client."""
+    work = short_tmp / "w"
+    work.mkdir()
+    partitioned_input(trained_project, work / "input")
+    port, client_port = 6380, 10001  # a fresh network namespace: every port is free
+    common = "--node-ip-address=127.0.0.1 --num-cpus=1 --num-gpus=0 --disable-usage-stats"
+    client = f"--engine ray --address ray://127.0.0.1:{client_port}"
+    script = f"""
+{score_cmd(trained_project, "local")}
+trap '{RAY} stop --force >/dev/null 2>&1 || true' EXIT
+# the client server gets 30 s to start a session's server: too short on a busy 2-core box
+export RAY_CLIENT_SERVER_CHECK_CHANNEL_TIMEOUT_S=120
+timeout 60 {RAY} start --head --port={port} --ray-client-server-port={client_port} \
+  --include-dashboard=false {common} --temp-dir={short_tmp / "h"}
+timeout 150 {score_cmd(trained_project, "client", client)}
+"""
+    proc = run_in_netns(netns, script, work)
+    assert proc.returncode == 0, f"{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}"
+    _compare_outputs(work, "client")
+    for table, key in (("predictions", "row_id"), ("predictions_rejects", "input_row")):
+        query = f"SELECT * FROM {table} ORDER BY {key}"
+        want = read_sql(f"sqlite:///{work / 'local.db'}", query)
+        got = read_sql(f"sqlite:///{work / 'client.db'}", query)
+        pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+
+S3_PORT = 5077
+UPLOAD = """
+import pathlib, sys, boto3
+s3 = boto3.client("s3", endpoint_url=sys.argv[1])
+s3.create_bucket(Bucket="tables")
+for p in sorted(pathlib.Path("input").rglob("*")):
+    if p.is_file():
+        s3.upload_file(str(p), "tables", "batch/" + p.relative_to("input").as_posix())
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.ray
+def test_s3_input_on_a_cluster_scores_exactly_like_local(
+    netns, trained_project: Path, short_tmp: Path
+) -> None:
+    """``--input s3://...`` on a Ray node: the S3 API server on loopback, endpoint from DVC.
+
+    The command and the node get credentials from the environment only; the endpoint comes
+    from the project's DVC remote on the same bucket (no ``AWS_ENDPOINT_URL``).
+    """
+    work = short_tmp / "w"
+    work.mkdir()
+    partitioned_input(trained_project, work / "input")
+    (work / "upload.py").write_text(UPLOAD, encoding="utf-8")
+    endpoint = f"http://127.0.0.1:{S3_PORT}"
+    py = shlex.quote(sys.executable)
+    port = 6380
+    common = "--node-ip-address=127.0.0.1 --num-cpus=1 --num-gpus=0 --disable-usage-stats"
+    ray_s3 = f"--engine ray --address 127.0.0.1:{port}"
+    script = f"""
+export AWS_ACCESS_KEY_ID=team-key AWS_SECRET_ACCESS_KEY=team-secret AWS_DEFAULT_REGION=us-east-1
+export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+export AWS_EC2_METADATA_DISABLED=true
+unset AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 AWS_PROFILE AWS_SESSION_TOKEN
+{shlex.quote(str(BIN / "moto_server"))} -H 127.0.0.1 -p {S3_PORT} >moto.log 2>&1 &
+trap '{RAY} stop --force >/dev/null 2>&1 || true; kill %1 || true' EXIT
+for _ in $(seq 1 100); do
+  if {py} -c "import urllib.request as u; u.urlopen('{endpoint}')" 2>/dev/null; then break; fi
+  sleep 0.2
+done
+{py} upload.py {endpoint}
+dvc init -q --no-scm
+dvc remote add -q -d team s3://tables/dvc
+dvc remote modify team endpointurl {endpoint}
+{score_cmd(trained_project, "local")}
+timeout 60 {RAY} start --head --port={port} --include-dashboard=false {common} \
+  --temp-dir={short_tmp / "h"}
+timeout 150 {score_cmd(trained_project, "s3", ray_s3).replace("--input input", "--input s3://tables/batch")}
+"""
+    proc = run_in_netns(netns, script, work)
+    assert proc.returncode == 0, f"{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}"
+    _compare_outputs(work, "s3")
+    summary = json.loads((work / "s3.json").read_text(encoding="utf-8"))
+    assert summary["input"] == "s3://tables/batch"
