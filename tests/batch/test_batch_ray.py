@@ -219,7 +219,7 @@ def test_s3_input_on_a_cluster_scores_exactly_like_local(
     ray_s3 = f"--engine ray --address 127.0.0.1:{port}"
     script = f"""
 export AWS_ACCESS_KEY_ID=team-key AWS_SECRET_ACCESS_KEY=team-secret AWS_DEFAULT_REGION=us-east-1
-export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+export AWS_CONFIG_FILE="$PWD/no-aws-config" AWS_SHARED_CREDENTIALS_FILE="$PWD/no-aws-creds"
 export AWS_EC2_METADATA_DISABLED=true
 unset AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 AWS_PROFILE AWS_SESSION_TOKEN
 {shlex.quote(str(BIN / "moto_server"))} -H 127.0.0.1 -p {S3_PORT} >moto.log 2>&1 &

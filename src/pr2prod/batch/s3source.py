@@ -16,10 +16,13 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlparse
 
+from pr2prod.remote_auth import mentions_auth_failure
+
 ENDPOINT_VARS = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
 CREDENTIALS_HINT = (
-    "check the credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) in "
-    "the environment of the command and of every Ray node"
+    "the credentials are missing or were refused: set AWS_ACCESS_KEY_ID and "
+    "AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) in the environment of the command and of every "
+    "Ray node"
 )
 
 
@@ -70,17 +73,6 @@ def s3_filesystem(source: str, endpoint: str | None) -> tuple[Any, str]:
 
 def read_error(source: str, exc: OSError) -> str:
     """A message for an S3 read that failed: names the credentials when they were refused."""
-    text = str(exc)
-    refused = any(
-        word in text
-        for word in (
-            "ACCESS_DENIED",
-            "AccessDenied",
-            "InvalidAccessKeyId",
-            "credentials",
-            "SignatureDoesNotMatch",
-            "403",
-        )
-    )
-    hint = CREDENTIALS_HINT if refused else "check the URL and the endpoint"
-    return f"input {source}: cannot read from S3 ({text.strip()}); {hint}"
+    text = str(exc).strip()
+    hint = CREDENTIALS_HINT if mentions_auth_failure(text) else "check the URL and the endpoint"
+    return f"input {source}: cannot read from S3 ({text}); {hint}"
