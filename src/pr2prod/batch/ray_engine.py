@@ -47,7 +47,6 @@ from pr2prod.batch.run import (
     _typed_sample,
 )
 from pr2prod.batch.s3source import is_s3, s3_endpoint
-from pr2prod.batch.sql_sink import SqlSink
 from pr2prod.batch.validate import REJECT_COLUMNS, check_chunk
 from pr2prod.config.acceptance_schema import AcceptanceConfig
 from pr2prod.data.acceptance import AcceptanceRule
@@ -209,7 +208,11 @@ class ChunkScorer:
             )
         self.fs = source_filesystem(source, endpoint)[0]  # the driver listed the files
         self.empty = _empty_predictions(self.model, self.version)
-        self.sql = SqlSink(**database) if database else None
+        self.sql = None
+        if database:  # SQLAlchemy is imported only when a database is written
+            from pr2prod.batch.sql_sink import SqlSink
+
+            self.sql = SqlSink(**database)
         self.want_frames = want_frames
         self.rule = AcceptanceRule(self.model.schema, acceptance)  # the local path's rule
         self.node = _node_id()
@@ -277,6 +280,8 @@ def _database(
         "source": source,
         "model_version": version.version,
     }
+    from pr2prod.batch.sql_sink import SqlSink
+
     SqlSink(**kwargs).close()
     return kwargs
 
