@@ -56,6 +56,7 @@ from pr2prod.models.persist import LoadedModel, load_artifact
 from pr2prod.raystart import start_ray
 
 ENGINES = ("local", "ray")
+RAY_CLIENT = "ray://"  # Ray Client addresses: the sweep accepts them, Ray Data does not
 
 
 def plan_chunks(
@@ -319,10 +320,17 @@ def score_table_ray(
     most one database connection.
 
     Raises:
-        ValueError: no target given; InputError: not Parquet, missing columns.
+        ValueError: no target given, or a Ray Client address; InputError: not Parquet,
+            missing columns, S3 refused the read.
     """
     if targets.database_url is None and targets.parquet_dir is None:
         raise ValueError("monitor.score: set database_url and/or parquet_dir (both are null)")
+    if address and address.startswith(RAY_CLIENT):
+        raise ValueError(
+            f"--address {address}: Ray Data cannot run through Ray Client ({RAY_CLIENT}...); give "
+            "the cluster's address as host:port (the head's GCS port, 6379 by default) and run "
+            "the command on a machine that can reach every node, e.g. the head itself"
+        )
     import ray
 
     text = str(source)
