@@ -138,16 +138,16 @@ trap '{RAY} stop --force >/dev/null 2>&1 || true' EXIT
 # the client server gets 30 s to start a session's server: too short on a busy 2-core box
 export RAY_CLIENT_SERVER_CHECK_CHANNEL_TIMEOUT_S=120
 timeout 60 {RAY} start --head --port={port} --ray-client-server-port={client_port} \
-  --include-dashboard=false {common} --temp-dir={short_tmp / "h"}
+  --include-dashboard=false {common} --temp-dir={short_tmp}
 # a client session needs the head's runtime-env agent (Ray retries it for ~15 s only): wait
 for _ in $(seq 1 120); do
-  if grep -qs "Listening to address" {short_tmp / "h"}/session_latest/logs/runtime_env_agent.log
+  if grep -qs "Listening to address" {short_tmp}/session_latest/logs/runtime_env_agent.log
   then break; fi
   sleep 0.5
 done
 timeout 150 {PR2PROD} sweep --address ray://127.0.0.1:{client_port} sweep.name=lr_client \
   sweep.num_samples=2 sweep.seed=2 || {{
-  tail -n 30 {short_tmp / "h"}/session_latest/logs/ray_client_server*.err >&2; exit 1; }}
+  tail -n 30 {short_tmp}/session_latest/logs/ray_client_server*.err >&2; exit 1; }}
 """
     proc = run_in_netns(netns, script, project)
     _check(proc)
