@@ -132,7 +132,11 @@ def _is_ray_service(p, seen: set[int]) -> bool:
 def raylet_pids() -> list[int]:
     import psutil
 
-    procs = [p for p in psutil.process_iter(["name", "create_time"]) if p.info["name"] == "raylet"]
+    procs = [
+        p
+        for p in psutil.process_iter(["name", "create_time", "status"])
+        if p.info["name"] == "raylet" and p.info["status"] != psutil.STATUS_ZOMBIE
+    ]
     return [p.pid for p in sorted(procs, key=lambda p: p.info["create_time"])]
 
 
@@ -201,6 +205,10 @@ def cluster(work: Path, nodes: int, src: Path) -> Iterator[None]:
         yield
     finally:
         subprocess.run([str(BIN / "ray"), "stop", "--force"], capture_output=True, check=False)
+        for _ in range(60):  # the next cluster's memory must not count this one's raylets
+            if not raylet_pids():
+                break
+            time.sleep(0.5)
 
 
 def measure_engine(
