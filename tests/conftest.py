@@ -52,11 +52,7 @@ def netns() -> list[str]:
 
 @pytest.fixture
 def short_tmp() -> Iterator[Path]:
-    """A short temp directory: Ray's Unix socket paths must stay under 108 bytes.
-
-    Ray Client's per-session server is the tightest: ``--temp-dir`` of 18 characters made it
-    fail to start, 14 (``/tmp/r`` + 8) works; the Ray Client tests use this directory itself.
-    """
-    path = Path(tempfile.mkdtemp(prefix="r", dir="/tmp"))
+    """A short temp directory: Ray's Unix socket paths must stay under 108 bytes."""
+    path = Path(tempfile.mkdtemp(prefix="ray", dir="/tmp"))
     yield path
     shutil.rmtree(path, ignore_errors=True)
