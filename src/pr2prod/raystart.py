@@ -66,6 +66,7 @@ def _connect_client(address: str, common: dict[str, Any]) -> None:
             ray.init(address=address, **common)
             return
         except ConnectionAbortedError as exc:
+            ray.shutdown()  # drop the half-made client connection before trying again
             if attempt == CLIENT_ATTEMPTS:
                 raise PlatformError(
                     f"--address {address}: the cluster's Ray Client server could not start a "
