@@ -135,8 +135,6 @@ def test_ray_client_sweep_runs_on_the_cluster_and_best_reproduces(
     common = "--node-ip-address=127.0.0.1 --num-cpus=1 --num-gpus=0 --disable-usage-stats"
     script = f"""
 trap '{RAY} stop --force >/dev/null 2>&1 || true' EXIT
-# the client server gets 30 s to start a session's server: too short on a busy 2-core box
-export RAY_CLIENT_SERVER_CHECK_CHANNEL_TIMEOUT_S=120
 timeout 60 {RAY} start --head --port={port} --ray-client-server-port={client_port} \
   --include-dashboard=false {common} --temp-dir={short_tmp}
 # a client session needs the head's runtime-env agent (Ray retries it for ~15 s only): wait
