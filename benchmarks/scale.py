@@ -18,7 +18,13 @@ time. Peak memory: the driver process
 Like the tests, it runs inside fresh network + PID namespaces (``unshare``; only loopback
 exists there), because Ray otherwise binds the host's address.
 
-Run: ``python benchmarks/scale.py [--rows 2000000]``; writes benchmarks/results/scale.json.
+``--baseline-src DIR`` measures the Ray engine a second time with another checkout's code
+(``git archive <rev> src | tar -x -C DIR/..``) in the same run, cluster by cluster, so a change
+is compared under the same machine load (results ``baseline_ray_*``, ratios ``*_vs_baseline``);
+the load average at the start and end is recorded.
+
+Run: ``python benchmarks/scale.py [--rows 2000000] [--baseline-src DIR]``; writes
+benchmarks/results/scale.json.
 """
 
 from __future__ import annotations
@@ -34,10 +40,12 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks/results/scale.json"
+SRC = ROOT / "src"
 BIN = Path(sys.executable).parent
 sys.path[:0] = [str(ROOT / "benchmarks"), str(ROOT / "tests")]
 
@@ -124,11 +132,17 @@ def _is_ray_service(p, seen: set[int]) -> bool:
 def raylet_pids() -> list[int]:
     import psutil
 
-    procs = [p for p in psutil.process_iter(["name", "create_time"]) if p.info["name"] == "raylet"]
+    procs = [
+        p
+        for p in psutil.process_iter(["name", "create_time", "status"])
+        if p.info["name"] == "raylet" and p.info["status"] != psutil.STATUS_ZOMBIE
+    ]
     return [p.pid for p in sorted(procs, key=lambda p: p.info["create_time"])]
 
 
-def score(model: Path, data: Path, out: Path, extra: list[str]) -> tuple[float, float, dict]:
+def score(
+    model: Path, data: Path, out: Path, extra: list[str], src: Path = SRC
+) -> tuple[float, float, dict]:
     """Wall seconds, the driver's peak RSS (MiB) and the summary of one ``pr2prod score``."""
     from batch import WRAP
 
@@ -153,7 +167,11 @@ def score(model: Path, data: Path, out: Path, extra: list[str]) -> tuple[float, 
         *extra,
     ]
     out_text = subprocess.run(
-        [sys.executable, "-c", WRAP, *cmd], check=True, capture_output=True, text=True
+        [sys.executable, "-c", WRAP, *cmd],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(src)),
     ).stdout
     _, wall, kb, rc = out_text.strip().splitlines()[-1].split()
     if rc != "0":
@@ -161,18 +179,46 @@ def score(model: Path, data: Path, out: Path, extra: list[str]) -> tuple[float, 
     return float(wall), int(kb) / 1024, json.loads(summary.read_text(encoding="utf-8"))
 
 
-def ray_cmd(*args: str) -> None:
-    subprocess.run([str(BIN / "ray"), *args], check=True, capture_output=True, text=True)
+def ray_cmd(*args: str, env: dict[str, str] | None = None) -> None:
+    subprocess.run([str(BIN / "ray"), *args], check=True, capture_output=True, text=True, env=env)
+
+
+@contextlib.contextmanager
+def cluster(work: Path, nodes: int, src: Path) -> Iterator[None]:
+    """A loopback Ray cluster of ``nodes`` 1-CPU nodes whose workers import pr2prod from ``src``."""
+    env = dict(os.environ, PYTHONPATH=str(src))
+    head = f"--temp-dir={work / 'h'}"
+    ray_cmd(
+        "start",
+        "--head",
+        f"--port={PORT}",
+        "--include-dashboard=false",
+        *NODE.split(),
+        head,
+        env=env,
+    )
+    try:
+        if nodes == 2:
+            worker = f"--temp-dir={work / 'k'}"
+            ray_cmd("start", f"--address=127.0.0.1:{PORT}", *NODE.split(), worker, env=env)
+            time.sleep(2)
+        yield
+    finally:
+        subprocess.run([str(BIN / "ray"), "stop", "--force"], capture_output=True, check=False)
+        for _ in range(60):  # the next cluster's memory must not count this one's raylets
+            if not raylet_pids():
+                break
+            time.sleep(0.5)
 
 
 def measure_engine(
-    name: str, model: Path, big: Path, rows: int, work: Path, extra: list[str]
+    name: str, model: Path, big: Path, rows: int, work: Path, extra: list[str], src: Path = SRC
 ) -> dict:
     """Best of two runs on 1,000 rows (start-up) and on the full input, interleaved."""
     tiny, full = [], []
     for attempt in range(2):
-        tiny.append(score(model, work / "tiny", work / f"{name}-tiny{attempt}", extra)[0])
-        full.append(score(model, big, work / f"{name}-big{attempt}", extra))
+        tiny.append(score(model, work / "tiny", work / f"{name}-tiny{attempt}", extra, src)[0])
+        full.append(score(model, big, work / f"{name}-big{attempt}", extra, src))
     best = min(full, key=lambda r: r[0])
     startup = min(tiny)
     return {
@@ -190,6 +236,7 @@ def inside(args: argparse.Namespace) -> dict:
     """Everything, inside the namespaces."""
     from batch import train_artifact
 
+    load_start = list(os.getloadavg())
     result: dict = {
         "rows": args.rows,
         "files": args.files,
@@ -204,23 +251,20 @@ def inside(args: argparse.Namespace) -> dict:
         write_partitioned(big, args.rows, args.files)
         write_partitioned(work / "tiny", 1000, 1)
         result["local"] = measure_engine("local", model, big, args.rows, work, [])
-        head = f"--temp-dir={work / 'h'}"
-        ray_cmd(
-            "start", "--head", f"--port={PORT}", "--include-dashboard=false", *NODE.split(), head
-        )
-        try:
-            extra = ["--engine", "ray", "--address", f"127.0.0.1:{PORT}"]
-            for nodes in (1, 2):
-                if nodes == 2:
-                    worker = f"--temp-dir={work / 'k'}"
-                    ray_cmd("start", f"--address=127.0.0.1:{PORT}", *NODE.split(), worker)
-                    time.sleep(2)
-                with NodeMemory(raylet_pids()) as mem:
-                    res = measure_engine(f"ray{nodes}", model, big, args.rows, work, extra)
+        extra = ["--engine", "ray", "--address", f"127.0.0.1:{PORT}"]
+        variants = [("", SRC)]
+        if args.baseline_src:  # the same measurements with another checkout's code, interleaved
+            variants.append(("baseline_", args.baseline_src.resolve()))
+            result["baseline"] = {"src": str(args.baseline_src), "commit": args.baseline_commit}
+        for nodes in (1, 2):
+            for prefix, src in variants:
+                with cluster(work, nodes, src), NodeMemory(raylet_pids()) as mem:
+                    res = measure_engine(
+                        f"{prefix}ray{nodes}", model, big, args.rows, work, extra, src
+                    )
                 res["peak_rss_mib_per_node"] = mem.peak
-                result[f"ray_{nodes}_node"] = res
-        finally:
-            subprocess.run([str(BIN / "ray"), "stop", "--force"], capture_output=True, check=False)
+                result[f"{prefix}ray_{nodes}_node"] = res
+    result["load_average_1_5_15_min"] = {"start": load_start, "end": list(os.getloadavg())}
     local = result["local"]
     result["ratios"] = {
         f"ray_{n}_node_vs_local": {
@@ -236,6 +280,15 @@ def inside(args: argparse.Namespace) -> dict:
     result["ratios"]["ray_2_vs_1_node_rows_per_s"] = round(
         result["ray_2_node"]["rows_per_s"] / result["ray_1_node"]["rows_per_s"], 3
     )
+    for prefix in ("baseline_",) if args.baseline_src else ():
+        for n in (1, 2):
+            base, new = result[f"{prefix}ray_{n}_node"], result[f"ray_{n}_node"]
+            result["ratios"][f"ray_{n}_node_vs_baseline_rows_per_s"] = round(
+                new["rows_per_s"] / base["rows_per_s"], 3
+            )
+            result["ratios"][f"baseline_ray_{n}_node_vs_local_rows_per_s"] = round(
+                base["rows_per_s"] / local["rows_per_s"], 3
+            )
     result["goals"] = {
         "ray_1_node_share_of_local_min": 0.8,
         "met_end_to_end": result["ratios"]["ray_1_node_vs_local"]["rows_per_s"] >= 0.8,
@@ -249,6 +302,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=2_000_000)
     parser.add_argument("--files", type=int, default=8)
+    parser.add_argument(
+        "--baseline-src",
+        type=Path,
+        help="another checkout's src/ (e.g. `git archive main src`): measured too, same run",
+    )
+    parser.add_argument("--baseline-commit", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.inside:
@@ -270,6 +329,10 @@ def main() -> None:
     env.pop("RAY_ADDRESS", None)
     me = [sys.executable, str(Path(__file__).resolve()), "--inside"]
     me += ["--rows", str(args.rows), "--files", str(args.files)]
+    if args.baseline_src:
+        me += ["--baseline-src", str(args.baseline_src.resolve())]
+        if args.baseline_commit:
+            me += ["--baseline-commit", args.baseline_commit]
     script = "ip link set lo up && exec " + " ".join(me)
     proc = subprocess.run([*prefix, "bash", "-c", script], env=env, timeout=900, check=False)
     raise SystemExit(proc.returncode)

@@ -8,9 +8,11 @@ start (``runtime_env``), as ``python -m pr2prod.stages`` sets them for a stage.
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 from pr2prod import envelope
+from pr2prod.errors import PlatformError
 
 
 def envelope_env(environ: dict[str, str] | None = None) -> dict[str, str]:
@@ -38,7 +40,7 @@ def start_ray(
     if logging_level is not None:
         common["logging_level"] = logging_level
     if address and address.startswith("ray://"):  # Ray Client: the driver runs remotely
-        ray.init(address=address, **common)
+        _connect_client(address, common)
     elif address:
         ray.init(address=address, _node_ip_address=node_ip, **common)
     else:  # a new embedded instance, never a cluster another process left running
@@ -49,3 +51,26 @@ def start_ray(
             num_cpus=num_cpus,
             **common,
         )
+
+
+CLIENT_ATTEMPTS = 3  # Ray 2.60's client server now and then fails to start a session
+
+
+def _connect_client(address: str, common: dict[str, Any]) -> None:
+    """``ray.init`` through Ray Client, retried: the head starts one server per session, and
+    that start sometimes fails at once (``Starting Ray client server failed``)."""
+    import ray
+
+    for attempt in range(1, CLIENT_ATTEMPTS + 1):
+        try:
+            ray.init(address=address, **common)
+            return
+        except ConnectionAbortedError as exc:
+            ray.shutdown()  # drop the half-made client connection before trying again
+            if attempt == CLIENT_ATTEMPTS:
+                raise PlatformError(
+                    f"--address {address}: the cluster's Ray Client server could not start a "
+                    f"session in {CLIENT_ATTEMPTS} attempts ({str(exc).splitlines()[0]}); see "
+                    "ray_client_server*.err in the head's Ray log directory"
+                ) from exc
+            time.sleep(2 * attempt)

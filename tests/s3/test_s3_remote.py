@@ -203,3 +203,71 @@ def test_credentials_from_dvc_config_local_stay_out_of_git(
     run(["git", "check-ignore", "-q", ".dvc/config.local"], clone)  # exit 0: ignored
     assert run(["git", "status", "--porcelain"], clone).stdout == ""
     assert secret not in (clone / ".dvc/config").read_text()
+
+
+def _auth_after(endpoint: str, requests: str) -> None:
+    """moto's server checks signatures against its IAM after ``requests`` more ("inf": never)."""
+    import urllib.request
+
+    req = urllib.request.Request(
+        f"{endpoint}/moto-api/reset-auth",
+        data=requests.encode(),
+        method="POST",
+        headers={"Content-Type": "text/plain"},
+    )
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        assert resp.status == 200
+
+
+def test_a_refused_key_is_named_without_a_traceback(
+    team: Team, s3_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With authentication on, a key the store does not know is refused (HTTP 403): the
+    release precondition, the gate's fetch and an ``s3://`` score input say so and name the
+    credentials to set; ``dvc push`` fails with DVC's one-line error. A key the store issued
+    still works, so the refusal is the key's, not the server's."""
+    import boto3
+
+    from pr2prod.batch.reader import InputError, parquet_files
+
+    iam = boto3.client("iam", endpoint_url=s3_endpoint)
+    iam.create_user(UserName="release-bot")
+    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*"}]}
+    policy["Statement"][0]["Resource"] = "*"
+    iam.put_user_policy(
+        UserName="release-bot", PolicyName="team-bucket", PolicyDocument=json.dumps(policy)
+    )
+    issued = iam.create_access_key(UserName="release-bot")["AccessKey"]
+    clone = _clone(team, tmp_path / "refused")
+    run([PR2PROD, "compose", "model.C=0.5"], clone)
+    run(["dvc", "repro", "train"], clone, timeout=600)  # production stays on S3 only
+
+    _auth_after(s3_endpoint, "0")
+    try:
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", issued["AccessKeyId"])
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", issued["SecretAccessKey"])
+        assert artifacts_on_remote(team.origin) is None  # the issued key is accepted
+
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAREVOKEDTEAMKEY00")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "revoked-secret")
+        push = run(["dvc", "push"], team.origin, check=False, timeout=120)
+        assert push.returncode != 0
+        assert "Forbidden" in push.stderr and "Traceback" not in push.stderr, push.stderr
+
+        refused = artifacts_on_remote(team.origin)  # `pr2prod release`'s remote precondition
+        assert refused is not None
+        assert "the DVC remote refused access or no credentials were found" in refused
+        assert "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY" in refused
+
+        gate = run([PR2PROD, "gate", "--on-missing", "fail"], clone, check=False, timeout=300)
+        message = gate.stdout + gate.stderr
+        assert gate.returncode == 3, message
+        assert "the DVC remote refused access or no credentials were found" in message
+        assert "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY" in message
+        assert "Traceback" not in message
+
+        monkeypatch.setenv("AWS_ENDPOINT_URL", s3_endpoint)
+        with pytest.raises(InputError, match="AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"):
+            parquet_files(f"s3://{BUCKET}/dvc")  # `pr2prod score --input s3://...`
+    finally:
+        _auth_after(s3_endpoint, "inf")

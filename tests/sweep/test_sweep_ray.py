@@ -124,3 +124,33 @@ timeout 120 {PR2PROD} sweep --address 127.0.0.1:{port} sweep.name=lr_cluster \
     assert used == {n["node_id"] for n in report["nodes"]}, "trials did not land on both nodes"
     print(f"2-node sweep of 4 trials: {report['wall_time_s']} s")
     _reproduces_best(project, report)
+
+
+def test_ray_client_sweep_runs_on_the_cluster_and_best_reproduces(
+    netns, prepared_project, short_tmp
+) -> None:
+    """``--address ray://host:port``: the driver connects through Ray Client, not as a node."""
+    project = prepared_project
+    port, client_port = 6380, 10001  # a fresh network namespace: every port is free
+    common = "--node-ip-address=127.0.0.1 --num-cpus=1 --num-gpus=0 --disable-usage-stats"
+    script = f"""
+trap '{RAY} stop --force >/dev/null 2>&1 || true' EXIT
+timeout 60 {RAY} start --head --port={port} --ray-client-server-port={client_port} \
+  --include-dashboard=false {common} --temp-dir={short_tmp}
+# a client session needs the head's runtime-env agent (Ray retries it for ~15 s only): wait
+for _ in $(seq 1 120); do
+  if grep -qs "Listening to address" {short_tmp}/session_latest/logs/runtime_env_agent.log
+  then break; fi
+  sleep 0.5
+done
+timeout 150 {PR2PROD} sweep --address ray://127.0.0.1:{client_port} sweep.name=lr_client \
+  sweep.num_samples=2 sweep.seed=2 || {{
+  tail -n 30 {short_tmp}/session_latest/logs/ray_client_server*.err >&2; exit 1; }}
+"""
+    proc = run_in_netns(netns, script, project)
+    _check(proc)
+    report = json.loads((project / "reports" / "sweep.json").read_text(encoding="utf-8"))
+    assert report["address"] == f"ray://127.0.0.1:{client_port}"
+    assert len(report["nodes"]) == 1 and report["trials_ok"] == 2, report
+    assert {t["node_id"] for t in report["trials"]} == {report["nodes"][0]["node_id"]}
+    _reproduces_best(project, report)

@@ -20,9 +20,12 @@ from __future__ import annotations
 
 import json
 import tempfile
+from bisect import bisect_right
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import nullcontext
 from dataclasses import asdict
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +36,7 @@ import pyarrow.parquet as pq
 from pr2prod import envelope
 from pr2prod.batch.parquet_sink import PREDICTIONS_FILE, REJECTS_FILE
 from pr2prod.batch.predict import score_rows
-from pr2prod.batch.reader import InputError, _check_columns, parquet_files
+from pr2prod.batch.reader import InputError, _check_columns, parquet_files, source_filesystem
 from pr2prod.batch.resolve import ModelVersion, model_version
 from pr2prod.batch.run import (
     ScoreSummary,
@@ -43,7 +46,7 @@ from pr2prod.batch.run import (
     _redact,
     _typed_sample,
 )
-from pr2prod.batch.sql_sink import SqlSink
+from pr2prod.batch.s3source import is_s3, s3_endpoint
 from pr2prod.batch.validate import REJECT_COLUMNS, check_chunk
 from pr2prod.config.acceptance_schema import AcceptanceConfig
 from pr2prod.data.acceptance import AcceptanceRule
@@ -53,36 +56,75 @@ from pr2prod.models.persist import LoadedModel, load_artifact
 from pr2prod.raystart import start_ray
 
 ENGINES = ("local", "ray")
+RAY_CLIENT = "ray://"  # Ray Client addresses: the sweep accepts them, Ray Data does not
 
 
-def plan_chunks(source: str, schema: DataSchema, chunk_rows: int) -> list[dict[str, Any]]:
+def plan_chunks(
+    source: str, schema: DataSchema, chunk_rows: int, endpoint: str | None = None
+) -> list[dict[str, Any]]:
     """The chunks :func:`pr2prod.batch.reader.iter_chunks` yields, as (file, start, rows, offset).
+
+    Each chunk also names the row groups it lies in (``groups``: first and last index).
 
     Raises:
         InputError: no Parquet there, a file lacks feature columns, or ``chunk_rows < 1``.
     """
     if chunk_rows < 1:
         raise InputError(f"monitor.score.chunk_rows: must be >= 1, got {chunk_rows}")
-    fs, files = parquet_files(source)
+    fs, files = parquet_files(source, endpoint)
     plan: list[dict[str, Any]] = []
     offset = 0
     for name in files:
         meta = pq.ParquetFile(fs.open_input_file(name)).metadata
         _check_columns(Path(name), list(meta.schema.to_arrow_schema().names), schema)
+        ends = list(accumulate(meta.row_group(g).num_rows for g in range(meta.num_row_groups)))
         for start in range(0, meta.num_rows, chunk_rows):
             rows = min(chunk_rows, meta.num_rows - start)
+            groups = [bisect_right(ends, start), bisect_right(ends, start + rows - 1)]
             plan.append(
-                {"index": len(plan), "path": name, "start": start, "rows": rows, "offset": offset}
+                {
+                    "index": len(plan),
+                    "path": name,
+                    "start": start,
+                    "rows": rows,
+                    "offset": offset,
+                    "groups": groups,
+                }
             )
             offset += rows
     return plan
 
 
+def plan_units(plan: list[dict[str, Any]], max_chunks: int) -> list[list[dict[str, Any]]]:
+    """Consecutive chunks of one file that share row groups, read together (at most
+    ``max_chunks`` each): a row group is decoded once, not once per chunk that touches it."""
+    units: list[list[dict[str, Any]]] = []
+    for chunk in plan:
+        last = units[-1][-1] if units else None
+        if (
+            last is not None
+            and last["path"] == chunk["path"]
+            and chunk["groups"][0] <= last["groups"][1]
+            and len(units[-1]) < max(1, max_chunks)
+        ):
+            units[-1].append(chunk)
+        else:
+            units.append([chunk])
+    return units
+
+
+def _wanted(pf: pq.ParquetFile, schema: DataSchema) -> list[str]:
+    names = list(pf.schema_arrow.names)
+    return [c for c in [schema.id_column, *schema.feature_names] if c in names]
+
+
+def _open(fs: Any, path: str) -> pq.ParquetFile:
+    return pq.ParquetFile(fs.open_input_file(path), pre_buffer=False, buffer_size=4 << 20)
+
+
 def read_chunk(fs: Any, path: str, start: int, rows: int, schema: DataSchema) -> pd.DataFrame:
     """Rows ``[start, start + rows)`` of one Parquet file, the columns the local reader reads."""
-    pf = pq.ParquetFile(fs.open_input_file(path), pre_buffer=False, buffer_size=4 << 20)
-    names = list(pf.schema_arrow.names)
-    wanted = [c for c in [schema.id_column, *schema.feature_names] if c in names]
+    pf = _open(fs, path)
     groups, first, seen = [], None, 0
     for g in range(pf.metadata.num_row_groups):
         n = pf.metadata.row_group(g).num_rows
@@ -90,8 +132,42 @@ def read_chunk(fs: Any, path: str, start: int, rows: int, schema: DataSchema) ->
             groups.append(g)
             first = seen if first is None else first
         seen += n
-    table = pf.read_row_groups(groups, columns=wanted)
+    table = pf.read_row_groups(groups, columns=_wanted(pf, schema))
     return table.slice(start - (first or 0), rows).to_pandas()
+
+
+def read_unit(
+    fs: Any, unit: list[dict[str, Any]], schema: DataSchema
+) -> Iterator[tuple[dict[str, Any], pd.DataFrame]]:
+    """Each chunk of ``unit`` (consecutive chunks of one file) with its rows, as
+    :func:`read_chunk` gives them, streaming through the unit's row groups once."""
+    pf = _open(fs, unit[0]["path"])
+    first_group, last_group = unit[0]["groups"][0], unit[-1]["groups"][1]
+    meta = pf.metadata
+    pos = sum(meta.row_group(g).num_rows for g in range(first_group))  # first buffered row
+    pending: list[pa.RecordBatch] = []
+    buffered = 0
+    todo = iter(unit)
+    chunk = next(todo, None)
+    batches = pf.iter_batches(
+        batch_size=max(c["rows"] for c in unit),
+        row_groups=list(range(first_group, last_group + 1)),
+        columns=_wanted(pf, schema),
+    )
+    for batch in batches:
+        pending.append(batch)
+        buffered += batch.num_rows
+        while chunk is not None and pos + buffered >= chunk["start"] + chunk["rows"]:
+            table = pa.Table.from_batches(pending)
+            yield chunk, table.slice(chunk["start"] - pos, chunk["rows"]).to_pandas()
+            end = chunk["start"] + chunk["rows"]
+            rest = table.slice(end - pos)  # rows of the next chunks, zero-copy
+            pending, buffered, pos = rest.to_batches(), rest.num_rows, end
+            chunk = next(todo, None)
+        if chunk is None:
+            return
+    if chunk is not None:
+        raise InputError(f"input {unit[0]['path']}: fewer rows than its footer says")
 
 
 def _ipc(frame: pd.DataFrame) -> bytes:
@@ -117,6 +193,7 @@ class ChunkScorer:
         database: dict[str, Any] | None,
         want_frames: bool,
         acceptance: AcceptanceConfig | None = None,
+        endpoint: str | None = None,
     ) -> None:
         envelope.facts(envelope.apply())  # also pins thread pools to 1 thread
         self._dir = tempfile.TemporaryDirectory(prefix="pr2prod-model-")
@@ -130,39 +207,41 @@ class ChunkScorer:
             raise RuntimeError(
                 f"artifact {self.version.artifact_hash} arrived on a worker, {expected_hash} sent"
             )
-        self.fs = parquet_files(source)[0]
+        self.fs = source_filesystem(source, endpoint)[0]  # the driver listed the files
         self.empty = _empty_predictions(self.model, self.version)
-        self.sql = SqlSink(**database) if database else None
+        self.sql = None
+        if database:  # SQLAlchemy is imported only when a database is written
+            from pr2prod.batch.sql_sink import SqlSink
+
+            self.sql = SqlSink(**database)
         self.want_frames = want_frames
         self.rule = AcceptanceRule(self.model.schema, acceptance)  # the local path's rule
+        self.node = _node_id()
 
     def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
         out = []
-        for item in batch.to_dict("records"):
-            chunk = read_chunk(
-                self.fs, item["path"], int(item["start"]), int(item["rows"]), self.model.schema
-            )
-            checked = check_chunk(
-                chunk, self.model.schema, offset=int(item["offset"]), rule=self.rule
-            )
-            valid = checked.valid
-            preds = score_rows(self.model, self.version, valid) if len(valid) else self.empty
-            if self.sql is not None:
-                self.sql.write(preds, checked.rejects)
-            keep = self.want_frames
-            out.append(
-                {
-                    "index": int(item["index"]),
-                    "rows_in": len(chunk),
-                    "rows_scored": len(preds),
-                    "rows_rejected": len(checked.rejects),
-                    "reasons": json.dumps(Counter(checked.rejects["reason"].tolist())),
-                    "predictions": _ipc(preds) if keep and len(preds) else b"",
-                    "rejects": _ipc(checked.rejects) if keep and len(checked.rejects) else b"",
-                    "node": _node_id(),
-                }
-            )
+        for text in batch["unit"]:
+            for item, chunk in read_unit(self.fs, json.loads(text), self.model.schema):
+                out.append(self._score(item, chunk))
         return pd.DataFrame(out)
+
+    def _score(self, item: dict[str, Any], chunk: pd.DataFrame) -> dict[str, Any]:
+        checked = check_chunk(chunk, self.model.schema, offset=int(item["offset"]), rule=self.rule)
+        valid = checked.valid
+        preds = score_rows(self.model, self.version, valid) if len(valid) else self.empty
+        if self.sql is not None:
+            self.sql.write(preds, checked.rejects)
+        keep = self.want_frames
+        return {
+            "index": int(item["index"]),
+            "rows_in": len(chunk),
+            "rows_scored": len(preds),
+            "rows_rejected": len(checked.rejects),
+            "reasons": json.dumps(Counter(checked.rejects["reason"].tolist())),
+            "predictions": _ipc(preds) if keep and len(preds) else b"",
+            "rejects": _ipc(checked.rejects) if keep and len(checked.rejects) else b"",
+            "node": self.node,
+        }
 
 
 def _node_id() -> str:
@@ -183,12 +262,13 @@ def _database(
     source: str,
     plan: list[dict[str, Any]],
     acceptance: AcceptanceConfig | None = None,
+    endpoint: str | None = None,
 ) -> dict[str, Any] | None:
     """Create the tables once, on the driver (shaped by the first chunk), before actors write."""
     if targets.database_url is None:
         return None
     empty = _empty_predictions(model, version)
-    fs = parquet_files(source)[0]
+    fs = source_filesystem(source, endpoint)[0]
     first = plan[0]
     chunk = read_chunk(fs, first["path"], first["start"], first["rows"], model.schema)
     checked = check_chunk(chunk, model.schema, 0, AcceptanceRule(model.schema, acceptance))
@@ -201,6 +281,8 @@ def _database(
         "source": source,
         "model_version": version.version,
     }
+    from pr2prod.batch.sql_sink import SqlSink
+
     SqlSink(**kwargs).close()
     return kwargs
 
@@ -238,17 +320,25 @@ def score_table_ray(
     most one database connection.
 
     Raises:
-        ValueError: no target given; InputError: not Parquet, missing columns.
+        ValueError: no target given, or a Ray Client address; InputError: not Parquet,
+            missing columns, S3 refused the read.
     """
     if targets.database_url is None and targets.parquet_dir is None:
         raise ValueError("monitor.score: set database_url and/or parquet_dir (both are null)")
+    if address and address.startswith(RAY_CLIENT):
+        raise ValueError(
+            f"--address {address}: Ray Data cannot run through Ray Client ({RAY_CLIENT}...); give "
+            "the cluster's address as host:port (the head's GCS port, 6379 by default) and run "
+            "the command on a machine that can reach every node, e.g. the head itself"
+        )
     import ray
 
     text = str(source)
-    plan = plan_chunks(text, model.schema, chunk_rows)
+    endpoint = s3_endpoint(text) if is_s3(text) else None  # resolved once, sent to every actor
+    plan = plan_chunks(text, model.schema, chunk_rows, endpoint)
     version = model_version(model)
     summary = ScoreSummary(input=text, model=asdict(version))
-    database = _database(targets, model, version, text, plan, acceptance)
+    database = _database(targets, model, version, text, plan, acceptance, endpoint)
     start_ray(address, num_cpus=num_cpus, logging_level="warning")
     try:
         ctx = ray.data.DataContext.get_current()
@@ -257,7 +347,9 @@ def score_table_ray(
         ctx.wait_for_min_actors_s = 600  # every actor loaded before the first chunk: all nodes work
         workers = concurrency or max(1, int(ray.cluster_resources().get("CPU", 1)))
         workers = min(workers, len(plan))
-        ds = ray.data.from_items(plan, override_num_blocks=len(plan)).map_batches(
+        # enough units for every actor; a unit's row groups are decoded once
+        units = [{"unit": json.dumps(u)} for u in plan_units(plan, -(-len(plan) // workers))]
+        ds = ray.data.from_items(units, override_num_blocks=len(units)).map_batches(
             ChunkScorer,
             fn_constructor_kwargs={
                 "model_files": _model_files(model),
@@ -266,10 +358,11 @@ def score_table_ray(
                 "database": database,
                 "want_frames": targets.parquet_dir is not None,
                 "acceptance": acceptance,
+                "endpoint": endpoint,
             },
             batch_size=1,
             batch_format="pandas",
-            # two chunks queued per actor at most: chunks spread over every node
+            # two units queued per actor at most: units spread over every node
             compute=ray.data.ActorPoolStrategy(size=workers, max_tasks_in_flight_per_actor=2),
             num_cpus=1,
         )

@@ -30,29 +30,53 @@ def count_rows(path: Path) -> int | None:
     return None
 
 
-def parquet_files(source: str | Path) -> tuple[Any, list[str]]:
+def source_filesystem(source: str | Path, endpoint: str | None = None) -> tuple[Any, str]:
+    """pyarrow's filesystem for ``source`` and the path inside it (no listing, no I/O).
+
+    ``s3://`` URLs use ``endpoint`` (see :func:`pr2prod.batch.s3source.s3_endpoint`); other
+    URLs the filesystem pyarrow has for their scheme; anything else is a local path.
+    """
+    import pyarrow.fs as pafs
+
+    from pr2prod.batch.s3source import is_s3, s3_filesystem
+
+    text = str(source)
+    if is_s3(text):
+        return s3_filesystem(text, endpoint)
+    if "://" in text:
+        return pafs.FileSystem.from_uri(text)
+    return pafs.LocalFileSystem(), str(Path(text).resolve())
+
+
+def parquet_files(source: str | Path, endpoint: str | None = None) -> tuple[Any, list[str]]:
     """The filesystem and the Parquet files of ``source``, in the order they are scored.
 
     ``source`` is a file, or a directory (partitioned Parquet: every ``.parquet``/``.pq`` file
     below it, sorted by path; names starting with ``_`` or ``.`` are skipped). A URL such as
-    ``s3://bucket/prefix`` is opened with pyarrow's filesystem for its scheme.
+    ``s3://bucket/prefix`` is opened with pyarrow's filesystem for its scheme (S3: at
+    ``endpoint``, credentials from the environment).
 
     Raises:
-        InputError: nothing there, or a directory without Parquet files.
+        InputError: nothing there, a directory without Parquet files, or an object store that
+            refuses the read (the message names the credentials).
     """
     import pyarrow.fs as pafs
 
+    from pr2prod.batch.s3source import read_error
+
     text = str(source)
-    if "://" in text:
-        fs, root = pafs.FileSystem.from_uri(text)
-    else:
-        fs, root = pafs.LocalFileSystem(), str(Path(text).resolve())
-    info = fs.get_file_info(root)
-    if info.type == pafs.FileType.File:
-        return fs, [root]
-    if info.type != pafs.FileType.Directory:
-        raise InputError(f"input {text}: no such file or directory")
-    found = fs.get_file_info(pafs.FileSelector(root, recursive=True))
+    fs, root = source_filesystem(text, endpoint)
+    try:
+        info = fs.get_file_info(root)
+        if info.type == pafs.FileType.File:
+            return fs, [root]
+        if info.type != pafs.FileType.Directory:
+            raise InputError(f"input {text}: no such file or directory")
+        found = fs.get_file_info(pafs.FileSelector(root, recursive=True))
+    except OSError as exc:
+        if "://" not in text:
+            raise
+        raise InputError(read_error(text, exc)) from None
     files = sorted(
         i.path
         for i in found

@@ -6,7 +6,7 @@ from collections import Counter
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -15,12 +15,14 @@ from pr2prod.batch.parquet_sink import ParquetSink
 from pr2prod.batch.predict import prediction_columns, score_rows
 from pr2prod.batch.reader import count_rows, iter_chunks
 from pr2prod.batch.resolve import ModelVersion, model_version
-from pr2prod.batch.sql_sink import SqlSink
 from pr2prod.batch.validate import REJECT_COLUMNS, check_chunk
 from pr2prod.config.acceptance_schema import AcceptanceConfig
 from pr2prod.data.acceptance import AcceptanceRule
 from pr2prod.fsio import atomic_dir
 from pr2prod.models.persist import LoadedModel
+
+if TYPE_CHECKING:  # SQLAlchemy is imported only when a database is written
+    from pr2prod.batch.sql_sink import SqlSink
 
 
 @dataclass
@@ -94,6 +96,8 @@ def score_table(
             checked = check_chunk(chunk, model.schema, offset=summary.rows_in, rule=rule)
             preds = score_rows(model, version, checked.valid) if len(checked.valid) else empty_pred
             if not sqls and targets.database_url is not None:
+                from pr2prod.batch.sql_sink import SqlSink
+
                 sample = preds if len(preds) else _typed_sample(empty_pred, checked)
                 sqls.append(
                     SqlSink(

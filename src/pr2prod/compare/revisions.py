@@ -9,36 +9,13 @@ from typing import Any
 import yaml
 
 from pr2prod.compare.errors import GateError
+from pr2prod.remote_auth import CREDENTIALS_HINT, is_auth_failure
 
-# How S3-style remotes (botocore, s3fs) say "no credentials" or "credentials refused".
-_AUTH_MARKERS = (
-    "nocredentialserror",
-    "unable to locate credentials",
-    "partialcredentialserror",
-    "invalidaccesskeyid",
-    "signaturedoesnotmatch",
-    "accessdenied",
-    "access denied",
-    "expiredtoken",
-    "forbidden",
-)
+_is_auth_failure = is_auth_failure  # the gate's name for it (tests/s3/test_s3_errors.py)
 
 
 class RemoteAccessError(GateError):
     """The DVC remote could not be read: credentials missing or refused (content unknown)."""
-
-
-def _is_auth_failure(exc: BaseException) -> bool:
-    """``exc`` or an error it wraps is the remote refusing us, not missing content."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        text = f"{type(current).__name__} {current}".lower()
-        if any(marker in text for marker in _AUTH_MARKERS):
-            return True
-        current = current.__cause__ or current.__context__
-    return False
 
 
 def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -105,10 +82,7 @@ def materialise(root: Path, commit: str, path: str, dest: Path) -> Path:
         if _is_auth_failure(exc):
             raise RemoteAccessError(
                 f"cannot fetch {path} as of {commit[:12]}: not in the DVC cache, and the DVC "
-                f"remote refused access or no credentials were found ({exc}). Give the remote's "
-                "credentials in the environment (S3: AWS_ACCESS_KEY_ID and "
-                "AWS_SECRET_ACCESS_KEY; in CI the DVC_AWS_* secrets of the job's environment) "
-                "or in .dvc/config.local (`dvc remote modify --local`), never in .dvc/config"
+                f"remote refused access or no credentials were found ({exc}). {CREDENTIALS_HINT}"
             ) from exc
         raise GateError(
             f"cannot fetch {path} as of {commit[:12]} from the DVC cache or remote ({exc}); "

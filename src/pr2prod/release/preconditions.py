@@ -10,6 +10,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from pr2prod.remote_auth import CREDENTIALS_HINT, mentions_auth_failure
+
 GATE_JSON = Path("reports/gate.json")
 
 
@@ -110,7 +112,13 @@ def artifacts_on_remote(root: Path) -> str | None:
     """Refuse while DVC outputs are not on the DVC remote: a release must be pullable."""
     out = _run(["dvc", "status", "--cloud", "--json"], root)
     if out.returncode != 0:
-        return f"`dvc status --cloud` failed: {out.stderr.strip() or out.stdout.strip()}"
+        said = out.stderr.strip() or out.stdout.strip()
+        if mentions_auth_failure(said):
+            return (
+                f"`dvc status --cloud` failed: the DVC remote refused access or no credentials "
+                f"were found ({said}). {CREDENTIALS_HINT}"
+            )
+        return f"`dvc status --cloud` failed: {said}"
     missing = sorted(json.loads(out.stdout or "{}"))
     if missing:
         return f"artifacts missing from the DVC remote (run `dvc push`): {', '.join(missing)}"
