@@ -248,7 +248,7 @@ def test_a_refused_key_is_named_without_a_traceback(
         monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", issued["SecretAccessKey"])
         assert artifacts_on_remote(team.origin) is None  # the issued key is accepted
 
-        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAREVOKEDTEAMKEY00")
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAREVOKEDTEAMKEY00")  # pragma: allowlist secret
         monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "revoked-secret")
         push = run(["dvc", "push"], team.origin, check=False, timeout=120)
         assert push.returncode != 0
