@@ -354,10 +354,11 @@ def sweep(args: argparse.Namespace) -> dict:
         "speedup_2_vs_1_node_command": round(one["command_wall_s"] / two["command_wall_s"], 3),
     }
     result["load_average_1_5_15_min"] = {"start": load_start, "end": list(os.getloadavg())}
+    long_enough = one["trial_s_min"] >= SWEEP_GOAL["trial_s_min"]
     result["goals"] = {
         **SWEEP_GOAL,
-        "trials_long_enough": one["trial_s_min"] >= SWEEP_GOAL["trial_s_min"],
-        "met": speedup >= SWEEP_GOAL["speedup_2_vs_1_node_min"],
+        "trials_long_enough": long_enough,  # the goal is for trials of >= 5 s on 1 node
+        "met": long_enough and speedup >= SWEEP_GOAL["speedup_2_vs_1_node_min"],
     }
     return result
 
