@@ -1,4 +1,7 @@
-"""Scale-out on Ray: batch-scoring rows/s, single process vs Ray on 1 and 2 local nodes.
+"""Scale-out on Ray: batch scoring and a sweep, single process vs Ray on 1 and 2 local nodes.
+
+Batch scoring (skip it with ``--no-scoring``):
+
 
 Trains the logistic-regression artifact of ``benchmarks/batch.py`` (synthetic, 10 numeric +
 2 categorical features), writes ``--rows`` synthetic rows as ``--files`` Parquet files (a
@@ -23,8 +26,21 @@ exists there), because Ray otherwise binds the host's address.
 is compared under the same machine load (results ``baseline_ray_*``, ratios ``*_vs_baseline``);
 the load average at the start and end is recorded.
 
-Run: ``python benchmarks/scale.py [--rows 2000000] [--baseline-src DIR]``; writes
-benchmarks/results/scale.json.
+The sweep (``--sweep-trials N``, 6 by default; 0 skips it): a throw-away project
+(``tests/_project.py``) on ``--sweep-rows`` synthetic rows with a random forest of
+``--sweep-trees`` trees, whose prepared split ``dvc repro prepare`` records; ``pr2prod sweep``
+runs a grid of N trials (``model.min_samples_leaf`` = 1..N, 1 CPU each) on a cluster of 1 node
+(1 CPU), then of 2 nodes (1 CPU each), ``--sweep-rounds`` times interleaved; the best wall
+time of each counts. Recorded: each trial's seconds (mean, min, max; the trial's own
+``trial_s``), the sweep's wall time (``wall_time_s`` of ``reports/sweep.json``: connecting,
+Tune and the trials) and the command's (with its imports), the 1-node / 2-node ratio, the
+trials per node, peak memory per node and the load average at the sweep's start and end.
+
+Each part writes only its own keys of scale.json (``sweep`` for the sweep): a part that did
+not run keeps the values of the previous run.
+
+Run: ``python benchmarks/scale.py [--rows 2000000] [--baseline-src DIR] [--no-scoring]
+[--sweep-trials 6]``; writes benchmarks/results/scale.json.
 """
 
 from __future__ import annotations
@@ -40,7 +56,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,6 +69,19 @@ sys.path[:0] = [str(ROOT / "benchmarks"), str(ROOT / "tests")]
 
 PORT = 6380  # a fresh network namespace: every port is free
 NODE = "--node-ip-address=127.0.0.1 --num-cpus=1 --num-gpus=0 --disable-usage-stats"
+SWEEP_GOAL = {"speedup_2_vs_1_node_min": 1.7, "trial_s_min": 5.0}
+SWEEP_CONF = """\
+defaults:
+  - base_sweep
+  - _self_
+name: bench
+metric: accuracy
+direction: max
+search: grid
+parameters:
+  model.min_samples_leaf: {{type: choice, values: {values}}}
+resources: {{cpus: 1, gpus: 0}}
+"""
 
 
 def write_partitioned(directory: Path, rows: int, files: int) -> None:
@@ -232,8 +263,108 @@ def measure_engine(
     }
 
 
-def inside(args: argparse.Namespace) -> dict:
-    """Everything, inside the namespaces."""
+def sweep_project(work: Path, rows: int, trees: int, trials: int) -> Path:
+    """A committed project on ``rows`` synthetic rows, its split prepared, a grid of ``trials``."""
+    from _project import make_project, repro
+
+    overrides = [
+        "data=synthetic",
+        f"data.synthetic.n_rows={rows}",
+        "model=random_forest",
+        f"model.n_estimators={trees}",
+    ]
+    project = make_project(work / "proj", overrides)
+    repro(project, "prepare")
+    values = json.dumps(list(range(1, trials + 1)))
+    (project / "conf/sweep/bench.yaml").write_text(
+        SWEEP_CONF.format(values=values), encoding="utf-8"
+    )
+    return project
+
+
+def run_sweep(project: Path, name: str) -> dict:
+    """One ``pr2prod sweep`` on the running cluster: wall times, trial seconds, placement."""
+    cmd = [str(BIN / "pr2prod"), "sweep", "sweep=bench", f"sweep.name={name}"]
+    cmd += ["--address", f"127.0.0.1:{PORT}"]
+    started = time.perf_counter()
+    proc = subprocess.run(
+        cmd,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env=dict(os.environ, PYTHONPATH=str(SRC)),
+    )
+    wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}\n{proc.stderr[-3000:]}")
+    report = json.loads((project / "reports/sweep.json").read_text(encoding="utf-8"))
+    ok = [t for t in report["trials"] if t["status"] == "ok"]
+    if len(ok) != report["trials_planned"]:
+        raise RuntimeError(f"{name}: {report['trials_failed']} trials failed: {report['trials']}")
+    trial_s = [t["trial_s"] for t in ok]
+    per_node = Counter(t["node_id"] for t in ok)
+    return {
+        "sweep_wall_time_s": report["wall_time_s"],
+        "command_wall_s": round(wall, 3),
+        "trial_s_mean": round(sum(trial_s) / len(trial_s), 3),
+        "trial_s_min": min(trial_s),
+        "trial_s_max": max(trial_s),
+        "fit_s_mean": round(sum(t["fit_s"] for t in ok) / len(ok), 3),
+        "trials_per_node": sorted(per_node.values(), reverse=True),
+        "nodes": len(report["nodes"]),
+    }
+
+
+def sweep(args: argparse.Namespace) -> dict:
+    """The same grid of trials on 1 node, then on 2 (``rounds`` times, interleaved)."""
+    load_start = list(os.getloadavg())
+    result: dict = {
+        "measured_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%MZ"),
+        "trials": args.sweep_trials,
+        "search": "grid",
+        "parameter": f"model.min_samples_leaf = 1..{args.sweep_trials}",
+        "data_rows": args.sweep_rows,
+        "model": f"random_forest, {args.sweep_trees} trees, n_jobs=1",
+        "resources_per_trial": {"cpus": 1},
+        "rounds": args.sweep_rounds,
+    }
+    runs: dict[int, list[dict]] = {1: [], 2: []}
+    with tempfile.TemporaryDirectory(prefix="sw", dir="/tmp") as tmp:
+        work = Path(tmp)
+        project = sweep_project(work, args.sweep_rows, args.sweep_trees, args.sweep_trials)
+        for rnd in range(args.sweep_rounds):
+            for nodes in (1, 2):
+                with cluster(work, nodes, SRC), NodeMemory(raylet_pids()) as mem:
+                    res = run_sweep(project, f"bench_{nodes}node_{rnd}")
+                res["peak_rss_mib_per_node"] = mem.peak
+                runs[nodes].append(res)
+                print(f"sweep on {nodes} node(s), round {rnd}: {res}", flush=True)
+    for nodes, measured in runs.items():
+        best = min(measured, key=lambda r: r["sweep_wall_time_s"])
+        result[f"ray_{nodes}_node"] = {
+            **best,
+            "sweep_wall_time_s_all_rounds": [r["sweep_wall_time_s"] for r in measured],
+        }
+    one, two = result["ray_1_node"], result["ray_2_node"]
+    speedup = round(one["sweep_wall_time_s"] / two["sweep_wall_time_s"], 3)
+    result["ratios"] = {
+        "speedup_2_vs_1_node": speedup,
+        "speedup_2_vs_1_node_command": round(one["command_wall_s"] / two["command_wall_s"], 3),
+    }
+    result["load_average_1_5_15_min"] = {"start": load_start, "end": list(os.getloadavg())}
+    long_enough = one["trial_s_min"] >= SWEEP_GOAL["trial_s_min"]
+    result["goals"] = {
+        **SWEEP_GOAL,
+        "trials_long_enough": long_enough,  # the goal is for trials of >= 5 s on 1 node
+        "met": long_enough and speedup >= SWEEP_GOAL["speedup_2_vs_1_node_min"],
+    }
+    return result
+
+
+def scoring(args: argparse.Namespace) -> dict:
+    """Batch scoring: local, then Ray on 1 and 2 nodes (and the baseline's code)."""
     from batch import train_artifact
 
     load_start = list(os.getloadavg())
@@ -298,6 +429,21 @@ def inside(args: argparse.Namespace) -> dict:
     return result
 
 
+def inside(args: argparse.Namespace) -> None:
+    """Every part asked for, inside the namespaces; each replaces only its own keys."""
+    previous = json.loads(OUT.read_text(encoding="utf-8")) if OUT.exists() else {}
+    result = {k: v for k, v in previous.items() if k != "sweep"}
+    if not args.no_scoring:
+        result = scoring(args)
+    if args.sweep_trials > 0:
+        result["sweep"] = sweep(args)
+    elif "sweep" in previous:
+        result["sweep"] = previous["sweep"]
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(result, indent=2))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=2_000_000)
@@ -308,13 +454,15 @@ def main() -> None:
         help="another checkout's src/ (e.g. `git archive main src`): measured too, same run",
     )
     parser.add_argument("--baseline-commit", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--no-scoring", action="store_true", help="measure only the sweep")
+    parser.add_argument("--sweep-trials", type=int, default=6, help="0: no sweep")
+    parser.add_argument("--sweep-rows", type=int, default=20_000)
+    parser.add_argument("--sweep-trees", type=int, default=100)
+    parser.add_argument("--sweep-rounds", type=int, default=2)
     parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.inside:
-        result = inside(args)
-        OUT.parent.mkdir(parents=True, exist_ok=True)
-        OUT.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-        print(json.dumps(result, indent=2))
+        inside(args)
         return
     from _netns import netns_prefix
 
@@ -327,14 +475,19 @@ def main() -> None:
     )
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     env.pop("RAY_ADDRESS", None)
+    env["PYTHONPATH"] = str(SRC)  # every pr2prod process (dvc repro's stages too) runs this code
     me = [sys.executable, str(Path(__file__).resolve()), "--inside"]
     me += ["--rows", str(args.rows), "--files", str(args.files)]
+    me += ["--sweep-trials", str(args.sweep_trials), "--sweep-rows", str(args.sweep_rows)]
+    me += ["--sweep-trees", str(args.sweep_trees), "--sweep-rounds", str(args.sweep_rounds)]
+    if args.no_scoring:
+        me.append("--no-scoring")
     if args.baseline_src:
         me += ["--baseline-src", str(args.baseline_src.resolve())]
         if args.baseline_commit:
             me += ["--baseline-commit", args.baseline_commit]
     script = "ip link set lo up && exec " + " ".join(me)
-    proc = subprocess.run([*prefix, "bash", "-c", script], env=env, timeout=900, check=False)
+    proc = subprocess.run([*prefix, "bash", "-c", script], env=env, timeout=1800, check=False)
     raise SystemExit(proc.returncode)
 
 
