@@ -14,6 +14,7 @@ import re
 import subprocess
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -21,7 +22,9 @@ from typer.testing import CliRunner
 from _project import BIN, env, run
 from pr2prod import __version__
 from pr2prod.cli import app
+from pr2prod.config.targets import project_packages
 from pr2prod.errors import EXIT_USAGE
+from pr2prod.release.equivalence import compare_models
 
 PR2PROD = str(BIN / "pr2prod")
 STAGES = ("compose", "prepare", "validate", "train", "evaluate", "gate", "package")
@@ -113,6 +116,13 @@ def test_init_with_defaults_reproduces_and_trains_a_custom_transformer(
     assert "[package] example_pipeline:" in proc.stdout
     meta = json.loads((project / "models/model/metadata.json").read_text())
     assert "example_pipeline" in json.dumps(meta)
+    # verify-repro's numerical comparison loads both artifacts with the team's trust
+    monkeypatch.syspath_prepend(str(project / "src"))
+    model, test = project / "models/model", pd.read_parquet(project / "data/prepared/test.parquet")
+    with pytest.raises(Exception, match=r"untrusted types: proj\."):
+        compare_models(model, model, test, 1e-9)
+    same = compare_models(model, model, test, 1e-9, project_packages(params["allowed_targets"]))
+    assert same.equivalent and all(d.max_abs_delta == 0.0 for d in same.deltas)
 
 
 @pytest.mark.slow

@@ -22,7 +22,7 @@ import json
 import tempfile
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import nullcontext
 from dataclasses import asdict
 from itertools import accumulate
@@ -194,6 +194,7 @@ class ChunkScorer:
         want_frames: bool,
         acceptance: AcceptanceConfig | None = None,
         endpoint: str | None = None,
+        trusted_packages: Sequence[str] = (),
     ) -> None:
         envelope.facts(envelope.apply())  # also pins thread pools to 1 thread
         self._dir = tempfile.TemporaryDirectory(prefix="pr2prod-model-")
@@ -201,7 +202,7 @@ class ChunkScorer:
         for rel, data in model_files.items():
             (root / rel).parent.mkdir(parents=True, exist_ok=True)
             (root / rel).write_bytes(data)
-        self.model = load_artifact(root)
+        self.model = load_artifact(root, trusted_packages=trusted_packages)
         self.version = model_version(self.model)
         if self.version.artifact_hash != expected_hash:
             raise RuntimeError(
@@ -313,11 +314,13 @@ def score_table_ray(
     concurrency: int | None = None,
     num_cpus: int | None = None,
     acceptance: AcceptanceConfig | None = None,
+    trusted_packages: Sequence[str] = (),
 ) -> ScoreSummary:
     """Score Parquet ``source`` (file, directory or URL) on Ray, as :func:`score_table` would.
 
     ``concurrency`` actors (default: every CPU of the cluster) score chunks; each holds at
-    most one database connection.
+    most one database connection. ``trusted_packages``: the team's own packages the artifact
+    may hold classes of (the driver loaded it with the same trust).
 
     Raises:
         ValueError: no target given, or a Ray Client address; InputError: not Parquet,
@@ -359,6 +362,7 @@ def score_table_ray(
                 "want_frames": targets.parquet_dir is not None,
                 "acceptance": acceptance,
                 "endpoint": endpoint,
+                "trusted_packages": tuple(trusted_packages),
             },
             batch_size=1,
             batch_format="pandas",

@@ -68,15 +68,21 @@ def score(
     )
     if engine not in ("local", "ray"):
         raise UsageError(f"--engine: expected local or ray, got {engine!r}")
-    loaded = load_artifact(
-        resolve_model(model, cfg.model), trusted_packages=project_packages(full.allowed_targets)
-    )
+    trusted = project_packages(full.allowed_targets)
+    loaded = load_artifact(resolve_model(model, cfg.model), trusted_packages=trusted)
     source, rows = input_path or cfg.input, chunk_rows or cfg.chunk_rows
     acceptance = full.acceptance  # the one acceptance rule, as `serve` applies it
     with builtin_errors_as(UsageError, ValueError):  # batch/run.py: no output configured
         if engine == "ray":
             result = _score_ray(
-                loaded, source, targets, rows, progress, address=address, acceptance=acceptance
+                loaded,
+                source,
+                targets,
+                rows,
+                progress,
+                address=address,
+                acceptance=acceptance,
+                trusted_packages=trusted,
             )
         else:
             result = score_table(loaded, source, targets, rows, progress, acceptance=acceptance)
@@ -88,14 +94,18 @@ def score(
     )
 
 
-def _score_ray(*args: Any, address: str | None, acceptance: Any) -> Any:  # ScoreSummary
+def _score_ray(  # ScoreSummary
+    *args: Any, address: str | None, acceptance: Any, trusted_packages: tuple[str, ...]
+) -> Any:
     try:
         import ray  # noqa: F401  (the `ray` extra)
     except ImportError as exc:
         raise PlatformError(f"ray is not installed: pip install -e '.[ray]' ({exc})") from exc
     from pr2prod.batch.ray_engine import score_table_ray
 
-    return score_table_ray(*args, address=address, acceptance=acceptance)
+    return score_table_ray(
+        *args, address=address, acceptance=acceptance, trusted_packages=trusted_packages
+    )
 
 
 def _monitor_config(params: Path):  # noqa: ANN202 - MonitorConfig, imported lazily

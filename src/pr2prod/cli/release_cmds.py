@@ -122,6 +122,7 @@ def verify_repro(
     """
     pin_envelope()
     from pr2prod.config import load_params
+    from pr2prod.config.targets import project_packages
     from pr2prod.release.equivalence import ReproLevel
     from pr2prod.release.reproduce import verify_reproduction
 
@@ -132,6 +133,7 @@ def verify_repro(
             pull=pull,
             artifact=cfg.gate.baseline.artifact,
             tolerance=cfg.release.repro_tolerance,
+            trusted_packages=project_packages(cfg.allowed_targets),
         )
     for d in result.diffs:
         typer.secho(f"  {d.stage}: {d.path}  {d.committed} -> {d.reproduced}", err=True)

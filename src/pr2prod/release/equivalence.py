@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -46,8 +47,10 @@ class Equivalence:
     reason: str = ""
 
 
-def _outputs(model_dir: Path, test: pd.DataFrame) -> dict[str, np.ndarray]:
-    model = load_artifact(model_dir)
+def _outputs(
+    model_dir: Path, test: pd.DataFrame, trusted_packages: Sequence[str] = ()
+) -> dict[str, np.ndarray]:
+    model = load_artifact(model_dir, trusted_packages=trusted_packages)
     features = test[model.schema.feature_names]
     pipeline = model.pipeline
     out = {"predicted label/value": np.asarray(pipeline.predict(features))}
@@ -57,14 +60,20 @@ def _outputs(model_dir: Path, test: pd.DataFrame) -> dict[str, np.ndarray]:
 
 
 def compare_models(
-    committed: Path, reproduced: Path, test: pd.DataFrame, tolerance: float
+    committed: Path,
+    reproduced: Path,
+    test: pd.DataFrame,
+    tolerance: float,
+    trusted_packages: Sequence[str] = (),
 ) -> Equivalence:
     """Compare two artifacts' outputs on ``test``.
 
     Labels must be identical for a classifier; probabilities and regression values may
-    differ by at most ``tolerance`` (absolute).
+    differ by at most ``tolerance`` (absolute). ``trusted_packages``: the team's own packages
+    the artifacts may hold classes of (``config.targets.project_packages``).
     """
-    before, after = _outputs(committed, test), _outputs(reproduced, test)
+    before = _outputs(committed, test, trusted_packages)
+    after = _outputs(reproduced, test, trusted_packages)
     deltas = []
     for name, old in before.items():
         new = after.get(name)

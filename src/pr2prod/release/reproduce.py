@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,7 @@ def classify(
     root: Path,
     test_split: str,
     tolerance: float,
+    trusted_packages: Sequence[str] = (),
 ) -> tuple[ReproLevel, Equivalence]:
     """Bit-identical, numerically equivalent (same labels, values within ``tolerance``
     on the test split) or different, with the reason."""
@@ -108,7 +110,11 @@ def classify(
     import pandas as pd
 
     found = compare_models(
-        committed_model, root / artifact, pd.read_parquet(root / test_split), tolerance
+        committed_model,
+        root / artifact,
+        pd.read_parquet(root / test_split),
+        tolerance,
+        trusted_packages,
     )
     level = ReproLevel.numerically_equivalent if found.equivalent else ReproLevel.different
     return level, found
@@ -121,6 +127,7 @@ def verify_reproduction(
     artifact: str = "models/model",
     test_split: str = "data/prepared/test.parquet",
     tolerance: float = 1e-9,
+    trusted_packages: Sequence[str] = (),
 ) -> ReproResult:
     """Pull, force-re-run ``targets`` and their upstream stages, return what did not reproduce.
 
@@ -147,5 +154,7 @@ def verify_reproduction(
         _dvc(["repro", "--force", *targets], base)
         reproduced = lock.read_text(encoding="utf-8")
         diffs = compare_locks(committed, reproduced)
-        level, equivalence = classify(diffs, snapshot, artifact, base, test_split, tolerance)
+        level, equivalence = classify(
+            diffs, snapshot, artifact, base, test_split, tolerance, trusted_packages
+        )
     return ReproResult(diffs, stale_stages(committed, reproduced), level, equivalence)

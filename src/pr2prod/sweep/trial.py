@@ -37,7 +37,7 @@ def trial_body(
     from pr2prod.config.compose import params_digest
     from pr2prod.config.hydra_compose import compose_dict
     from pr2prod.config.loader import to_config
-    from pr2prod.config.targets import check_targets
+    from pr2prod.config.targets import check_targets, project_packages
     from pr2prod.data.schema import DataSchema
     from pr2prod.evaluate.report import evaluate_model
     from pr2prod.models.identity import artifact_id
@@ -73,7 +73,7 @@ def trial_body(
             model_dir = work / "artifact"
             write_artifact(model_dir, pipeline, schema, meta)
             aid = artifact_id(model_dir)
-            model = load_artifact(model_dir)
+            model = load_artifact(model_dir, trusted_packages=project_packages(cfg.allowed_targets))
             metrics, _ = evaluate_model(model, pd.read_parquet(test_path), cfg.evaluate)
         finally:
             os.chdir(old_cwd)
