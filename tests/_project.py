@@ -12,6 +12,10 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -60,6 +64,17 @@ def run(
             f"--- stderr\n{proc.stderr}"
         )
     return proc
+
+
+def git(repo: Path, *args: str) -> str:
+    """``git ARGS`` in ``repo`` with the tests' identity; its stdout, stripped."""
+    return run(["git", *args], repo).stdout.strip()
+
+
+def git_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Give in-process git (GTO, scmrepo) the tests' identity (``env()``)."""
+    for key in ("GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL"):
+        monkeypatch.setenv(key, env()[key])
 
 
 def make_project(

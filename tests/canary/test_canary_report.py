@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
 import time
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import yaml
 from prometheus_client import CollectorRegistry, Counter, generate_latest
 from typer.testing import CliRunner
 
-from _project import env
+from _project import git, git_identity
 from pr2prod.canary.admit import read_report
 from pr2prod.canary.build import build_report
 from pr2prod.canary.model import Recommendation
@@ -40,16 +39,9 @@ CANARY_HASH = "b" * 32
 BATCH = 10  # records per request
 
 
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=repo, env=env(), capture_output=True, text=True, check=True
-    ).stdout.strip()
-
-
 @pytest.fixture(autouse=True)
 def _identity(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key in ("GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL"):
-        monkeypatch.setenv(key, env()[key])
+    git_identity(monkeypatch)
 
 
 def _lock(repo: Path, md5: str) -> None:

@@ -9,17 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from _project import env, job_results, make_project, run
+from _project import env, git, job_results, make_project, run
 from pr2prod.release import registry
 
 BIN = Path(sys.executable).parent
 NAME = "pr2prod-model"
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=repo, env=env(), capture_output=True, text=True, check=True
-    ).stdout.strip()
 
 
 @pytest.fixture

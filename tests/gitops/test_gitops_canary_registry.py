@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from _project import env
+from _project import git, git_identity
 from pr2prod.config.release_schema import ReleaseConfig
 from pr2prod.release import flow, registry
 
@@ -15,16 +14,9 @@ NAME = "pr2prod-model"
 CFG = ReleaseConfig(model_name=NAME, via_canary=True)
 
 
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=repo, env=env(), capture_output=True, text=True, check=True
-    ).stdout.strip()
-
-
 @pytest.fixture(autouse=True)
 def _identity(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key in ("GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL"):
-        monkeypatch.setenv(key, env()[key])
+    git_identity(monkeypatch)
 
 
 @pytest.fixture

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from _project import env
+from _project import git, git_identity
 from pr2prod.config.release_schema import ReleaseConfig
 from pr2prod.release import flow, registry
 from pr2prod.release.versions import VersionError, bump_from_labels, next_version
 
 NAME = "pr2prod-model"
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=repo, env=env(), capture_output=True, text=True, check=True
-    ).stdout.strip()
 
 
 @pytest.fixture
@@ -30,8 +23,7 @@ def repo(tmp_path: Path) -> Path:
 
 @pytest.fixture(autouse=True)
 def _identity(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key in ("GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL"):
-        monkeypatch.setenv(key, env()[key])
+    git_identity(monkeypatch)
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from _project import BIN, job_results, repro, run
+from _loop import Loop
+from _project import BIN, repro, run
 from pr2prod import __version__
 from pr2prod.init.cache import CACHE_VAR
 
@@ -28,66 +29,17 @@ PR2PROD = str(BIN / "pr2prod")
 PR_JOBS = ("lint", "reproduce", "gate", "build", "report")
 
 
-class Generated:
-    """A generated project with its origin and DVC remote, and helpers to drive act."""
+class Generated(Loop):
+    """A generated project (``my-model``) with its origin and DVC remote (see tests/_loop.py)."""
 
     def __init__(self, base: Path) -> None:
-        self.base = base
-        self.origin = base / "origin.git"
-        self.remote = base / "dvc-remote"
+        super().__init__(base)
         self.project = base / "my-model"
-        self.runs = 0
 
-    def git(self, *args: str, cwd: Path | None = None) -> str:
-        return run(["git", *args], cwd or self.project).stdout.strip()
-
-    def origin_tags(self) -> dict[str, str]:
-        """tag -> commit, as the bare origin holds them."""
-        out = self.git(
-            "for-each-ref",
-            "--format=%(refname:short) %(*objectname)",
-            "refs/tags/",
-            cwd=self.origin,
-        )
-        return dict(line.split() for line in out.splitlines())
-
-    def act(self, event: str, workflow: str, *extra: str) -> tuple[dict[str, str], Path, str]:
-        """Run one of the project's workflows through `pr2prod ci`: results, artifacts, log."""
-        self.runs += 1
-        artifacts = self.base / f"artifacts-{self.runs}"
-        os.environ["PR2PROD_ACT_ARTIFACTS"] = str(artifacts)
-        proc = run(
-            [
-                PR2PROD,
-                "ci",
-                event,
-                "-W",
-                f".github/workflows/{workflow}",
-                *extra,
-                "--json",
-                "--action-cache-path",
-                str(self.base / "act-cache"),
-            ],
-            self.project,
-            check=False,
-        )
-        log = proc.stdout + proc.stderr
-        (self.base / f"act-{self.runs}.log").write_text(log)
-        return job_results(proc.stdout), artifacts, log[-4000:]
-
-    def pr_event(self, branch: str, number: int) -> Path:
-        event = {
-            "number": number,
-            "pull_request": {
-                "number": number,
-                "head": {"ref": branch, "repo": {"fork": False}},
-                "base": {"ref": "main"},
-                "labels": [],
-            },
-        }
-        path = self.base / f"event-{number}.json"
-        path.write_text(json.dumps(event))
-        return path
+    def act(self, event: str, workflow: str, *extra: str) -> tuple[dict[str, str], Path, str]:  # type: ignore[override]
+        """Run one of the project's workflows: results, artifacts and the log's end."""
+        results, artifacts = super().act(event, workflow, *extra)
+        return results, artifacts, self.tail()
 
 
 @pytest.fixture(scope="module")

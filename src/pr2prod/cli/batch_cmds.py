@@ -11,6 +11,14 @@ from pr2prod.cli._app import app, builtin_errors_as, pin_envelope
 from pr2prod.errors import PlatformError, UsageError
 
 ParamsFile = Annotated[Path, typer.Option("--params", help="Composed params file.")]
+# Where late labels come from (monitor and canary-report join them the same way).
+LabelsSource = Annotated[
+    str | None,
+    typer.Option(
+        "--labels",
+        help="Labels: CSV/Parquet file or <sqlalchemy-url>#<table> [monitor.performance.labels].",
+    ),
+]
 
 
 @app.command()
@@ -138,14 +146,7 @@ def monitor(
             "--scored-predictions", help="Its predictions.parquet [monitor.scored_predictions]."
         ),
     ] = None,
-    labels: Annotated[
-        str | None,
-        typer.Option(
-            "--labels",
-            help="Labels: CSV/Parquet file or <sqlalchemy-url>#<table> "
-            "[monitor.performance.labels].",
-        ),
-    ] = None,
+    labels: LabelsSource = None,
     model: Annotated[
         str | None,
         typer.Option(

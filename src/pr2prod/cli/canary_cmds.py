@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from pr2prod.cli._app import app, builtin_errors_as, pin_envelope
+from pr2prod.cli.batch_cmds import LabelsSource
 from pr2prod.errors import UsageError
 
 ParamsFile = Annotated[Path, typer.Option("--params", help="Composed params file.")]
@@ -42,14 +43,7 @@ def canary_report(
     log: Annotated[
         Path | None, typer.Option("--log", help="Prediction log file/dir [monitor.log].")
     ] = None,
-    labels: Annotated[
-        str | None,
-        typer.Option(
-            "--labels",
-            help="Labels: CSV/Parquet file or <sqlalchemy-url>#<table> "
-            "[monitor.performance.labels].",
-        ),
-    ] = None,
+    labels: LabelsSource = None,
     metrics: Annotated[
         str | None,
         typer.Option("--metrics", help="The server's /metrics: an http(s) URL or a saved file."),
