@@ -85,3 +85,17 @@ def wait_for_lines(path: Path, n: int, timeout: float = 20) -> list[str]:
                 return lines
         time.sleep(0.2)
     raise AssertionError(f"{path}: {len(lines)} lines after {timeout}s, expected {n}")
+
+
+def start_serve(model: Path, params: Path, cwd: Path, *extra: str) -> Server:
+    """``pr2prod serve`` of ``model`` on a free port, run in ``cwd`` (log: server.log), ready."""
+    port = free_port()
+    server = Server(
+        serve_cmd(model, params, port, *extra),
+        cwd=cwd,
+        log=cwd / "server.log",
+        port=port,
+        extra_env={},
+    )
+    server.wait_ready()
+    return server

@@ -24,7 +24,7 @@ import yaml
 from sklearn.base import clone
 
 from _project import env
-from _serving import Server, free_port, serve_cmd
+from _serving import Server, free_port, serve_cmd, start_serve
 from pr2prod.logrecord import read_records
 from pr2prod.logrecord.variant import (
     OUTCOME_OK,
@@ -81,16 +81,7 @@ def _params(project: Path, dest: Path, log: Path) -> Path:
 def _start(project: Path, tmp: Path, *extra: str) -> tuple[Server, Path]:
     log = tmp / "predictions.jsonl"
     params = _params(project, tmp / "params.yaml", log)
-    port = free_port()
-    server = Server(
-        serve_cmd(project / "models" / "model", params, port, *extra),
-        cwd=tmp,
-        log=tmp / "server.log",
-        port=port,
-        extra_env={},
-    )
-    server.wait_ready()
-    return server, log
+    return start_serve(project / "models" / "model", params, tmp, *extra), log
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from _project import BIN, run
-from _serving import Server, free_port, serve_cmd, wait_for_lines
+from _serving import Server, free_port, start_serve, wait_for_lines
 from pr2prod.logrecord import PredictionRecord
 from pr2prod.models.persist import load_artifact
 
@@ -64,15 +64,7 @@ def _cli_server(project: Path, tmp: Path, shadow: Path) -> tuple[Server, Path]:
         tmp / "params.yaml",
         prediction_log={"enabled": True, "path": str(log), "max_bytes": 10_000_000},
     )
-    port = free_port()
-    server = Server(
-        serve_cmd(project / "models" / "model", params, port, "--shadow", str(shadow)),
-        cwd=tmp,
-        log=tmp / "server.log",
-        port=port,
-        extra_env={},
-    )
-    server.wait_ready()
+    server = start_serve(project / "models" / "model", params, tmp, "--shadow", str(shadow))
     return server, log
 
 
