@@ -3,6 +3,7 @@ repairs a line cut by a crash, and names files the way the log finder reads them
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import os
 import threading
@@ -155,6 +156,23 @@ def test_submit_returns_only_once_the_lines_are_in_the_file(tmp_path: Path) -> N
     log.close()
     assert missing == []
     assert sum(1 for _ in read_records(path)) == 120
+
+
+def test_submit_async_returns_only_once_the_lines_are_in_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "p.jsonl"
+    log = PredictionLog(path, 1_000_000)
+
+    async def one(i: int) -> int:
+        job = _job(i, n=2)
+        await log.submit_async(lambda: log_records(job))
+        return path.read_text().count(f'"request_id":"r{i}"')
+
+    async def main() -> list[int]:
+        return list(await asyncio.gather(*(one(i) for i in range(30))))
+
+    counts = asyncio.run(main())
+    log.close()
+    assert counts == [2] * 30  # each coroutine saw its own lines on return
 
 
 def test_a_full_log_refuses_new_lines_instead_of_buffering(tmp_path: Path) -> None:

@@ -101,7 +101,9 @@ class Recorder:
 
     async def submit_async(self, job: Job) -> None:
         """:meth:`submit` on the event loop (waits for the write without blocking the loop)."""
-        if self.log is not None and (self.shadow is None or not self._queued_for_shadow(job)):
+        if self.shadow is not None and self._queued_for_shadow(job):
+            return
+        if self.log is not None:
             await self.log.submit_async(lambda: log_records(job, None))
 
     def _queued_for_shadow(self, job: Job) -> bool:
