@@ -4,9 +4,11 @@ One line per scored record, a :class:`pr2prod.logrecord.PredictionRecord` (forma
 docs/serving.md). **A request's lines are written before it is answered**:
 :meth:`PredictionLog.submit` (and :meth:`PredictionLog.submit_async` on the event loop)
 returns only once its lines were handed to the OS with ``os.write``, so a ``kill -9`` of the
-worker loses no answered record. One writer thread does the writes as a *group commit*: the
-lines of every request that arrived while the previous write ran go out in one ``os.write``,
-so concurrent requests share a write instead of queueing behind each other.
+worker loses no answered record. Writes are a *group commit*: a request that finds the file
+free and nobody waiting writes its own lines at once (a page-cache write, no thread
+hand-off); requests that arrive while a write runs wait in a queue, and one writer thread
+writes all of them in one ``os.write`` and wakes them, so concurrent requests share a write
+instead of queueing behind each other.
 
 Memory is bounded: the bytes accepted but not yet written are at most ``max_pending_bytes``
 (``serve.prediction_log.max_pending_bytes``; one request larger than the bound is still
@@ -283,7 +285,9 @@ class PredictionLog:
             outcome.append(exc)
             written.set()
 
-        self._enqueue(_Chunk(data, done))
+        if self._enqueue(_Chunk(data, done)):
+            self._write_now(data)
+            return
         written.wait()
         if outcome[0] is not None:
             raise outcome[0]
@@ -304,7 +308,9 @@ class PredictionLog:
             else:
                 future.set_exception(exc)
 
-        self._enqueue(_Chunk(data, lambda exc: loop.call_soon_threadsafe(settle, exc)))
+        if self._enqueue(_Chunk(data, lambda exc: loop.call_soon_threadsafe(settle, exc))):
+            self._write_now(data)  # into the page cache: microseconds, no thread hand-off
+            return
         await asyncio.shield(future)  # a cancelled request does not unsettle the write
 
     def write(self, record: PredictionRecord) -> None:
@@ -333,7 +339,10 @@ class PredictionLog:
             self.handler.report_lost(1, exc)
             raise LogWriteError(f"prediction log {self.path}: records not built") from exc
 
-    def _enqueue(self, chunk: _Chunk) -> None:
+    def _enqueue(self, chunk: _Chunk) -> bool:
+        """Accept a chunk within the bound. True: nothing else waits and the file is free,
+        so the caller holds the file's lock and writes it now (:meth:`_write_now`); False:
+        queued for the writer thread, which writes it with the others that waited."""
         size = len(chunk.data)
         with self._cond:
             if self._closed:
@@ -343,9 +352,35 @@ class PredictionLog:
                     f"prediction log {self.path}: {self._pending_bytes} bytes wait to be "
                     f"written (serve.prediction_log.max_pending_bytes: {self.max_pending_bytes})"
                 )
-            self._queued.append(chunk)
             self._pending_bytes += size
+            if not self._queued and self.handler.lock.acquire(blocking=False):
+                return True
+            self._queued.append(chunk)
             self._cond.notify()
+            return False
+
+    def _write_now(self, data: bytes) -> None:
+        """Write one chunk in the caller's thread (the file's lock is held: released here)."""
+        try:
+            error = self._write_group([data])
+        finally:
+            self.handler.lock.release()
+            with self._cond:
+                self._pending_bytes -= len(data)
+        if error is not None:
+            raise error
+
+    def _write_group(self, datas: list[bytes]) -> LogWriteError | None:
+        try:
+            self.handler.write_chunks(datas)
+        except Exception as exc:  # reported; the writer must outlive a failed write
+            lost = sum(d.count(b"\n") for d in datas)
+            self.handler.report_lost(lost, exc)
+            error = LogWriteError(f"prediction log {self.path}: {lost} record(s) not written")
+            error.__cause__ = exc
+            self.handler.close()  # reopened (and a cut line closed) on the next write
+            return error
+        return None
 
     def _run(self) -> None:
         """The writer: take every queued chunk, write them in one go, wake their callers."""
@@ -356,15 +391,7 @@ class PredictionLog:
                 if not self._queued:  # closed and drained
                     return
                 group, self._queued = self._queued, []
-            error: BaseException | None = None
-            try:
-                self.handler.write_chunks([c.data for c in group])
-            except Exception as exc:  # the writer must outlive a failed write
-                lost = sum(c.data.count(b"\n") for c in group)
-                self.handler.report_lost(lost, exc)
-                error = LogWriteError(f"prediction log {self.path}: {lost} record(s) not written")
-                error.__cause__ = exc
-                self.handler.close()  # reopened (and a cut line closed) on the next write
+            error = self._write_group([c.data for c in group])
             with self._cond:
                 self._pending_bytes -= sum(len(c.data) for c in group)
             for chunk in group:
