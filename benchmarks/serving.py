@@ -16,6 +16,17 @@ concurrent keep-alive clients (a small asyncio HTTP/1.1 client, so the load gene
 little CPU next to the servers on the same cores). Saves benchmarks/results/serving.json.
 
     python benchmarks/serving.py [--model models/model] [--seconds 8]
+
+The prediction log's cost (``prediction_log`` in the JSON; issue 18 §4): this code, which writes
+a request's lines before answering it (group commit, bounded pending bytes), against the
+previous code (``--baseline-src``: a ``src/`` directory, or a git ref exported with ``git
+archive``), both served in the same run, interleaved: ``/predict`` req/s at 16 clients,
+``/predict_batch`` rows/s with 4 clients posting 1,000-record batches (and the worker's peak
+RSS meanwhile), and a ``kill -9`` of the worker under that batch load (records of requests
+answered 200 that are missing from the log). Ratios are this code / the baseline.
+``--log-only`` measures only this part and keeps the rest of serving.json.
+
+    python benchmarks/serving.py --baseline-src e281c52 --log-only --seconds 8
 """
 
 from __future__ import annotations
@@ -31,12 +42,19 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
 import httpx
 import numpy as np
+import psutil
+
+from pr2prod.config.serve_schema import ServeConfig
+from pr2prod.serving.settings import serve_config_json
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -184,6 +202,197 @@ def measure(
     return out
 
 
+LOG_ROWS = 1000
+LOG_CLIENTS = 4
+
+
+def _worker(served: Served) -> psutil.Process:
+    procs = psutil.Process(served.proc.pid).children(recursive=True)
+    (worker,) = [p for p in procs if "_bentoml_impl.worker.service" in " ".join(p.cmdline())]
+    return worker
+
+
+def batch_load_rss(served: Served, body: bytes, seconds: float) -> dict:
+    """``/predict_batch`` of ``LOG_ROWS``-record bodies from ``LOG_CLIENTS`` clients, with the
+    worker's RSS sampled every 0.1 s."""
+    worker = _worker(served)
+    ready = worker.memory_info().rss
+    peak, done = [ready], threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], worker.memory_info().rss)
+            done.wait(0.1)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        r = load(served.port, "/predict_batch", body, LOG_CLIENTS, seconds)
+    finally:
+        done.set()
+        sampler.join()
+    return {
+        **r,
+        "rows_per_request": LOG_ROWS,
+        "rows_per_s": round(r["req_per_s"] * LOG_ROWS, 1),
+        "worker_rss_mib_ready": round(ready / 2**20, 1),
+        "worker_rss_mib_peak": round(peak[0] / 2**20, 1),
+    }
+
+
+def kill9_under_batch_load(served: Served, body: bytes, log: Path, after: int) -> dict:
+    """Kill -9 the worker once ``after`` batch requests were answered; count the records of
+    requests answered 200 that are not in the log."""
+    from pr2prod.logrecord import LogReadStats, read_records
+
+    answered: list[str] = []
+    lock = threading.Lock()
+    worker = _worker(served)
+
+    def client(k: int) -> None:
+        headers = {"content-type": "application/json"}
+        with httpx.Client(base_url=f"http://{HOST}:{served.port}", timeout=60) as c:
+            for i in range(4 * after):
+                rid = f"k{k}-{i}"
+                try:
+                    r = c.post(
+                        "/predict_batch", content=body, headers={**headers, "x-request-id": rid}
+                    )
+                except httpx.HTTPError:
+                    return
+                if r.status_code != 200:
+                    return
+                with lock:
+                    answered.append(rid)
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(LOG_CLIENTS)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 120
+    while len(answered) < after and time.monotonic() < deadline:
+        time.sleep(0.02)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(10)
+    with lock:
+        answered_at_kill = list(answered)
+    for t in threads:
+        t.join(300)
+    stats = LogReadStats()
+    logged = Counter(r.request_id for r in read_records(log, stats))
+    lost = sum(LOG_ROWS - min(logged[rid], LOG_ROWS) for rid in answered_at_kill)
+    return {
+        "requests_answered_before_kill": len(answered_at_kill),
+        "records_answered_before_kill": len(answered_at_kill) * LOG_ROWS,
+        "answered_records_lost": lost,
+        "answered_requests_lost": sum(logged[rid] < LOG_ROWS for rid in answered_at_kill),
+        "bad_lines": stats.bad_lines,
+    }
+
+
+def _baseline_src(given: str, tmp: Path) -> tuple[Path, str]:
+    """A ``src/`` directory as given, or the ``src/`` of a git ref (``git archive``)."""
+    if Path(given).is_dir():
+        return Path(given).resolve(), given
+    commit = subprocess.run(
+        ["git", "rev-parse", given], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout.strip()
+    dest = tmp / "baseline"
+    dest.mkdir()
+    archive = subprocess.run(
+        ["git", "archive", commit, "src"], cwd=ROOT, check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    return dest / "src", commit
+
+
+def prediction_log_cost(
+    opts: argparse.Namespace, cfg: ServeConfig, body: bytes, big_body: bytes
+) -> dict:
+    """This code's write-before-answer log against ``--baseline-src``'s, same run."""
+    out: dict = {
+        "note": (
+            "2 shared cores, other jobs running (see load averages): ratios within ~10 % are "
+            "noise; one short run"
+        ),
+        "load_avg_at_start": os.getloadavg(),
+    }
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        env = {"BENTOML_HOME": str(tmp / "bentoml"), "BENTOML_DO_NOT_TRACK": "true"}
+        variants = {"write_before_answer": (ROOT / "src", "working tree")}
+        if opts.baseline_src:
+            variants["baseline"] = _baseline_src(opts.baseline_src, tmp)
+        out["variants"] = {k: v[1] for k, v in variants.items()}
+        rounds: dict[str, list[dict]] = {k: [] for k in variants}
+        for rnd in range(opts.log_rounds):
+            for name, (src, _) in variants.items():
+                log = tmp / f"{name}-{rnd}.jsonl"
+                serve = json.loads(serve_config_json(cfg))
+                serve["prediction_log"]["path"] = str(log)
+                serve["workers"] = 1
+                if name == "baseline":  # a key the previous schema does not know
+                    serve["prediction_log"].pop("max_pending_bytes", None)
+                args = [
+                    "--arg",
+                    f"model_dir={opts.model.resolve()}",
+                    "--arg",
+                    f"serve_config={json.dumps(serve)}",
+                ]
+                with Served(
+                    "pr2prod.serving.service:Pr2ProdService",
+                    tmp,
+                    args,
+                    {**env, "PYTHONPATH": str(src)},
+                ) as s:
+                    load(s.port, "/predict", body, 16, 1.0)  # warm-up
+                    point = {
+                        "predict_16_clients": load(s.port, "/predict", body, 16, opts.seconds),
+                        "predict_batch_1000_rows": batch_load_rss(s, big_body, opts.seconds),
+                        "kill_9": kill9_under_batch_load(s, big_body, log, after=8),
+                    }
+                rounds[name].append(point)
+                print(name, rnd, json.dumps(point))
+    for name, points in rounds.items():
+        out[name] = {
+            "predict_req_per_s": _median(p["predict_16_clients"]["req_per_s"] for p in points),
+            "predict_p99_ms": _median(p["predict_16_clients"]["p99_ms"] for p in points),
+            "predict_batch_rows_per_s": _median(
+                p["predict_batch_1000_rows"]["rows_per_s"] for p in points
+            ),
+            "worker_rss_mib_ready": max(
+                p["predict_batch_1000_rows"]["worker_rss_mib_ready"] for p in points
+            ),
+            "worker_rss_mib_peak": max(
+                p["predict_batch_1000_rows"]["worker_rss_mib_peak"] for p in points
+            ),
+            "kill_9_answered_records_lost": sum(
+                p["kill_9"]["answered_records_lost"] for p in points
+            ),
+            "kill_9_records_answered_before_kill": sum(
+                p["kill_9"]["records_answered_before_kill"] for p in points
+            ),
+            "rounds": points,
+        }
+    if "baseline" in out:
+        new, old = out["write_before_answer"], out["baseline"]
+        out["ratios_vs_baseline"] = {
+            "predict_req_per_s": round(new["predict_req_per_s"] / old["predict_req_per_s"], 3),
+            "predict_p99_ms": round(new["predict_p99_ms"] / old["predict_p99_ms"], 3),
+            "predict_batch_rows_per_s": round(
+                new["predict_batch_rows_per_s"] / old["predict_batch_rows_per_s"], 3
+            ),
+            "worker_rss_mib_peak": round(
+                new["worker_rss_mib_peak"] / old["worker_rss_mib_peak"], 3
+            ),
+        }
+    out["load_avg_at_end"] = os.getloadavg()
+    return out
+
+
+def _median(values: Iterable[float]) -> float:
+    return round(float(np.median(list(values))), 1)
+
+
 def in_process(model_dir: Path, record: dict, seconds: float) -> dict:
     import pandas as pd
 
@@ -218,6 +427,14 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=8.0)
     ap.add_argument("--batch-rows", type=int, default=100)
     ap.add_argument("--test-data", type=Path, default=ROOT / "data" / "prepared" / "test.parquet")
+    ap.add_argument(
+        "--baseline-src",
+        help="the previous code for the prediction-log comparison: a src/ dir or a git ref",
+    )
+    ap.add_argument("--log-rounds", type=int, default=1, help="interleaved rounds of it")
+    ap.add_argument(
+        "--log-only", action="store_true", help="measure only the prediction log's cost"
+    )
     opts = ap.parse_args()
     if not (opts.model / "model.skops").exists():
         sys.exit(f"{opts.model}: no model artifact; run `dvc repro` first")
@@ -227,7 +444,6 @@ def main() -> None:
 
     from pr2prod.config import load_params
     from pr2prod.models.persist import load_artifact
-    from pr2prod.serving.settings import serve_config_json
 
     artifact = load_artifact(opts.model)
     rows = pd.read_parquet(opts.test_data)[artifact.schema.feature_names].to_dict("records")
@@ -236,6 +452,14 @@ def main() -> None:
     batch = [rows[i % len(rows)] for i in range(opts.batch_rows)]
     batch_body = json.dumps({"records": batch}).encode()
     cfg = load_params(ROOT / "params.yaml").serve
+    big_body = json.dumps({"records": [rows[i % len(rows)] for i in range(LOG_ROWS)]}).encode()
+    if opts.log_only:
+        results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+        results["prediction_log"] = prediction_log_cost(opts, cfg, body, big_body)
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+        report_log(results["prediction_log"])
+        return
     results: dict = {
         "machine": {
             "cpus": os.cpu_count(),
@@ -284,12 +508,29 @@ def main() -> None:
         with Served("bentoml_noop:NoopService", tmp, [], env) as s:
             results["bentoml_noop"] = measure(s, body, opts.seconds, None, 0)
         print("bentoml_noop", json.dumps(results["bentoml_noop"]))
+    results["prediction_log"] = prediction_log_cost(opts, cfg, body, big_body)
     results["in_process"] = in_process(opts.model, record, opts.seconds)
     results["ratios"] = ratios(results)
     results["config"] = json.loads(serve_config_json(cfg))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     report(results)
+    report_log(results["prediction_log"])
+
+
+def report_log(r: dict) -> None:
+    for name in ("write_before_answer", "baseline"):
+        if name in r:
+            v = r[name]
+            print(
+                f"prediction log, {name}: /predict {v['predict_req_per_s']} req/s (16 clients), "
+                f"/predict_batch {v['predict_batch_rows_per_s']} rows/s, worker RSS "
+                f"{v['worker_rss_mib_ready']} -> peak {v['worker_rss_mib_peak']} MiB, kill -9 lost "
+                f"{v['kill_9_answered_records_lost']} of "
+                f"{v['kill_9_records_answered_before_kill']} answered records"
+            )
+    if "ratios_vs_baseline" in r:
+        print(f"ratios vs baseline: {r['ratios_vs_baseline']}")
 
 
 def ratios(r: dict) -> dict:

@@ -3,6 +3,7 @@ repairs a line cut by a crash, and names files the way the log finder reads them
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import os
 import threading
@@ -16,6 +17,8 @@ from pr2prod.logrecord import LogReadStats, log_files, read_records
 from pr2prod.serving.predictor import ModelInfo, Scores
 from pr2prod.serving.predlog import (
     KeepingRotatingFileHandler,
+    LogOverloadedError,
+    LogWriteError,
     PredictionLog,
     Removal,
     Retention,
@@ -134,26 +137,75 @@ def test_ids_are_logged_and_labels_key_on_them(tmp_path: Path) -> None:
     assert [r.label_key for r in records] == ["c-7", "8", "r2#0", "r2#1"]
 
 
-def test_submit_never_waits_for_the_disk(tmp_path: Path) -> None:
+def test_submit_returns_only_once_the_lines_are_in_the_file(tmp_path: Path) -> None:
     path = tmp_path / "p.jsonl"
     log = PredictionLog(path, 1_000_000)
-    gate = threading.Event()
-    slow = _job(0)
+    missing: list[str] = []
 
-    def blocked() -> list:
-        gate.wait(5)
-        return log_records(slow)
+    def one(i: int) -> None:
+        job = _job(i, n=3)
+        log.submit(lambda: log_records(job))
+        if path.read_text().count(f'"request_id":"r{i}"') != 3:  # readable at once
+            missing.append(f"r{i}")
 
-    log.submit(blocked)  # the writer thread is stuck on this one
-    started = time.perf_counter()
-    for i in range(1, 500):
-        job = _job(i)
-        log.submit(lambda job=job: log_records(job))
-    took = time.perf_counter() - started
-    gate.set()
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
     log.close()
-    assert took < 0.5
-    assert sum(1 for _ in read_records(path)) == 500
+    assert missing == []
+    assert sum(1 for _ in read_records(path)) == 120
+
+
+def test_submit_async_returns_only_once_the_lines_are_in_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "p.jsonl"
+    log = PredictionLog(path, 1_000_000)
+
+    async def one(i: int) -> int:
+        job = _job(i, n=2)
+        await log.submit_async(lambda: log_records(job))
+        return path.read_text().count(f'"request_id":"r{i}"')
+
+    async def main() -> list[int]:
+        return list(await asyncio.gather(*(one(i) for i in range(30))))
+
+    counts = asyncio.run(main())
+    log.close()
+    assert counts == [2] * 30  # each coroutine saw its own lines on return
+
+
+def test_a_full_log_refuses_new_lines_instead_of_buffering(tmp_path: Path) -> None:
+    path = tmp_path / "p.jsonl"
+    one_request = len(log_records(_job(0))[0].to_json()) + 1
+    log = PredictionLog(path, 1_000_000, max_pending_bytes=2 * one_request + one_request // 2)
+    log.handler.acquire()  # a disk that does not keep up: the writer waits for the file
+    try:
+        first = threading.Thread(target=log.submit, args=(lambda: log_records(_job(1)),))
+        second = threading.Thread(target=log.submit, args=(lambda: log_records(_job(2)),))
+        first.start()
+        second.start()
+        deadline = time.monotonic() + 10
+        while log.pending_bytes < one_request * 3 // 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with pytest.raises(LogOverloadedError, match="max_pending_bytes"):
+            log.submit(lambda: log_records(_job(3)))  # refused at once, nothing buffered
+        assert not path.exists() or "r1" not in path.read_text()  # nothing answered yet
+    finally:
+        log.handler.release()
+    first.join(10)
+    second.join(10)
+    log.close()
+    assert sorted(r.request_id for r in read_records(path)) == ["r1", "r2"]
+    assert log.pending_bytes == 0
+
+
+def test_one_request_larger_than_the_bound_is_still_written(tmp_path: Path) -> None:
+    path = tmp_path / "p.jsonl"
+    log = PredictionLog(path, 1_000_000, max_pending_bytes=10)
+    log.submit(lambda: log_records(_job(0, n=5)))
+    log.close()
+    assert sum(1 for _ in read_records(path)) == 5
 
 
 def test_bad_settings_name_their_key(tmp_path: Path) -> None:
@@ -163,6 +215,8 @@ def test_bad_settings_name_their_key(tmp_path: Path) -> None:
         Retention(max_age_days=-2)
     with pytest.raises(ValueError, match=r"prediction_log\.max_bytes"):
         KeepingRotatingFileHandler(tmp_path / "p.jsonl", 0)
+    with pytest.raises(ValueError, match=r"prediction_log\.max_pending_bytes"):
+        PredictionLog(tmp_path / "p.jsonl", 1000, max_pending_bytes=0)
 
 
 def test_writes_after_close_are_refused(tmp_path: Path) -> None:
@@ -179,7 +233,8 @@ def test_a_record_that_cannot_be_written_is_counted(tmp_path: Path) -> None:
     def broken() -> list:
         raise ValueError("no record")
 
-    log.submit(broken)
+    with pytest.raises(LogWriteError):  # the request is not answered as a success
+        log.submit(broken)
     _fill(log, 2)
     assert [r.reason for r in removed] == ["write_error"]
     assert sum(1 for _ in read_records(tmp_path / "p.jsonl")) == 2

@@ -67,6 +67,7 @@ class PredictionLogConfig:
     enabled: bool = True
     path: str = DEFAULT_PREDICTION_LOG
     max_bytes: int = 10_485_760
+    max_pending_bytes: int = 16_777_216
     retention: RetentionConfig = field(default_factory=RetentionConfig)
 
 

@@ -10,7 +10,10 @@ For ``POST /predict`` and ``POST /predict_batch`` it
 * gives every request an id (the ``x-request-id`` header, cut to 64 characters, if it is
   visible ASCII; else a new one), passed on to the service and echoed in the
   ``x-request-id`` response header;
-* logs each client error (4xx) as one line without values (:mod:`.errorlog`);
+* logs each client error (4xx) as one line without values (:mod:`.errorlog`) and closes
+  its connection (``Connection: close``): after a malformed framing, such as a
+  ``Content-Length`` shorter than the body, the rest of the bytes are not parsed as another
+  request (which would log "Invalid HTTP request received." lines besides the one line);
 * counts requests by status and observes latency.
 
 It also serves pr2prod's OpenAPI document at ``GET /docs.json`` (:mod:`.openapi`).
@@ -88,7 +91,11 @@ class GuardMiddleware:
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 state["status"] = message["status"]
-                message["headers"] = [*message.get("headers", []), (REQUEST_ID, rid.encode())]
+                headers = [*message.get("headers", []), (REQUEST_ID, rid.encode())]
+                if 400 <= message["status"] < 500:  # the framing may be off: do not read on
+                    headers = [(k, v) for k, v in headers if k.lower() != b"connection"]
+                    headers.append((b"connection", b"close"))
+                message["headers"] = headers
             elif (
                 400 <= state["status"] < 500
                 and message["type"] == "http.response.body"

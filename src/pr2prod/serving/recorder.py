@@ -1,12 +1,18 @@
-"""Off the response path: score the shadow model and hand records to the prediction log.
+"""Hand a scored request's records to the prediction log, and score the shadow model.
 
-The API hands each scored request to :meth:`Recorder.submit` and answers at once. Without a
-shadow model the request goes straight to the log's queue (its writer thread builds and
-writes the lines). With one, a daemon thread takes requests off a bounded queue, scores the
-shadow model, compares, updates metrics and then queues the lines. A failing, slow or
-missing shadow model, or a full shadow queue, never changes or delays a production response
-and never loses a log record: a request that finds the shadow queue full is logged at once
-without a shadow answer (counted as outcome ``skipped``).
+The API hands each scored request to :meth:`Recorder.submit` (or :meth:`Recorder.submit_async`
+on the event loop) before it answers. Without a shadow model the request's lines are written
+to the log then and there: the call returns once they are written, and raises
+:class:`~.predlog.LogUnavailableError` when the log refuses them (back-pressure or a failed
+write), so the request is not answered as a success.
+
+With a shadow model, a daemon thread takes requests off a bounded queue (``shadow.queue_size``),
+scores the shadow model, compares, updates metrics and then writes the lines. A failing, slow
+or missing shadow model, or a full shadow queue, never changes or delays a production
+response: a request that finds the shadow queue full is logged at once without a shadow
+answer (counted as outcome ``skipped``). Those queued requests are answered before their
+lines are written, so a ``kill -9`` during a shadow deployment can lose up to
+``shadow.queue_size`` answered requests' records (docs/serving.md).
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import numpy as np
 
 from pr2prod.logrecord import ModelRef, Output, PredictionRecord, ShadowResult
 from pr2prod.logrecord.variant import Variant
-from pr2prod.serving.predlog import PredictionLog
+from pr2prod.serving.predlog import LogOverloadedError, PredictionLog
 
 logger = logging.getLogger("pr2prod.serving")
 
@@ -82,20 +88,32 @@ class Recorder:
         return self.log is not None or self.shadow is not None
 
     def submit(self, job: Job) -> None:
-        """Hand a job over without ever blocking.
+        """Write the job's records (returns once written), or queue it for the shadow.
 
         Without a shadow it goes straight to the log; a full shadow queue skips the shadow
-        (counted in ``dropped`` and as outcome ``skipped``) but still logs the records.
+        (counted in ``dropped`` and as outcome ``skipped``) and writes the records at once.
+
+        Raises:
+            LogUnavailableError: the log refused the records (answer 503, not 200).
         """
-        if self.shadow is None:
+        if self.shadow is None or not self._queued_for_shadow(job):
             self._log(job, None)
+
+    async def submit_async(self, job: Job) -> None:
+        """:meth:`submit` on the event loop (waits for the write without blocking the loop)."""
+        if self.shadow is not None and self._queued_for_shadow(job):
             return
+        if self.log is not None:
+            await self.log.submit_async(lambda: log_records(job, None))
+
+    def _queued_for_shadow(self, job: Job) -> bool:
         try:
             self._queue.put_nowait(job)
         except queue.Full:
             self.dropped += 1
             self.on_outcome(Outcome("skipped", len(job.records)))
-            self._log(job, None)
+            return False
+        return True
 
     def _log(self, job: Job, shadow: list[dict[str, Any]] | None) -> None:
         if self.log is not None:
@@ -112,7 +130,13 @@ class Recorder:
                 logger.exception("shadow scoring failed for request %s", job.request_id)
 
     def _handle(self, job: Job) -> None:
-        self._log(job, self._score_shadow(job) if self.shadow is not None else None)
+        shadow = self._score_shadow(job) if self.shadow is not None else None
+        while True:  # an answered request: wait for room rather than lose its records
+            try:
+                self._log(job, shadow)
+                return
+            except LogOverloadedError:
+                time.sleep(0.01)
 
     def _score_shadow(self, job: Job) -> list[dict[str, Any]]:
         shadow = self.shadow

@@ -22,9 +22,13 @@ from pydantic import (
     Field,
     SerializerFunctionWrapHandler,
     StrictInt,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
     create_model,
     model_serializer,
 )
+from pydantic_core import PydanticCustomError
 
 from pr2prod.config.acceptance_schema import AcceptanceConfig
 from pr2prod.data.acceptance import FeatureLimit, feature_limit
@@ -62,7 +66,19 @@ def _description(f: FeatureSpec) -> str:
     return f"numeric ({f.dtype}); {rng}" + ("; may be null" if f.nullable else "")
 
 
-RecordId = StrictInt | Annotated[str, Field(min_length=1, max_length=128)]
+def _one_id_error(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """One error at the id field itself (not one per union member, ``row_id.int`` ...)."""
+    try:
+        return handler(value)
+    except ValidationError:
+        raise PydanticCustomError(
+            "id_type", "an id is an integer or a string of 1 to 128 characters"
+        ) from None
+
+
+RecordId = Annotated[
+    StrictInt | Annotated[str, Field(min_length=1, max_length=128)], WrapValidator(_one_id_error)
+]
 
 
 def record_model(

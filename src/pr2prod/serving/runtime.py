@@ -11,6 +11,10 @@ event loop, so a long batch does not stall other requests or the health endpoint
 Each record is scored by the model of its variant (:meth:`Runtime.score_routed`): a merged
 or ``/predict_batch`` batch is split by variant, each part scored by its model and the answers
 put back in order. A part whose model fails fails only the records of that part.
+
+A request's records are written to the prediction log before it is answered
+(:meth:`Runtime.after` / :meth:`Runtime.after_async`); when the log refuses them the service
+answers 503 with ``Retry-After`` (:mod:`.predlog`).
 """
 
 from __future__ import annotations
@@ -83,6 +87,7 @@ class Runtime:
                 cfg.prediction_log.max_bytes,
                 Retention(**vars(cfg.prediction_log.retention)),
                 on_remove=_count_removal,
+                max_pending_bytes=cfg.prediction_log.max_pending_bytes,
             )
         recorder = Recorder(
             log, shadow, cfg.shadow.timeout_s, cfg.shadow.queue_size, on_outcome=_count_outcome
@@ -174,13 +179,65 @@ class Runtime:
         ids: list[Any] | None = None,
         variants: list[Variant] | None = None,
     ) -> None:
-        """Metrics now; prediction log and shadow scoring handed to the recorder.
+        """Write the request's records to the prediction log (shadow: queue them), then
+        count it in the metrics. Returns once the records are written.
 
         ``variants``: who answered each record (default: production); each variant that
         answered counts the request once, with its latency.
+
+        Raises:
+            LogUnavailableError: the log refused the records; the request must not be
+                answered as a success (nothing is counted).
         """
+        job = self._job(records, outputs, request_id, endpoint, started, ids, variants)
+        if self.recorder.active:
+            self.recorder.submit(job)
+        self._count(job)
+
+    async def after_async(
+        self,
+        records: list[dict[str, Any]],
+        outputs: list[dict[str, Any]],
+        request_id: str,
+        endpoint: str,
+        started: float,
+        ids: list[Any] | None = None,
+        variants: list[Variant] | None = None,
+    ) -> None:
+        """:meth:`after` on the event loop: waits for the log write without blocking it."""
+        job = self._job(records, outputs, request_id, endpoint, started, ids, variants)
+        if self.recorder.active:
+            await self.recorder.submit_async(job)
+        self._count(job)
+
+    def _job(
+        self,
+        records: list[dict[str, Any]],
+        outputs: list[dict[str, Any]],
+        request_id: str,
+        endpoint: str,
+        started: float,
+        ids: list[Any] | None,
+        variants: list[Variant] | None,
+    ) -> Job:
         chosen = variants if variants is not None else [Variant.prod] * len(outputs)
-        elapsed = time.perf_counter() - started
+        return Job(
+            request_id=request_id,
+            endpoint=endpoint,
+            records=records,
+            outputs=outputs,
+            model=self.info,
+            timestamp=time.time(),
+            latency_ms=round((time.perf_counter() - started) * 1000, 3),
+            ids=ids,
+            variants=chosen,
+            canary=self.infos.get(Variant.canary),
+        )
+
+    def _count(self, job: Job) -> None:
+        chosen = job.variants or [Variant.prod] * len(job.outputs)
+        outputs = job.outputs
+        elapsed = job.latency_ms / 1000
         for variant in dict.fromkeys(chosen):
             metrics.VARIANT_REQUESTS.labels(variant=variant.value, outcome=OUTCOME_OK).inc()
             metrics.VARIANT_LATENCY.labels(variant=variant.value).observe(elapsed)
@@ -192,23 +249,8 @@ class Runtime:
         else:
             for o, variant in zip(outputs, chosen, strict=True):
                 metrics.VALUES.labels(model=self.infos[variant]["model_name"]).observe(o["value"])
-        for feature in self.predictor.out_of_range(self.predictor.to_array(records)):
+        for feature in self.predictor.out_of_range(self.predictor.to_array(job.records)):
             metrics.OUT_OF_RANGE.labels(feature=feature).inc()
-        if self.recorder.active:
-            self.recorder.submit(
-                Job(
-                    request_id=request_id,
-                    endpoint=endpoint,
-                    records=records,
-                    outputs=outputs,
-                    model=self.info,
-                    timestamp=time.time(),
-                    latency_ms=round(elapsed * 1000, 3),
-                    ids=ids,
-                    variants=chosen,
-                    canary=self.infos.get(Variant.canary),
-                )
-            )
 
     def close(self) -> None:
         self.recorder.close()

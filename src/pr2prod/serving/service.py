@@ -12,7 +12,10 @@ request fails validation (400, naming the field) before any model code runs. The
 process to import this module (``bentoml serve``'s own, before any worker) loads the whole
 artifact once and exits with one message if it cannot (:mod:`.preflight`). Scoring runs off
 the event loop: ``/predict_batch`` is a sync API (BentoML's thread pool), ``/predict``
-scores in a worker thread (:class:`.runtime.Runtime`).
+scores in a worker thread (:class:`.runtime.Runtime`). A request is answered only once its
+records are in the prediction log; when the log refuses them (more than
+``prediction_log.max_pending_bytes`` waiting, or a failed write) the answer is 503 with
+``Retry-After`` (:mod:`.predlog`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Any
 
 import bentoml
 from pydantic import BaseModel, ValidationError
+from starlette.responses import JSONResponse, Response
 
 from pr2prod.data.schema import DataSchema
 from pr2prod.logrecord.variant import VARIANT_HEADER, Variant
@@ -32,6 +36,7 @@ from pr2prod.serving import errorlog, preflight
 from pr2prod.serving import settings as settings_mod
 from pr2prod.serving.middleware import GuardMiddleware
 from pr2prod.serving.openapi import openapi_document
+from pr2prod.serving.predlog import RETRY_AFTER_S, LogOverloadedError, LogUnavailableError
 from pr2prod.serving.request import (
     example_record,
     record_model,
@@ -121,7 +126,12 @@ class Pr2ProdService:
             self.rt.failed(variant, started)
             raise
         rid = _request_id(ctx)
-        self.rt.after([rec], [out], rid, "predict", started, ids=[ident], variants=[variant])
+        try:
+            await self.rt.after_async(
+                [rec], [out], rid, "predict", started, ids=[ident], variants=[variant]
+            )
+        except LogUnavailableError as exc:
+            return _log_unavailable(exc)
         ctx.response.headers[VARIANT_HEADER] = variant.value
         info = self.rt.infos[variant]
         body = {"request_id": rid, "id": ident, "variant": variant, **out, **info}
@@ -140,7 +150,10 @@ class Pr2ProdService:
             self.rt.failed(exc.variant, started)
             raise
         rid = _request_id(ctx)
-        self.rt.after(recs, outs, rid, "predict_batch", started, ids=ids, variants=variants)
+        try:
+            self.rt.after(recs, outs, rid, "predict_batch", started, ids=ids, variants=variants)
+        except LogUnavailableError as exc:
+            return _log_unavailable(exc)
         preds = [
             {**o, "variant": v} if i is None else {**o, "id": i, "variant": v}
             for o, i, v in zip(outs, ids, variants, strict=True)
@@ -159,6 +172,19 @@ def _request_id(ctx: bentoml.Context) -> str:
     """The id the middleware put on the request (a client's well-formed one, or a new one)."""
     given = ctx.request.headers.get("x-request-id")
     return given[:64] if given else uuid.uuid4().hex
+
+
+def _log_unavailable(exc: LogUnavailableError) -> Response:
+    """503 + ``Retry-After``: the prediction log did not take the records, so no answer."""
+    reason = "is behind" if isinstance(exc, LogOverloadedError) else "cannot be written"
+    return JSONResponse(
+        {
+            "error": f"the prediction log {reason}; retry after {RETRY_AFTER_S} s",
+            "detail": [{"loc": ["prediction_log"], "msg": reason, "type": "log_unavailable"}],
+        },
+        status_code=503,
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+    )
 
 
 def _answer(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
@@ -184,6 +210,6 @@ def _openapi() -> dict[str, Any]:
 Pr2ProdService.add_asgi_middleware(  # type: ignore[attr-defined]
     GuardMiddleware,
     max_body_bytes=CFG.limits.max_body_bytes,
-    field_names=SCHEMA.feature_names,
+    field_names=[*SCHEMA.feature_names, *([ID_FIELD] if ID_FIELD else [])],
     openapi=_openapi,
 )
