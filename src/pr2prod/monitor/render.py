@@ -61,17 +61,26 @@ def render_markdown(report: dict[str, Any]) -> str:
     if report["features"]:
         lines += [
             "",
-            "| feature | tested as | PSI | test | p-value | effect | drifted |",
-            "| --- | --- | --- | --- | --- | --- | --- |",
+            "| feature | tested as | missing (training) | PSI | test | p-value | effect "
+            "| drifted |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |",
         ]
         for name, f in report["features"].items():
+            kind = f.get("tested_as", f["kind"])
+            flag = "**yes**" if f.get("drifted") else "no"
             if f.get("evaluated"):
-                lines.append(
-                    f"| {name} | {f.get('tested_as', f['kind'])} | {f['psi']:.3f} | {f['test']} "
-                    f"| {f['p_value']:.2g} | {f['effect']:.3f} "
-                    f"| {'**yes**' if f['drifted'] else 'no'} |"
-                )
+                cells = [f"{f['psi']:.3f}", f["test"], f"{f['p_value']:.2g}", f"{f['effect']:.3f}"]
+            else:
+                cells = ["", f"not evaluated: {f.get('reason', '')}", "", ""]
+            lines.append(f"| {name} | {kind} | {missing_text(f)} | {' | '.join(cells)} | {flag} |")
     return "\n".join(lines) + "\n"
+
+
+def missing_text(feature: dict[str, Any]) -> str:
+    """``30.0% (0.0%)``: the window's missing share and training's ("" when not checked)."""
+    if "missing_share" not in feature:
+        return ""
+    return f"{feature['missing_share']:.1%} ({feature['reference_missing_share']:.1%})"
 
 
 def window_text(window: dict[str, Any]) -> str:
@@ -101,22 +110,26 @@ def _feature_table(report: dict[str, Any]) -> str:
     rows = []
     for name, f in report["features"].items():
         kind = escape(f.get("tested_as") or f.get("kind", ""))
+        status = _BAD if f.get("drifted") else _OK
+        missing = escape(missing_text(f))
         if not f.get("evaluated"):
             reason = escape(f"not evaluated: {f.get('reason', '')}")
-            rows.append([escape(name), kind, "", "", "", "", reason])
+            rows.append([escape(name), kind, missing, "", reason, "", "", status])
             continue
         rows.append(
             [
                 escape(name),
                 kind,
+                missing,
                 f"{f['psi']:.3f}",
                 escape(f"{f['test']} ({f['over']})" if f.get("over") else f["test"]),
                 f"{f['p_value']:.2g}",
                 f"{f['effect']:.3f}",
-                _BAD if f["drifted"] else _OK,
+                status,
             ]
         )
-    head = ["feature", "tested as", "PSI", "test", "p-value", "effect", "status"]
+    head = ["feature", "tested as", "missing (training)", "PSI", "test", "p-value", "effect"]
+    head.append("status")
     return _table(head, rows)
 
 

@@ -31,11 +31,14 @@ class Window(_Part):
 
 
 class FeatureDrift(_Part):
-    """Drift of one feature (``evaluated`` false: too few rows, ignored or absent)."""
+    """Drift of one feature (``evaluated`` false: its distribution was not tested: ignored,
+    absent or no values; ``drifted`` may still be true from its missing share)."""
 
     evaluated: bool
     drifted: bool = False
     psi: float | None = None
+    missing_share: float | None = None
+    reference_missing_share: float | None = None
     reasons: list[str] = Field(default_factory=list)
 
 
