@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from pr2prod.data.acceptance import AcceptanceRule, add
+from pr2prod.data.acceptance import AcceptanceRule, add, category_text
 from pr2prod.data.schema import DataSchema
 
 ROW_ID = "row_id"
@@ -89,10 +89,13 @@ def check_chunk(
 
 
 def _categorical(raw: pd.Series) -> np.ndarray:
-    """Values as objects, missing (``None``, ``pd.NA``, NaN) as NaN: what the encoder expects."""
+    """Values as the category text training stored (:func:`category_text`: ``2007`` and
+    ``"2007"`` alike), missing (``None``, ``pd.NA``, NaN) as NaN: what the encoder expects."""
     values = raw.to_numpy(dtype=object, na_value=np.nan)
-    values[pd.isna(values)] = np.nan
-    return values
+    out = np.empty(len(values), dtype=object)
+    out[:] = [category_text(v) for v in values]
+    out[pd.isna(out)] = np.nan
+    return out
 
 
 def _numeric(raw: pd.Series, name: str, reasons: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
