@@ -35,9 +35,7 @@ def monitored(tmp_path: Path) -> tuple[Path, dict]:
     start = pd.Timestamp("2026-01-01T00:00:00Z")
     batch["ts"] = start + pd.to_timedelta(np.arange(len(batch)) * DAYS * 86400 / len(batch), "s")
     batch.to_parquet(m.cfg.scored_input)
-    batch[["row_id", "target"]].rename(columns={"target": "label"}).to_parquet(
-        tmp_path / "labels.parquet"
-    )
+    batch[["row_id", "target"]].to_parquet(tmp_path / "labels.parquet")  # label column: target
     m.cfg.timestamp_column = "ts"
     m.cfg.performance = PerformanceConfig(labels=str(tmp_path / "labels.parquet"))
     report = run_monitor(m.cfg, MonitorOverrides(start=start.isoformat())).report

@@ -136,13 +136,24 @@ def serve(
 
 @app.command("shadow-report")
 def shadow_report(
-    log: Annotated[Path, typer.Argument(help="Prediction log (rotated files are read too).")],
+    log: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Prediction log (rotated files are read too); default: the server's "
+            "[monitor.log], as for monitor and canary-report."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    params: ParamsFile = Path("params.yaml"),
 ) -> None:
     """Agreement rate, flip matrix per class and latency of production vs shadow."""
     from pr2prod.serving.predlog import read_log
     from pr2prod.serving.shadow_report import render, summarise
 
+    if log is None:
+        from pr2prod.config import load_params
+
+        log = Path(load_params(params).monitor.log)
     entries = read_log(log)
     if not entries:
         raise DataError(f"{log}: no prediction log entries")

@@ -70,7 +70,7 @@ class PerformanceConfig:
     """Performance per time window with a control chart (needs labels)."""
 
     labels: str | None = None
-    label_column: str = "label"
+    label_column: str | None = None  # None: the model's target column (schema.json target)
     metric: PerformanceMetric = PerformanceMetric.auto
     window: str = "1D"
     reference_windows: int = 5
