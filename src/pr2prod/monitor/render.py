@@ -24,6 +24,7 @@ _BAD = "<span class='bad'>drifted</span>"
 
 def render_html(report: dict[str, Any], plots: dict[str, list[dict[str, Any]]]) -> str:
     """One HTML file: the report's findings and its DVC plots ``plots`` drawn as SVG."""
+    psi_threshold = float(report["thresholds"]["psi_threshold"])
     status = (
         ("<p class='bad'>ALERT: " + "<br>".join(escape(a) for a in report["alerts"]) + "</p>")
         if report["alert"]
@@ -36,7 +37,12 @@ def render_html(report: dict[str, Any], plots: dict[str, list[dict[str, Any]]]) 
         f"<p>Model versions: {escape(versions_text(report['model_versions']))}.</p>",
         status,
         "<h2>Feature drift</h2>",
-        _figure("drift", plots, "PSI per feature"),
+        _figure(
+            "drift",
+            plots,
+            f"PSI per feature; dashed line: drift.psi_threshold {psi_threshold:g}",
+            psi_threshold,
+        ),
         _feature_table(report),
         "<h2>Prediction drift</h2>",
         _pred_html(report["prediction"]),
@@ -97,8 +103,13 @@ def versions_text(versions: dict[str, int]) -> str:
     return ", ".join(f"{v} ({n:,} rows)" for v, n in versions.items()) or "none"
 
 
-def _figure(name: str, plots: dict[str, list[dict[str, Any]]], caption: str) -> str:
-    svg = render_svg(name, plots.get(name, []))
+def _figure(
+    name: str,
+    plots: dict[str, list[dict[str, Any]]],
+    caption: str,
+    threshold: float | None = None,
+) -> str:
+    svg = render_svg(name, plots.get(name, []), threshold)
     if not svg:
         return ""
     return f"<figure class='plot' id='plot-{name}'>{svg}<figcaption>{caption}</figcaption></figure>"
