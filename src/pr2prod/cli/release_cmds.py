@@ -73,10 +73,12 @@ def release(
     cfg = _release_cfg(params)
     level = bump or bump_from_labels(labels, cfg.bump)
     result = do_release(".", cfg, level, push=push, target=verdict_target(params))
-    typer.echo(
-        f"released {result.version_tag} to {result.stage} ({result.stage_tag}); "
-        f"in {cfg.stage}: {result.previous}"
+    before = (
+        f"replaces {result.previous} in {cfg.stage}"
+        if result.previous
+        else f"the first version in {cfg.stage}"
     )
+    typer.echo(f"released {result.version_tag} to {result.stage} ({result.stage_tag}); {before}")
     typer.echo(f"model card: {result.notes}")
 
 
