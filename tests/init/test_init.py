@@ -189,6 +189,7 @@ def test_init_with_a_file_source_renders_its_answers(tmp_path: Path) -> None:
     # the team's own multiclass data through the pipeline: nothing of the example's data
     # (breast-cancer slices, regression metrics) reaches its gate reports
     columns = _penguin_like(project / "data/raw/data.csv")
+    run(["dvc", "add", "data/raw/data.csv"], project)  # as docs/adopting.md says
     gate = yaml.safe_load((project / "params.yaml").read_text())["gate"]
     assert gate["slices"] == {} and set(gate["metrics"]).isdisjoint({"rmse", "r2", "mae"})
     run(["dvc", "repro"], project, timeout=900)
@@ -205,6 +206,14 @@ def test_init_with_a_file_source_renders_its_answers(tmp_path: Path) -> None:
         timeout=600,
     ).stdout
     assert re.search(r"\d+ (passed|skipped)", tests), tests
+
+    # docs/adopting.md's first release: commit to main, push, release; no gate re-run
+    run(["git", "add", "-A"], project)
+    run(["git", "commit", "-qm", "first model"], project)
+    run(["dvc", "push"], project, timeout=300)
+    released = run([PR2PROD, "release"], project, timeout=300).stdout
+    assert "released proj@v1.0.0" in released and "the first version in prod" in released
+    assert "None" not in released
 
 
 BAD_ANSWERS = [
