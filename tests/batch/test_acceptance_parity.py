@@ -268,3 +268,23 @@ def test_a_numeric_looking_category_is_one_category_online_and_in_batch(
         rec.pop(ID)
         online = predictor.score(predictor.to_array([rec]))
         assert float(online.proba[0][1]) == float(preds["proba_1"].iloc[0])
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_number_given_as_text_is_judged_alike(
+    model: LoadedModel, fmt: str, tmp_path: Path
+) -> None:
+    """``"41.5"`` is the number 41.5 online as in a text column; ``"abc"`` is refused by
+    both as ``age: not a number``."""
+    record = record_model(model.schema, id_field=ID)
+    assert record.model_validate({ID: 0, **GOOD, "age": "41.5"}).age == 41.5
+    with pytest.raises(ValidationError) as exc:
+        record.model_validate({ID: 1, **GOOD, "age": "abc"})
+    assert [e["msg"] for e in exc.value.errors()] == ["age: not a number"]
+    table = pd.DataFrame({ID: [0, 1], **{k: [v, v] for k, v in GOOD.items()}})
+    table["age"] = ["41.5", "abc"]  # a text column
+    path = tmp_path / f"input.{fmt}"
+    table.to_csv(path, index=False) if fmt == "csv" else table.to_parquet(path)
+    decisions, _, rejects, _ = _batch(model, AcceptanceConfig(), path, tmp_path / "o")
+    assert decisions == {0: "accept", 1: "reject"}
+    assert list(rejects["reason"]) == ["age: not a number"]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from pr2prod.data.acceptance import AcceptanceRule, add, category_text
+from pr2prod.data.acceptance import AcceptanceRule, add, category_text, not_a_number
 from pr2prod.data.schema import DataSchema
 
 ROW_ID = "row_id"
@@ -109,7 +109,7 @@ def _numeric(raw: pd.Series, name: str, reasons: np.ndarray) -> tuple[np.ndarray
     else:
         values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
         not_number = np.isnan(values) & raw.notna().to_numpy()
-        add(reasons, not_number, f"{name}: not a number")
+        add(reasons, not_number, not_a_number(name))
     return values, not_number
 
 

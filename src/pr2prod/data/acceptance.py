@@ -50,6 +50,17 @@ def category_text(value: object) -> str | None:
     return str(value)
 
 
+def not_a_number(name: str) -> str:
+    return f"{name}: not a number"
+
+
+def parse_number(text: str) -> float | None:
+    """A numeric feature's value given as text, parsed as batch parses a text column
+    (``pandas.to_numeric``); None when it is not a number (``"abc"``, ``"nan"``, ``""``)."""
+    value = pd.to_numeric(text, errors="coerce")
+    return None if pd.isna(value) else float(value)
+
+
 def unknown_category(name: str) -> str:
     return f"{name}: unknown category"
 

@@ -6,7 +6,8 @@ scoring): numeric features are finite numbers of bounded magnitude (never NaN or
 infinity), categorical features one of the training categories (``Literal``) unless
 unknown categories are flagged, ``null`` only where the rule accepts it. A value the rule
 refuses fails with the rule's own words (``city: unknown category``, the reason batch scoring
-gives, :mod:`pr2prod.data.acceptance`); a number names a category as its text (``2007``).
+gives, :mod:`pr2prod.data.acceptance`); a number names a category as its text (``2007``),
+and a numeric feature's value may come as text (``"41.5"``), parsed as batch parses a CSV.
 Unknown fields are refused, in a record and at the top level of a body. A bad request
 therefore fails validation in BentoML, which answers 400 with the field's path, before the
 model runs.
@@ -39,7 +40,9 @@ from pr2prod.data.acceptance import (
     feature_limit,
     infinite,
     missing_value,
+    not_a_number,
     out_of_range,
+    parse_number,
     too_large,
     unknown_category,
 )
@@ -62,6 +65,11 @@ def _numeric(lim: FeatureLimit, max_abs: float, reject_range: bool) -> Any:
     def check(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
         if value is None:
             return _missing(lim)
+        if isinstance(value, str):  # text, as a CSV cell is: parsed the way batch parses it
+            parsed = parse_number(value)
+            if parsed is None:
+                raise PydanticCustomError("not_a_number", not_a_number(lim.name))
+            value = parsed
         if isinstance(value, int | float) and not isinstance(value, bool):
             v = float(value)
             if math.isinf(v):
