@@ -54,7 +54,7 @@ GENERATED = (
 
 
 def _init(where: Path, *args: str) -> Path:
-    run([PR2PROD, "init", "proj", *args], where, timeout=60)
+    run([PR2PROD, "init", "proj", *args], where, timeout=240)  # copier + git + dvc: ~10 s of CPU
     return where / "proj"
 
 
