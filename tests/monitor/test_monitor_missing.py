@@ -22,6 +22,7 @@ from pr2prod.config.monitor_schema import MonitorSource
 from pr2prod.data.schema import FeatureSpec
 from pr2prod.monitor.missing import check_missing_increase, missing_drift
 from pr2prod.monitor.run import run_monitor
+from pr2prod.monitor.summary import read_summary
 from pr2prod.serving.predlog import PredictionLog
 from pr2prod.serving.recorder import Job, Recorder
 
@@ -87,6 +88,9 @@ def test_a_feature_gone_null_is_an_alert_and_a_partly_null_one_drifts(tmp_path: 
     on_disk = json.loads((Path(cfg.report_dir) / "monitor.json").read_text())
     assert set(on_disk["features"]) == set(m.features)
     assert "rooms" in (Path(cfg.report_dir) / "monitor.html").read_text()
+    summary = read_summary(Path(cfg.report_dir) / "monitor.json")  # what `retrain` reads
+    assert summary.features["rooms"].drifted and summary.features["rooms"].missing_share == 1.0
+    assert summary.evaluated_features == sorted(m.features)  # checked, if only for missing
     assert (tmp_path / "reports/monitor_alert.md").exists()
 
 

@@ -77,8 +77,11 @@ class MonitorSummary(_Part):
 
     @property
     def evaluated_features(self) -> list[str]:
-        """Names of the features whose drift was tested."""
-        return sorted(k for k, v in self.features.items() if v.evaluated)
+        """Names of the features whose drift was tested: their distribution, or at least their
+        missing share (a feature with no values is checked, and drifted, by the latter)."""
+        return sorted(
+            k for k, v in self.features.items() if v.evaluated or v.missing_share is not None
+        )
 
 
 def validate_report(report: dict[str, Any]) -> MonitorSummary:
