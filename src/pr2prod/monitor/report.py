@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from pr2prod.config.monitor_schema import DriftConfig, MonitorConfig
+from pr2prod.data.acceptance import category_text
 from pr2prod.data.schema import DataSchema
 from pr2prod.monitor.control import control_chart, resolve_metric, window_metrics
 from pr2prod.monitor.drift import (
@@ -39,7 +40,8 @@ def feature_drift(frame: pd.DataFrame, schema: DataSchema, cfg: MonitorConfig) -
             test = {"tested_as": numeric_kind(spec.stats, drift)}
             test.update(numeric_drift(values, spec.stats, drift))
         else:
-            values = frame[spec.name].dropna().to_numpy()
+            # each value as the category it names (2008 and 2008.0 are "2008"), as scoring does
+            values = np.asarray([category_text(v) for v in frame[spec.name].dropna()], dtype=object)
             test = {"tested_as": "categorical", **categorical_drift(values, spec.stats, drift)}
         missing = missing_drift(frame, spec, threshold)
         reasons = missing.pop("missing_reasons") + test.pop("reasons", [])
