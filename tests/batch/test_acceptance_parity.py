@@ -186,3 +186,105 @@ def test_reject_reasons_name_the_datas_id_column(model: LoadedModel, tmp_path: P
     pd.DataFrame(rows).to_csv(path, index=False)
     _, _, rejects, _ = _batch(model, AcceptanceConfig(), path, tmp_path / "out")
     assert sorted(rejects["reason"]) == [f"{ID}: duplicate within the input", f"{ID}: missing"]
+
+
+def _serving_messages(model: LoadedModel, cfg: AcceptanceConfig) -> dict[int, set[str]]:
+    """The messages of the real request model's refusals, per row id."""
+    record = record_model(model.schema, acceptance=cfg, id_field=ID)
+    out: dict[int, set[str]] = {}
+    for row in _rows():
+        try:
+            record.model_validate(row)
+        except ValidationError as exc:
+            out[row[ID]] = {e["msg"] for e in exc.errors()}
+        else:
+            out[row[ID]] = set()
+    return out
+
+
+@pytest.mark.parametrize("config", list(CONFIGS))
+def test_serving_refuses_in_the_words_batch_rejects(
+    model: LoadedModel, config: str, tmp_path: Path
+) -> None:
+    """One rule, one wording: a 400's message is the batch reject reason, case by case."""
+    path = tmp_path / "input.parquet"
+    pd.DataFrame(_rows()).to_parquet(path)
+    _, _, rejects, _ = _batch(model, CONFIGS[config], path, tmp_path / "out")
+    in_batch = {int(r["row_id"]): set(r["reason"].split("; ")) for _, r in rejects.iterrows()}
+    online = _serving_messages(model, CONFIGS[config])
+    assert {i: m for i, m in online.items() if m} == in_batch
+    assert in_batch  # the cases do refuse something under each config
+
+
+YEARS = ["2007", "2008", "2009"]
+
+
+@pytest.fixture(scope="module")
+def year_model(tmp_path_factory: pytest.TempPathFactory) -> LoadedModel:
+    """A declared categorical that looks numeric (``data.column_types.year: categorical``):
+    stored as text, as ``declare_type`` stores it."""
+    rng = np.random.default_rng(1)
+    n = 150
+    df = pd.DataFrame(
+        {
+            ID: np.arange(n),
+            "age": rng.uniform(18, 90, n).round(1),
+            "year": pd.Series(rng.choice(YEARS, n), dtype=pd.StringDtype(na_value=np.nan)),
+        }
+    )
+    df["y"] = ((df["age"] > 50) ^ (df["year"] == "2008")).astype(int)
+    schema = infer_schema(df.iloc[:120], df.iloc[120:], "binary", "y", ID)
+    assert schema.feature("year").kind == "categorical"
+    steps = build_preprocessor(FeaturesConfig(name="standard"), schema, "binary")
+    pipeline = Pipeline([*steps, ("model", LogisticRegression())])
+    pipeline.fit(df[schema.feature_names], df["y"])
+    path = tmp_path_factory.mktemp("years") / "model"
+    write_artifact(path, pipeline, schema, {"model_name": "years"})
+    return load_artifact(path)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_numeric_looking_category_is_one_category_online_and_in_batch(
+    year_model: LoadedModel, fmt: str, tmp_path: Path
+) -> None:
+    """``year`` sent as 2008, 2008.0 or "2008" is the category "2008" in both paths, scored
+    alike; 2010 is refused by both with the same words."""
+    record = record_model(year_model.schema, id_field=ID)
+    for given in (2008, 2008.0, "2008"):
+        assert record.model_validate({ID: 1, "age": 40.0, "year": given}).year == "2008"
+    for given in (2010, "2010"):
+        with pytest.raises(ValidationError) as exc:
+            record.model_validate({ID: 1, "age": 40.0, "year": given})
+        assert [e["msg"] for e in exc.value.errors()] == ["year: unknown category"]
+    table = pd.DataFrame({ID: [0, 1], "age": [40.0, 60.0], "year": [2008, 2010]})  # numbers
+    path = tmp_path / f"input.{fmt}"
+    table.to_csv(path, index=False) if fmt == "csv" else table.to_parquet(path)
+    decisions, preds, rejects, _ = _batch(year_model, AcceptanceConfig(), path, tmp_path / "o")
+    assert decisions == {0: "accept", 1: "reject"}
+    assert list(rejects["reason"]) == ["year: unknown category"]
+    predictor = Predictor(year_model, fast_path=False)
+    for given in (2008, "2008"):
+        rec = dict(vars(record.model_validate({ID: 0, "age": 40.0, "year": given})))
+        rec.pop(ID)
+        online = predictor.score(predictor.to_array([rec]))
+        assert float(online.proba[0][1]) == float(preds["proba_1"].iloc[0])
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_number_given_as_text_is_judged_alike(
+    model: LoadedModel, fmt: str, tmp_path: Path
+) -> None:
+    """``"41.5"`` is the number 41.5 online as in a text column; ``"abc"`` is refused by
+    both as ``age: not a number``."""
+    record = record_model(model.schema, id_field=ID)
+    assert record.model_validate({ID: 0, **GOOD, "age": "41.5"}).age == 41.5
+    with pytest.raises(ValidationError) as exc:
+        record.model_validate({ID: 1, **GOOD, "age": "abc"})
+    assert [e["msg"] for e in exc.value.errors()] == ["age: not a number"]
+    table = pd.DataFrame({ID: [0, 1], **{k: [v, v] for k, v in GOOD.items()}})
+    table["age"] = ["41.5", "abc"]  # a text column
+    path = tmp_path / f"input.{fmt}"
+    table.to_csv(path, index=False) if fmt == "csv" else table.to_parquet(path)
+    decisions, _, rejects, _ = _batch(model, AcceptanceConfig(), path, tmp_path / "o")
+    assert decisions == {0: "accept", 1: "reject"}
+    assert list(rejects["reason"]) == ["age: not a number"]

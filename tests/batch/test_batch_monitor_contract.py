@@ -95,7 +95,7 @@ def test_monitor_reads_what_score_wrote(project: Path, tmp_path: Path) -> None:
     # for a rejected row's id, which has no prediction and must not join
     part = df.iloc[::3]
     part = part[part[ID].notna()]
-    pd.DataFrame({ID: part[ID], "label": part["target"]}).to_csv(
+    pd.DataFrame({ID: part[ID], "target": part["target"]}).to_csv(
         tmp_path / "labels.csv", index=False
     )
     labelled = set(part[ID]) & set(accepted[ID])

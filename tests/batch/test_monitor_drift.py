@@ -130,7 +130,7 @@ def labels_with_drop(traffic: pd.DataFrame, drop_from_day: int | None) -> pd.Dat
         flip = late & (np.random.default_rng(1).random(len(label)) < 0.3)
         label[flip] = 1 - traffic["prediction"].to_numpy()[flip]
     # the served log's row id of a /predict record is its request id (X-Request-ID)
-    return pd.DataFrame({"row_id": [f"req-{i}" for i in traffic["row_id"]], "label": label})
+    return pd.DataFrame({"row_id": [f"req-{i}" for i in traffic["row_id"]], "target": label})
 
 
 @pytest.mark.parametrize("drop_from_day", [8, None])

@@ -59,7 +59,7 @@ def _labels(df: pd.DataFrame) -> pd.DataFrame:
     """Labels for rows 0, 3, 6, ... keyed by the customer id when served with one."""
     part = df.iloc[::3]
     keys = part["customer"].where(part["customer"].notna(), part["request_id"])
-    return pd.DataFrame({"row_id": keys.to_list(), "label": part["target"].to_list()})
+    return pd.DataFrame({"row_id": keys.to_list(), "target": part["target"].to_list()})
 
 
 def test_served_ids_key_the_rows_and_request_ids_are_the_fallback(
@@ -90,9 +90,9 @@ def test_labels_join_by_id_from_files_and_sql(
         labels.to_sql("labels", engine, index=False)
         engine.dispose()
         source = f"{url}#labels"
-    joined = join_labels(frame, read_labels(source), "row_id", "label")
+    joined = join_labels(frame, read_labels(source), "row_id", "target")
     assert len(joined) == len(labels)  # every label found its served record, once
-    truth = dict(zip(labels["row_id"], labels["label"], strict=True))
+    truth = dict(zip(labels["row_id"], labels["target"], strict=True))
     assert all(truth[k] == lab for k, lab in zip(joined["row_id"], joined["label"], strict=True))
     assert (
         joined["row_id"].str.startswith("cust-").sum() == (labels["row_id"].str[:4] == "cust").sum()

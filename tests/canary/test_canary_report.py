@@ -93,8 +93,9 @@ def _write_log(
 
 
 def _labels(path: Path, hits: dict[Variant, tuple[int, int]]) -> None:
-    """Label CSV: per variant, the first ``right`` of ``n`` ids match the prediction (1)."""
-    rows = ["row_id,label"]
+    """Label CSV: per variant, the first ``right`` of ``n`` ids match the prediction (1); the
+    label column is the target's (monitor.performance.label_column: null)."""
+    rows = ["row_id,target"]
     for variant, (right, n) in hits.items():
         rows += [f"{variant.value}-{i},{1 if i < right else 0}" for i in range(n)]
     path.write_text("\n".join(rows) + "\n")

@@ -383,9 +383,7 @@ def test_drift_retrain_canary_promote(released: Continuous):
 
     # 6. labels joined -> canary-report recommends promote -> promote moves prod (origin tags)
     labels = lp.base / "labels.csv"
-    traffic[["customer_id", "churned"]].rename(columns={"churned": "label"}).to_csv(
-        labels, index=False
-    )
+    traffic[["customer_id", "churned"]].to_csv(labels, index=False)  # label column: the target
     metrics = lp.base / "metrics.txt"
     metrics.write_text(scraped)
     report = run(

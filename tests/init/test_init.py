@@ -54,7 +54,7 @@ GENERATED = (
 
 
 def _init(where: Path, *args: str) -> Path:
-    run([PR2PROD, "init", "proj", *args], where, timeout=60)
+    run([PR2PROD, "init", "proj", *args], where, timeout=240)  # copier + git + dvc: ~10 s of CPU
     return where / "proj"
 
 
@@ -125,7 +125,32 @@ def test_init_with_defaults_reproduces_and_trains_a_custom_transformer(
     assert same.equivalent and all(d.max_abs_delta == 0.0 for d in same.deltas)
 
 
+def _penguin_like(path: Path, n: int = 240) -> set[str]:
+    """A multiclass CSV unlike the example's: three species, a categorical island, a year
+    (small integers), a sex with gaps. Returns its columns."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    species = rng.choice(["Adelie", "Chinstrap", "Gentoo"], n)
+    shift = pd.Series(species).map({"Adelie": 0.0, "Chinstrap": 1.0, "Gentoo": 2.0}).to_numpy()
+    frame = pd.DataFrame(
+        {
+            "id": np.arange(n),
+            "bill_length": 40 + 5 * shift + rng.normal(0, 1.5, n),
+            "flipper": 190 + 12 * shift + rng.normal(0, 4, n),
+            "island": np.where(shift == 2, "Biscoe", rng.choice(["Dream", "Torgersen"], n)),
+            "year": rng.choice([2007, 2008, 2009], n),
+            "sex": rng.choice(["male", "female", None], n, p=[0.48, 0.48, 0.04]),
+            "species": species,
+        }
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False)
+    return set(frame.columns)
+
+
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_init_with_a_file_source_renders_its_answers(tmp_path: Path) -> None:
     remote = tmp_path / "store"
     project = _init(
@@ -156,6 +181,39 @@ def test_init_with_a_file_source_renders_its_answers(tmp_path: Path) -> None:
     assert (project / "src/team_models/models.py").is_file()
     assert f"url = {remote}" in (project / ".dvc/config").read_text()
     run([PR2PROD, "check"], project)
+    # the README names the Python the package requires
+    assert 'requires-python = ">=3.11,<3.12"' in (project / "pyproject.toml").read_text()
+    assert "python3.11 -m venv .venv" in (project / "README.md").read_text()
+    assert "python -m venv" not in (project / "README.md").read_text()
+
+    # the team's own multiclass data through the pipeline: nothing of the example's data
+    # (breast-cancer slices, regression metrics) reaches its gate reports
+    columns = _penguin_like(project / "data/raw/data.csv")
+    run(["dvc", "add", "data/raw/data.csv"], project)  # as docs/adopting.md says
+    gate = yaml.safe_load((project / "params.yaml").read_text())["gate"]
+    assert gate["slices"] == {} and set(gate["metrics"]).isdisjoint({"rmse", "r2", "mae"})
+    run(["dvc", "repro"], project, timeout=900)
+    report = json.loads((project / "reports/gate.json").read_text())
+    mentioned = json.dumps(report) + (project / "reports/gate.md").read_text()
+    for leaked in ("mean_radius", "tumour", "rmse", "r2:", "slice:"):
+        assert leaked not in mentioned, leaked
+    named = {c.get("column") for c in report.get("checks", []) if c.get("column")}
+    assert named <= columns
+    # `pytest -m differential` (docs/gate.md) is a known marker there and runs the gate's checks
+    tests = run(
+        [str(BIN / "python"), "-m", "pytest", "-m", "differential", "-q", "-p", "no:cacheprovider"],
+        project,
+        timeout=600,
+    ).stdout
+    assert re.search(r"\d+ (passed|skipped)", tests), tests
+
+    # docs/adopting.md's first release: commit to main, push, release; no gate re-run
+    run(["git", "add", "-A"], project)
+    run(["git", "commit", "-qm", "first model"], project)
+    run(["dvc", "push"], project, timeout=300)
+    released = run([PR2PROD, "release"], project, timeout=300).stdout
+    assert "released proj@v1.0.0" in released and "the first version in prod" in released
+    assert "None" not in released
 
 
 BAD_ANSWERS = [

@@ -16,8 +16,20 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from pr2prod.config.monitor_schema import AlertConfig, MonitorConfig, ScoreConfig
+from pr2prod.config.hydra_compose import compose_dict
+from pr2prod.config.loader import to_config
+from pr2prod.config.monitor_schema import AlertConfig, DriftConfig, MonitorConfig, ScoreConfig
 from pr2prod.data.schema import infer_schema
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def default_drift(**changes: object) -> DriftConfig:
+    """The drift settings conf/ composes (the defaults live there only), with ``changes``."""
+    drift = to_config(compose_dict(REPO / "conf")).monitor.drift
+    for key, value in changes.items():
+        setattr(drift, key, value)
+    return drift
 
 
 def small_integers(n: int = 3000, seed: int = 0) -> tuple[pd.DataFrame, str]:
@@ -78,6 +90,7 @@ def setup(tmp: Path, df: pd.DataFrame, task: str) -> Monitored:
         scored_input=str(tmp / "input.parquet"),
         scored_predictions=str(tmp / "predictions.parquet"),
         window_days=None,
+        drift=default_drift(),
         alert=AlertConfig(flag_file=str(tmp / "reports/monitor_alert.md")),
         report_dir=str(tmp / "reports"),
         plots_dir=str(tmp / "reports/monitor_plots"),

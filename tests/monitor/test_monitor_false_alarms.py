@@ -14,10 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from _monitor_data import DATASETS, Monitored, setup, small_integers
+from _monitor_data import DATASETS, Monitored, default_drift, setup, small_integers
 
 from _project import BIN, ROOT, run
-from pr2prod.config.monitor_schema import DriftConfig
 from pr2prod.monitor.run import run_monitor
 
 
@@ -67,14 +66,14 @@ def test_small_integer_features_are_tested_as_categories(tmp_path: Path):
 
 def test_discrete_max_values_decides_from_the_reference(tmp_path: Path):
     m = setup(tmp_path, *small_integers())
-    m.cfg.drift = DriftConfig(discrete_max_values=6)  # year has 8 values: continuous now
+    m.cfg.drift = default_drift(discrete_max_values=6)  # year has 8 values: continuous now
     features = run_monitor(m.cfg).report["features"]
     assert features["year"]["tested_as"] == "continuous"
     # its reference stores the 8 values, so KS compares exact step CDFs: ties cost nothing
     assert features["year"]["over"] == "reference values"
     assert features["year"]["statistic"] == pytest.approx(0.0, abs=1e-12)
     assert features["rooms"]["tested_as"] == "discrete"
-    m.cfg.drift = DriftConfig(discrete_max_values=101)
+    m.cfg.drift = default_drift(discrete_max_values=101)
     with pytest.raises(ValueError, match=r"monitor\.drift\.discrete_max_values: 101 .*0\.\.100"):
         run_monitor(m.cfg)
 

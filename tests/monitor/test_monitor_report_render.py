@@ -35,9 +35,7 @@ def monitored(tmp_path: Path) -> tuple[Path, dict]:
     start = pd.Timestamp("2026-01-01T00:00:00Z")
     batch["ts"] = start + pd.to_timedelta(np.arange(len(batch)) * DAYS * 86400 / len(batch), "s")
     batch.to_parquet(m.cfg.scored_input)
-    batch[["row_id", "target"]].rename(columns={"target": "label"}).to_parquet(
-        tmp_path / "labels.parquet"
-    )
+    batch[["row_id", "target"]].to_parquet(tmp_path / "labels.parquet")  # label column: target
     m.cfg.timestamp_column = "ts"
     m.cfg.performance = PerformanceConfig(labels=str(tmp_path / "labels.parquet"))
     report = run_monitor(m.cfg, MonitorOverrides(start=start.isoformat())).report
@@ -144,3 +142,18 @@ def test_chromium_renders_each_chart(monitored, tmp_path: Path):
         assert c["width"] > 100 and c["height"] > 100, (name, c)
         assert c["paths"] >= 3, (name, c)  # axes, domain and marks
         assert c["ink"] > 0.01 * c["width"] * c["height"], (name, c)  # not blank
+
+
+def test_the_psi_chart_draws_the_threshold_on_an_axis_scaled_to_it() -> None:
+    from pr2prod.monitor.plots import vega_lite, with_threshold
+
+    rows = [{"feature": "a", "psi": 0.05, "effect": 0.1, "drifted": False}]
+    spec = with_threshold(vega_lite("drift", rows), rows, 0.2)
+    bars, rule, _ = spec["layer"]
+    assert bars["encoding"]["x"]["scale"]["domain"] == [0, pytest.approx(0.3)]  # not [0, 0.05]
+    assert rule["mark"]["type"] == "rule" and rule["encoding"]["x"]["datum"] == 0.2
+    high = [{"feature": "a", "psi": 0.9, "effect": 0.1, "drifted": True}]
+    assert with_threshold(vega_lite("drift", high), high, 0.2)["layer"][0]["encoding"]["x"][
+        "scale"
+    ]["domain"] == [0, 0.9]
+    assert "threshold 0.2" in render_svg("drift", rows, 0.2)

@@ -46,9 +46,7 @@ def monitored(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     late = (batch["ts"] >= START + pd.Timedelta(days=7)).to_numpy()
     preds.loc[late, "prediction"] = 1 - batch.loc[late, "target"].to_numpy()
     preds.to_parquet(m.cfg.scored_predictions)
-    batch[["row_id", "target"]].rename(columns={"target": "label"}).to_parquet(
-        tmp / "labels.parquet"
-    )
+    batch[["row_id", "target"]].to_parquet(tmp / "labels.parquet")  # the label column: target
     m.cfg.timestamp_column = "ts"
     m.cfg.performance = PerformanceConfig(labels=str(tmp / "labels.parquet"))
     report = run_monitor(m.cfg, MonitorOverrides(start=START.isoformat())).report

@@ -105,7 +105,7 @@ def test_served_log_rotated_across_workers_is_monitored_once(
 
     # labels arrive later for the single requests only (keyed by their X-Request-ID)
     labelled = {f"s{i}": rows.loc[i, "target"] for i in range(0, SINGLE, 2)}
-    pd.DataFrame({"row_id": list(labelled), "label": list(labelled.values())}).to_csv(
+    pd.DataFrame({"row_id": list(labelled), "target": list(labelled.values())}).to_csv(
         tmp_path / "labels.csv", index=False
     )
     run(

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from pr2prod.data.acceptance import AcceptanceRule, add
+from pr2prod.data.acceptance import AcceptanceRule, add, category_text, not_a_number
 from pr2prod.data.schema import DataSchema
 
 ROW_ID = "row_id"
@@ -89,10 +89,13 @@ def check_chunk(
 
 
 def _categorical(raw: pd.Series) -> np.ndarray:
-    """Values as objects, missing (``None``, ``pd.NA``, NaN) as NaN: what the encoder expects."""
+    """Values as the category text training stored (:func:`category_text`: ``2007`` and
+    ``"2007"`` alike), missing (``None``, ``pd.NA``, NaN) as NaN: what the encoder expects."""
     values = raw.to_numpy(dtype=object, na_value=np.nan)
-    values[pd.isna(values)] = np.nan
-    return values
+    out = np.empty(len(values), dtype=object)
+    out[:] = [category_text(v) for v in values]
+    out[pd.isna(out)] = np.nan
+    return out
 
 
 def _numeric(raw: pd.Series, name: str, reasons: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -106,7 +109,7 @@ def _numeric(raw: pd.Series, name: str, reasons: np.ndarray) -> tuple[np.ndarray
     else:
         values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
         not_number = np.isnan(values) & raw.notna().to_numpy()
-        add(reasons, not_number, f"{name}: not a number")
+        add(reasons, not_number, not_a_number(name))
     return values, not_number
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
@@ -67,6 +67,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Help texts are shown as written: `[monitor.log]` names a config key and `<table>` a
+    # placeholder; Rich markup would swallow the first and Markdown the second.
+    rich_markup_mode=None,
 )
 
 
@@ -102,3 +105,33 @@ def builtin_errors_as(category: type[Pr2prodError], *types: type[Exception]) -> 
         raise
     except types as exc:
         raise category(str(exc)) from exc
+
+
+def package_version() -> str:
+    """The installed distribution's version (its metadata), else the source tree's."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("pr2prod")
+    except PackageNotFoundError:  # run from a source tree that is not installed
+        from pr2prod import __version__
+
+        return __version__
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"pr2prod {package_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Config-as-code ML from pull request to production."""

@@ -72,7 +72,7 @@ def canary_report(
             labels=labels or cfg.monitor.performance.labels,
             metrics=metrics,
             id_column=cfg.data.id_column or ID_COLUMN,
-            label_column=cfg.monitor.performance.label_column,
+            label_column=cfg.monitor.performance.label_column or cfg.data.target,
             since=_since(since),
         )
     atomic_write_text(report_path, report.model_dump_json(indent=2) + "\n")

@@ -27,13 +27,26 @@ def verdict_target(params: Path):  # noqa: ANN201  (VerdictTarget, imported lazi
     """The model a release ships and current production, as the gate resolves it."""
     from pr2prod.compare.baseline import production_id
     from pr2prod.config import load_params
+    from pr2prod.models.identity import artifact_id
     from pr2prod.release.preconditions import VerdictTarget
+    from pr2prod.release.registry import production_ref
 
     cfg = load_params(params)
     registry = (cfg.release.model_name, cfg.release.stage)
     base = cfg.gate.baseline
+    model = Path(cfg.paths.model)
     current = production_id(Path("."), base.ref, base.artifact, registry)
-    return VerdictTarget(Path(cfg.paths.model), current, Path(cfg.paths.gate_json))
+    if (
+        current is not None
+        and production_ref(Path("."), *registry) is None
+        and model.is_dir()
+        and current == artifact_id(model)
+    ):
+        # Nothing registered yet, and the fallback ref (`main`) holds this very model: the
+        # first release, committed to main before it is released (docs/adopting.md). Its gate
+        # ran before main had a model; nothing else is in production.
+        current = None
+    return VerdictTarget(model, current, Path(cfg.paths.gate_json))
 
 
 @app.command()
@@ -73,10 +86,12 @@ def release(
     cfg = _release_cfg(params)
     level = bump or bump_from_labels(labels, cfg.bump)
     result = do_release(".", cfg, level, push=push, target=verdict_target(params))
-    typer.echo(
-        f"released {result.version_tag} to {result.stage} ({result.stage_tag}); "
-        f"in {cfg.stage}: {result.previous}"
+    before = (
+        f"replaces {result.previous} in {cfg.stage}"
+        if result.previous
+        else f"the first version in {cfg.stage}"
     )
+    typer.echo(f"released {result.version_tag} to {result.stage} ({result.stage_tag}); {before}")
     typer.echo(f"model card: {result.notes}")
 
 

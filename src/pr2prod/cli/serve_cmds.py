@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import json
 import os
-import shutil
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -84,6 +84,7 @@ def serve(
     from pr2prod.config import load_params
     from pr2prod.config.serve_schema import check_serve
     from pr2prod.config.targets import project_packages
+    from pr2prod.serving.launch import metrics_dir
     from pr2prod.serving.settings import (
         acceptance_config_json,
         serve_config_json,
@@ -107,19 +108,20 @@ def serve(
             canary = dataclasses.replace(canary, share=canary_share)
         cfg = dataclasses.replace(cfg, canary=canary)
     check_serve(cfg)  # the options may have made a combination the config check refuses
-    exe = shutil.which(
-        "bentoml", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    )
-    if exe is None:
+    if importlib.util.find_spec("bentoml_cli") is None:
         raise PlatformError("bentoml is not installed in this environment")
+    port = port or cfg.port
     argv = [
-        exe,
+        sys.executable,
+        "-m",
+        "pr2prod.serving.launch",  # this server's own Prometheus multiprocess directory
+        str(metrics_dir(port)),
         "serve",
         SERVICE,
         "--host",
         host or cfg.host,
         "--port",
-        str(port or cfg.port),
+        str(port),
         "--arg",
         f"model_dir={model.resolve()}",
         "--arg",
@@ -129,18 +131,29 @@ def serve(
         "--arg",  # the team's own packages the artifact may hold classes of (allowed_targets)
         f"trusted_packages={trusted_packages_json(project_packages(composed.allowed_targets))}",
     ]
-    os.execv(exe, argv)  # noqa: S606 - replace this process with bentoml (no shell)
+    os.execv(sys.executable, argv)  # noqa: S606 - replace this process with bentoml (no shell)
 
 
 @app.command("shadow-report")
 def shadow_report(
-    log: Annotated[Path, typer.Argument(help="Prediction log (rotated files are read too).")],
+    log: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Prediction log (rotated files are read too); default: the server's "
+            "[monitor.log], as for monitor and canary-report."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    params: ParamsFile = Path("params.yaml"),
 ) -> None:
     """Agreement rate, flip matrix per class and latency of production vs shadow."""
     from pr2prod.serving.predlog import read_log
     from pr2prod.serving.shadow_report import render, summarise
 
+    if log is None:
+        from pr2prod.config import load_params
+
+        log = Path(load_params(params).monitor.log)
     entries = read_log(log)
     if not entries:
         raise DataError(f"{log}: no prediction log entries")

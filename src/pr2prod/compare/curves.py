@@ -45,7 +45,8 @@ def curve_rows(
             names = CLASSIFICATION_CURVES
         for name in names:
             out.setdefault(name, []).extend({**row, "rev": rev} for row in rows[name])
-    return out
+    # a curve without points (a ROC on a split without errors is undefined) is no image
+    return {name: rows for name, rows in out.items() if rows}
 
 
 def _renumber_clips(svg: str) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from omegaconf import MISSING
+
 from pr2prod.config.serve_schema import DEFAULT_PREDICTION_LOG
 
 
@@ -59,6 +61,8 @@ class DriftConfig:
     multiple_testing: MultipleTesting = MultipleTesting.bonferroni
     discrete_max_values: int = 20
     ignore: list[str] = field(default_factory=list)
+    # rise of a feature's missing share over training's that counts as drift (conf/monitor)
+    missing_increase: float = MISSING
 
 
 @dataclass
@@ -66,7 +70,7 @@ class PerformanceConfig:
     """Performance per time window with a control chart (needs labels)."""
 
     labels: str | None = None
-    label_column: str = "label"
+    label_column: str | None = None  # None: the model's target column (schema.json target)
     metric: PerformanceMetric = PerformanceMetric.auto
     window: str = "1D"
     reference_windows: int = 5

@@ -28,6 +28,39 @@ from pr2prod.config.acceptance_schema import AcceptanceConfig, Decision
 from pr2prod.data.schema import DataSchema, FeatureSpec
 
 
+def category_text(value: object) -> str | None:
+    """The category a value names, as training stored it (``schema.json`` categories are
+    text): a string as it is, an integral number without a fraction (``2007`` and ``2007.0``
+    are ``"2007"``, as a declared categorical ``year`` is stored), another number as Python
+    writes it (``2.5``), a bool as ``True``/``False``; None for a missing value (None, NaN,
+    ``pd.NA``). Online and batch scoring both send the model this text."""
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value))
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, float | np.floating):
+        v = float(value)
+        if math.isnan(v):
+            return None
+        return str(int(v)) if v.is_integer() and abs(v) < 2**53 else repr(v)
+    return str(value)
+
+
+def not_a_number(name: str) -> str:
+    return f"{name}: not a number"
+
+
+def parse_number(text: str) -> float | None:
+    """A numeric feature's value given as text, parsed as batch parses a text column
+    (``pandas.to_numeric``); None when it is not a number (``"abc"``, ``"nan"``, ``""``)."""
+    value = pd.to_numeric(text, errors="coerce")
+    return None if pd.isna(value) else float(value)
+
+
 def unknown_category(name: str) -> str:
     return f"{name}: unknown category"
 

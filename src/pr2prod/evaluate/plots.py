@@ -24,29 +24,51 @@ def classification_plots(
     bins: int,
     points: int,
 ) -> dict[str, list[dict]]:
-    """Plot tables keyed by file stem (``confusion``, ``roc``, ``pr``, ``calibration``)."""
+    """Plot tables keyed by file stem (``confusion``, ``roc``, ``pr``, ``calibration``).
+
+    Binary: the curves of the positive (last) label against the rest. Multiclass: one curve,
+    *correct vs incorrect by top probability*: is the predicted label right, ranked by its
+    probability (each row's ``curve`` says which). Undefined points (a split with no errors)
+    are left out, never written as NaN.
+    """
     plots: dict[str, list[dict]] = {
         "confusion": [{"actual": str(a), "predicted": str(p)} for a, p in zip(y, pred, strict=True)]
     }
     if proba is None:
         return plots
     pos = labels[-1]
-    score = proba[:, -1] if len(labels) == 2 else proba.max(axis=1)
-    truth = (y == pos) if len(labels) == 2 else (pred == y)
-    fpr, tpr, _ = skm.roc_curve(truth, score)
-    plots["roc"] = _thin(
-        [{"fpr": float(a), "tpr": float(b)} for a, b in zip(fpr, tpr, strict=True)], points
-    )
+    binary = len(labels) == 2
+    score = proba[:, -1] if binary else proba.max(axis=1)
+    truth = (y == pos) if binary else (pred == y)
+    curve = f"{pos} vs rest" if binary else CORRECT_VS_INCORRECT
+    plots["roc"] = _thin(_finite(_roc_rows(truth, score), curve), points)
     prec, rec, _ = skm.precision_recall_curve(truth, score)
-    plots["pr"] = _thin(
-        [{"recall": float(r), "precision": float(p)} for r, p in zip(rec, prec, strict=True)],
-        points,
-    )
+    rows = [{"recall": float(r), "precision": float(p)} for r, p in zip(rec, prec, strict=True)]
+    plots["pr"] = _thin(_finite(rows, curve), points)
     frac, mean_pred = calibration_curve(truth, score, n_bins=bins, strategy="uniform")
-    plots["calibration"] = [
+    rows = [
         {"predicted": float(m), "observed": float(f)} for m, f in zip(mean_pred, frac, strict=True)
     ]
+    plots["calibration"] = _finite(rows, curve)
     return plots
+
+
+# The multiclass curve: is the top-probability label right, ranked by that probability.
+CORRECT_VS_INCORRECT = "correct vs incorrect by top probability (multiclass)"
+
+
+def _roc_rows(truth: np.ndarray, score: np.ndarray) -> list[dict[str, float]]:
+    """ROC points; none when the split holds one outcome only (no errors, or no positives),
+    where the curve is undefined (sklearn would give NaN, which is not JSON)."""
+    if np.unique(truth).size < 2:
+        return []
+    fpr, tpr, _ = skm.roc_curve(truth, score)
+    return [{"fpr": float(a), "tpr": float(b)} for a, b in zip(fpr, tpr, strict=True)]
+
+
+def _finite(rows: list[dict[str, float]], curve: str) -> list[dict[str, Any]]:
+    """Rows whose values are all finite (valid JSON), each labelled with its ``curve``."""
+    return [{**r, "curve": curve} for r in rows if all(np.isfinite(v) for v in r.values())]
 
 
 def regression_plots(y: np.ndarray, pred: np.ndarray) -> dict[str, list[dict]]:

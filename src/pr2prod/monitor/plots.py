@@ -38,12 +38,43 @@ def vega_lite(name: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
     return VegaRenderer(points, name, **filled).get_filled_template()
 
 
-def render_svg(name: str, rows: list[dict[str, Any]]) -> str:
-    """Plot ``name`` as one SVG image ("" when there is nothing to draw)."""
+def render_svg(name: str, rows: list[dict[str, Any]], threshold: float | None = None) -> str:
+    """Plot ``name`` as one SVG image ("" when there is nothing to draw); ``threshold`` draws
+    a line at that x value (the PSI threshold on the drift chart, see :func:`with_threshold`)."""
     import vl_convert
 
     spec = vega_lite(name, rows)
+    if spec and threshold is not None:
+        spec = with_threshold(spec, rows, threshold)
     return _own_ids(vl_convert.vegalite_to_svg(spec), name) if spec else ""
+
+
+def with_threshold(
+    spec: dict[str, Any], rows: list[dict[str, Any]], threshold: float
+) -> dict[str, Any]:
+    """The bar chart ``spec`` with a dashed rule at x = ``threshold`` and an x axis from 0 to
+    at least 1.5 × the threshold, so small values look small (a PSI of 0.05 against a 0.2
+    threshold fills a sixth of the axis, not all of it)."""
+    x = dict(spec["encoding"]["x"])
+    field = x["field"]
+    top = max([threshold * 1.5, *(float(r[field]) for r in rows if r.get(field) is not None)])
+    x["scale"] = {"domain": [0, top], "zero": True}
+    bars = {"mark": spec["mark"], "params": spec.get("params", [])}
+    bars["encoding"] = {k: v for k, v in spec["encoding"].items() if v and k != "x"} | {"x": x}
+    rule = {
+        "mark": {"type": "rule", "color": "#b00", "strokeDash": [4, 3], "strokeWidth": 2},
+        "encoding": {"x": {"datum": threshold, "type": "quantitative"}},
+    }
+    label = {
+        "mark": {"type": "text", "color": "#b00", "align": "left", "dx": 3, "baseline": "top"},
+        "encoding": {
+            "x": {"datum": threshold, "type": "quantitative"},
+            "y": {"value": 0},
+            "text": {"value": f"threshold {threshold:g}"},
+        },
+    }
+    top_level = {k: v for k, v in spec.items() if k not in ("mark", "params", "encoding")}
+    return {**top_level, "layer": [bars, rule, label]}
 
 
 def _own_ids(svg: str, name: str) -> str:

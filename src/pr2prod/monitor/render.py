@@ -24,6 +24,7 @@ _BAD = "<span class='bad'>drifted</span>"
 
 def render_html(report: dict[str, Any], plots: dict[str, list[dict[str, Any]]]) -> str:
     """One HTML file: the report's findings and its DVC plots ``plots`` drawn as SVG."""
+    psi_threshold = float(report["thresholds"]["psi_threshold"])
     status = (
         ("<p class='bad'>ALERT: " + "<br>".join(escape(a) for a in report["alerts"]) + "</p>")
         if report["alert"]
@@ -36,7 +37,12 @@ def render_html(report: dict[str, Any], plots: dict[str, list[dict[str, Any]]]) 
         f"<p>Model versions: {escape(versions_text(report['model_versions']))}.</p>",
         status,
         "<h2>Feature drift</h2>",
-        _figure("drift", plots, "PSI per feature"),
+        _figure(
+            "drift",
+            plots,
+            f"PSI per feature; dashed line: drift.psi_threshold {psi_threshold:g}",
+            psi_threshold,
+        ),
         _feature_table(report),
         "<h2>Prediction drift</h2>",
         _pred_html(report["prediction"]),
@@ -61,17 +67,26 @@ def render_markdown(report: dict[str, Any]) -> str:
     if report["features"]:
         lines += [
             "",
-            "| feature | tested as | PSI | test | p-value | effect | drifted |",
-            "| --- | --- | --- | --- | --- | --- | --- |",
+            "| feature | tested as | missing (training) | PSI | test | p-value | effect "
+            "| drifted |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |",
         ]
         for name, f in report["features"].items():
+            kind = f.get("tested_as", f["kind"])
+            flag = "**yes**" if f.get("drifted") else "no"
             if f.get("evaluated"):
-                lines.append(
-                    f"| {name} | {f.get('tested_as', f['kind'])} | {f['psi']:.3f} | {f['test']} "
-                    f"| {f['p_value']:.2g} | {f['effect']:.3f} "
-                    f"| {'**yes**' if f['drifted'] else 'no'} |"
-                )
+                cells = [f"{f['psi']:.3f}", f["test"], f"{f['p_value']:.2g}", f"{f['effect']:.3f}"]
+            else:
+                cells = ["", f"not evaluated: {f.get('reason', '')}", "", ""]
+            lines.append(f"| {name} | {kind} | {missing_text(f)} | {' | '.join(cells)} | {flag} |")
     return "\n".join(lines) + "\n"
+
+
+def missing_text(feature: dict[str, Any]) -> str:
+    """``30.0% (0.0%)``: the window's missing share and training's ("" when not checked)."""
+    if "missing_share" not in feature:
+        return ""
+    return f"{feature['missing_share']:.1%} ({feature['reference_missing_share']:.1%})"
 
 
 def window_text(window: dict[str, Any]) -> str:
@@ -88,8 +103,13 @@ def versions_text(versions: dict[str, int]) -> str:
     return ", ".join(f"{v} ({n:,} rows)" for v, n in versions.items()) or "none"
 
 
-def _figure(name: str, plots: dict[str, list[dict[str, Any]]], caption: str) -> str:
-    svg = render_svg(name, plots.get(name, []))
+def _figure(
+    name: str,
+    plots: dict[str, list[dict[str, Any]]],
+    caption: str,
+    threshold: float | None = None,
+) -> str:
+    svg = render_svg(name, plots.get(name, []), threshold)
     if not svg:
         return ""
     return f"<figure class='plot' id='plot-{name}'>{svg}<figcaption>{caption}</figcaption></figure>"
@@ -101,22 +121,26 @@ def _feature_table(report: dict[str, Any]) -> str:
     rows = []
     for name, f in report["features"].items():
         kind = escape(f.get("tested_as") or f.get("kind", ""))
+        status = _BAD if f.get("drifted") else _OK
+        missing = escape(missing_text(f))
         if not f.get("evaluated"):
             reason = escape(f"not evaluated: {f.get('reason', '')}")
-            rows.append([escape(name), kind, "", "", "", "", reason])
+            rows.append([escape(name), kind, missing, "", reason, "", "", status])
             continue
         rows.append(
             [
                 escape(name),
                 kind,
+                missing,
                 f"{f['psi']:.3f}",
                 escape(f"{f['test']} ({f['over']})" if f.get("over") else f["test"]),
                 f"{f['p_value']:.2g}",
                 f"{f['effect']:.3f}",
-                _BAD if f["drifted"] else _OK,
+                status,
             ]
         )
-    head = ["feature", "tested as", "PSI", "test", "p-value", "effect", "status"]
+    head = ["feature", "tested as", "missing (training)", "PSI", "test", "p-value", "effect"]
+    head.append("status")
     return _table(head, rows)
 
 

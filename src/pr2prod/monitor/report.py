@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from pr2prod.config.monitor_schema import DriftConfig, MonitorConfig
+from pr2prod.data.acceptance import category_text
 from pr2prod.data.schema import DataSchema
 from pr2prod.monitor.control import control_chart, resolve_metric, window_metrics
 from pr2prod.monitor.drift import (
@@ -17,32 +18,40 @@ from pr2prod.monitor.drift import (
     numeric_drift,
     numeric_kind,
 )
+from pr2prod.monitor.missing import check_missing_increase, missing_drift
 
 
 def feature_drift(frame: pd.DataFrame, schema: DataSchema, cfg: MonitorConfig) -> dict[str, Any]:
-    """Drift of every feature present in the window (missing ones are reported, not guessed)."""
+    """Drift of every feature: its missing share against training's
+    (:mod:`pr2prod.monitor.missing`) and, when it has values, its distribution. Every
+    feature of the schema gets a row; one absent from the window is 100 % missing."""
     check_discrete_max_values(cfg.drift)
+    threshold = check_missing_increase(cfg.drift)
     out: dict[str, Any] = {}
     drift = per_test_config(cfg.drift, sum(f.name not in cfg.drift.ignore for f in schema.features))
     for spec in schema.features:
         if spec.name in cfg.drift.ignore:
             out[spec.name] = {"kind": spec.kind, "evaluated": False, "reason": "ignored"}
-        elif spec.name not in frame.columns:
-            out[spec.name] = {"kind": spec.kind, "evaluated": False, "reason": "not in window"}
+            continue
+        if spec.name not in frame.columns:
+            test: dict[str, Any] = {"evaluated": False, "reason": "not in window"}
         elif spec.kind == "numeric":
             values = pd.to_numeric(frame[spec.name], errors="coerce").to_numpy(dtype=float)
-            out[spec.name] = {
-                "kind": "numeric",
-                "tested_as": numeric_kind(spec.stats, drift),
-                **numeric_drift(values, spec.stats, drift),
-            }
+            test = {"tested_as": numeric_kind(spec.stats, drift)}
+            test.update(numeric_drift(values, spec.stats, drift))
         else:
-            values = frame[spec.name].dropna().to_numpy()
-            out[spec.name] = {
-                "kind": "categorical",
-                "tested_as": "categorical",
-                **categorical_drift(values, spec.stats, drift),
-            }
+            # each value as the category it names (2008 and 2008.0 are "2008"), as scoring does
+            values = np.asarray([category_text(v) for v in frame[spec.name].dropna()], dtype=object)
+            test = {"tested_as": "categorical", **categorical_drift(values, spec.stats, drift)}
+        missing = missing_drift(frame, spec, threshold)
+        reasons = missing.pop("missing_reasons") + test.pop("reasons", [])
+        out[spec.name] = {
+            "kind": spec.kind,
+            **test,
+            **missing,
+            "drifted": bool(test.get("drifted")) or missing["missing_drifted"],
+            "reasons": reasons,
+        }
     return out
 
 

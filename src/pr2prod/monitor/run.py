@@ -95,7 +95,8 @@ def run_monitor(cfg: MonitorConfig, overrides: MonitorOverrides | None = None) -
     labelled = None
     if labels_path:
         labels = read_labels(labels_path)
-        labelled = join_labels(frame, labels, schema.id_column, cfg.performance.label_column)
+        label_column = cfg.performance.label_column or schema.target
+        labelled = join_labels(frame, labels, schema.id_column, label_column)
     report = build_report(frame, schema, cfg, labelled, {**facts, **window})
     written = write_outputs(report, Path(cfg.report_dir), Path(cfg.plots_dir))
     update_flag(flag, report)

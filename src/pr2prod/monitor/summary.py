@@ -31,11 +31,14 @@ class Window(_Part):
 
 
 class FeatureDrift(_Part):
-    """Drift of one feature (``evaluated`` false: too few rows, ignored or absent)."""
+    """Drift of one feature (``evaluated`` false: its distribution was not tested: ignored,
+    absent or no values; ``drifted`` may still be true from its missing share)."""
 
     evaluated: bool
     drifted: bool = False
     psi: float | None = None
+    missing_share: float | None = None
+    reference_missing_share: float | None = None
     reasons: list[str] = Field(default_factory=list)
 
 
@@ -74,8 +77,11 @@ class MonitorSummary(_Part):
 
     @property
     def evaluated_features(self) -> list[str]:
-        """Names of the features whose drift was tested."""
-        return sorted(k for k, v in self.features.items() if v.evaluated)
+        """Names of the features whose drift was tested: their distribution, or at least their
+        missing share (a feature with no values is checked, and drifted, by the latter)."""
+        return sorted(
+            k for k, v in self.features.items() if v.evaluated or v.missing_share is not None
+        )
 
 
 def validate_report(report: dict[str, Any]) -> MonitorSummary:

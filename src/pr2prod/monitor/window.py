@@ -166,12 +166,17 @@ def join_labels(
     carried one, else its request id (``<request_id>#<index>`` in a batch request); a
     scored batch's is the data's id column. The labels' ``id_column`` holds those keys.
     """
-    for col, what in ((id_column, "row id"), (label_column, "label")):
-        if col not in labels.columns:
-            raise ValueError(
-                f"monitor.performance.labels: no {what} column {col!r}; "
-                f"columns: {', '.join(map(str, labels.columns))}"
-            )
+    columns = ", ".join(map(str, labels.columns))
+    if id_column not in labels.columns:
+        raise ValueError(
+            f"monitor.performance.labels: no row id column {id_column!r} (data.id_column); "
+            f"columns: {columns}"
+        )
+    if label_column not in labels.columns:
+        raise ValueError(
+            f"monitor.performance.label_column: {label_column!r} is not a column of the "
+            f"labels table (monitor.performance.labels); columns: {columns}"
+        )
     lab = pd.DataFrame({"_key": labels[id_column].astype(str), "label": labels[label_column]})
     lab = lab.drop_duplicates("_key", keep="last")
     cur = frame.assign(_key=frame["row_id"].astype(str))

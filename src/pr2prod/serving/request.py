@@ -4,9 +4,13 @@ Every feature becomes a required field whose type is the acceptance rule
 (:mod:`pr2prod.data.acceptance`, the ``acceptance`` config group, shared with batch
 scoring): numeric features are finite numbers of bounded magnitude (never NaN or
 infinity), categorical features one of the training categories (``Literal``) unless
-unknown categories are flagged, ``null`` only where the rule accepts it. Unknown fields are
-refused, in a record and at the top level of a body. A bad request therefore fails
-validation in BentoML, which answers 400 with the field's path, before the model runs.
+unknown categories are flagged, ``null`` only where the rule accepts it. A value the rule
+refuses fails with the rule's own words (``city: unknown category``, the reason batch scoring
+gives, :mod:`pr2prod.data.acceptance`); a number names a category as its text (``2007``),
+and a numeric feature's value may come as text (``"41.5"``), parsed as batch parses a CSV.
+Unknown fields are refused, in a record and at the top level of a body. A bad request
+therefore fails validation in BentoML, which answers 400 with the field's path, before the
+model runs.
 Responses carry only the fields of the model's task (no ``value`` on a classifier, no
 ``null``).
 """
@@ -30,33 +34,88 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from pr2prod.config.acceptance_schema import AcceptanceConfig
-from pr2prod.data.acceptance import FeatureLimit, feature_limit
+from pr2prod.config.acceptance_schema import AcceptanceConfig, Decision
+from pr2prod.data.acceptance import (
+    FeatureLimit,
+    category_text,
+    feature_limit,
+    infinite,
+    missing_value,
+    not_a_number,
+    out_of_range,
+    parse_number,
+    too_large,
+    unknown_category,
+)
 from pr2prod.data.schema import DataSchema, FeatureSpec
 from pr2prod.logrecord.variant import VARIANT_HEADER, Variant
 
 Label = StrictInt | str | bool
 
 
-def _numeric(lim: FeatureLimit) -> Any:
+def _missing(lim: FeatureLimit) -> None:
+    """``None``: accepted when the rule accepts nulls, else refused in batch's words."""
+    if not lim.nullable:
+        raise PydanticCustomError("missing_value", missing_value(lim.name))
+
+
+def _numeric(lim: FeatureLimit, max_abs: float, reject_range: bool) -> Any:
+    """A finite number; magnitude and training range judged in the rule's words first (the
+    bounds stay on the type for the OpenAPI document)."""
+
+    def check(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        if value is None:
+            return _missing(lim)
+        if isinstance(value, str):  # text, as a CSV cell is: parsed the way batch parses it
+            parsed = parse_number(value)
+            if parsed is None:
+                raise PydanticCustomError("not_a_number", not_a_number(lim.name))
+            value = parsed
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            v = float(value)
+            if math.isinf(v):
+                raise PydanticCustomError("infinite", infinite(lim.name))
+            if abs(v) > max_abs:
+                raise PydanticCustomError("too_large", too_large(lim.name, max_abs))
+            if reject_range and not lim.train_lo <= v <= lim.train_hi:
+                reason = out_of_range(lim.name, lim.train_lo, lim.train_hi)
+                raise PydanticCustomError("out_of_range", reason)
+        return handler(value)
+
     bounds: dict[str, float] = {}
     if math.isfinite(lim.lo):
         bounds["ge"] = lim.lo
     if math.isfinite(lim.hi):
         bounds["le"] = lim.hi
     base = Annotated[float, Field(strict=True, allow_inf_nan=False, **bounds)]  # type: ignore[call-overload]
-    return base | None if lim.nullable else base
+    return Annotated[base | None if lim.nullable else base, WrapValidator(check)]
 
 
 def _categorical(lim: FeatureLimit) -> Any:
+    """A category: text, or a number naming one (``2007`` is the category ``"2007"``, as in
+    batch: :func:`category_text`); unknown and missing ones refused in the rule's words."""
+
+    def check(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        if value is None:
+            return _missing(lim)
+        text = category_text(value) if isinstance(value, str | int | float) else None
+        if text is None:
+            return handler(value)  # not a category at all: the type's own error
+        if lim.categories is not None and text not in lim.categories:
+            raise PydanticCustomError("unknown_category", unknown_category(lim.name))
+        return handler(text)
+
     base = Literal[lim.categories] if lim.categories else str  # type: ignore[valid-type]
-    return base | None if lim.nullable else base
+    return Annotated[base | None if lim.nullable else base, WrapValidator(check)]
 
 
 def field_type(f: FeatureSpec, acceptance: AcceptanceConfig | None = None) -> Any:
     """The pydantic type of one feature: the acceptance rule's limits as a type."""
-    lim = feature_limit(f, acceptance if acceptance is not None else AcceptanceConfig())
-    return _categorical(lim) if f.kind == "categorical" else _numeric(lim)
+    cfg = acceptance if acceptance is not None else AcceptanceConfig()
+    lim = feature_limit(f, cfg)
+    if f.kind == "categorical":
+        return _categorical(lim)
+    return _numeric(lim, float(cfg.max_abs_value), cfg.out_of_range == Decision.reject)
 
 
 def _description(f: FeatureSpec) -> str:
