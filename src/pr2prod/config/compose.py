@@ -25,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from pr2prod.config.confscan import conf_files, load_yaml
 from pr2prod.config.errors import ConfigError
 from pr2prod.config.hydra_compose import compose_dict
 from pr2prod.config.loader import RECORD_KEY, read_params_file, to_config
@@ -48,15 +49,19 @@ def conf_digest(conf_dir: str | Path) -> str:
     Groups that never enter ``params.yaml`` (:data:`NOT_COMPOSED`) are left out.
     Each YAML file contributes its relative path, its ``# @package`` directive and its parsed
     content, so editing a comment or reformatting leaves the digest (and the check) alone.
+    It covers every file composition may read: Hydra reads ``conf/`` only (a searchpath, a
+    symlink leaving ``conf/`` or a defaults entry climbing out is refused,
+    :mod:`pr2prod.config.confscan`), the rest is pr2prod's code.
     """
     root = Path(conf_dir)
     h = hashlib.md5(usedforsecurity=False)
-    for path in sorted(root.rglob("*.yaml")):
+    for path in conf_files(root):
         if path.relative_to(root).parts[0] in NOT_COMPOSED:
             continue
         text = path.read_text(encoding="utf-8")
         package = [ln.strip() for ln in text.splitlines() if ln.strip().startswith("# @package")]
-        content = json.dumps(yaml.safe_load(text), sort_keys=True, default=str)
+        parsed = load_yaml(path, f"conf/{path.relative_to(root).as_posix()}")
+        content = json.dumps(parsed, sort_keys=True, default=str)
         h.update(f"{path.relative_to(root).as_posix()}\0{package}\0{content}\0".encode())
     return h.hexdigest()
 
