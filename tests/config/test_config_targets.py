@@ -328,16 +328,18 @@ def test_torch_mlp_fits_with_its_configured_and_persisted_optimizer() -> None:
     assert len(persisted.loss_curve_) == 1
 
 
-def test_allowed_callables_extends_by_exact_name_only() -> None:
-    overrides = [
-        "model=linear_regression",
-        "data=diabetes",
-        "model._target_=collections.OrderedDict",
-        "allowed_targets=[sklearn.,collections.]",
-    ]
-    cfg = to_config(compose_dict(CONF, overrides))
+def test_allowed_callables_extends_by_exact_name_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pr2prod.config import registry
+
+    raw = compose_dict(CONF, ["model=linear_regression", "data=diabetes"])
+    raw["model"]["_target_"] = "collections.OrderedDict"
+    del raw["model"]["fit_intercept"]
+    cfg = to_config(raw)
+    policy = ["sklearn.", "collections."]  # as pyproject.toml [tool.pr2prod] would list it
     with pytest.raises(ConfigError, match=r"resolves to class collections\.OrderedDict"):
-        build_estimator(cfg.model, cfg.allowed_targets, cfg.allowed_callables)
-    cfg = to_config(compose_dict(CONF, [*overrides, "allowed_callables=[collections.OrderedDict]"]))
-    estimator = build_estimator(cfg.model, cfg.allowed_targets, cfg.allowed_callables)
+        build_estimator(cfg.model, policy, [])
+    with pytest.raises(ConfigError, match=r"no registered schema"):  # listed, still no schema
+        build_estimator(cfg.model, policy, ["collections.OrderedDict"])
+    monkeypatch.setitem(registry._REGISTRY, "collections.OrderedDict", registry.TargetSchema)
+    estimator = build_estimator(cfg.model, policy, ["collections.OrderedDict"])
     assert type(estimator).__name__ == "OrderedDict"
