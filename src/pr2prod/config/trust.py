@@ -19,6 +19,7 @@ The project root is the current directory: where ``dvc repro`` runs every stage.
 from __future__ import annotations
 
 import re
+import subprocess
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -127,6 +128,44 @@ def widening(base: TrustPolicy, head: TrustPolicy) -> list[str]:
         added = [v for v in getattr(head, key) if v not in getattr(base, key)]
         out.extend(f"{key} +{v!r}" for v in added)
     return out
+
+
+def policy_at_ref(ref: str, root: str | Path | None = None) -> TrustPolicy:
+    """The policy ``pyproject.toml`` declared at git revision ``ref`` (the default if absent).
+
+    Raises:
+        ConfigError: ``ref`` is not a revision of the repository at ``root``.
+    """
+    cwd = Path(root) if root is not None else Path.cwd()
+    if not ref or ref.startswith("-"):
+        raise ConfigError(f"--base: {ref!r} is not a git revision")
+    known = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if known.returncode != 0:
+        raise ConfigError(f"--base: {ref!r} is not a commit of this repository (fetch it first)")
+    shown = subprocess.run(
+        ["git", "show", f"{known.stdout.strip()}:{PYPROJECT}"],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if shown.returncode != 0:  # no pyproject.toml at the base: the default policy
+        return DEFAULT_POLICY
+    return policy_from_toml(shown.stdout, f"{ref}:{PYPROJECT}")
+
+
+def widening_message(widened: list[str]) -> str:
+    """The one message PR CI fails with when the policy is widened."""
+    return (
+        f"this pull request widens the trust policy: {', '.join(widened)}; "
+        "a maintainer must approve it"
+    )
 
 
 def project_packages(allowed_targets: tuple[str, ...] | list[str]) -> tuple[str, ...]:
