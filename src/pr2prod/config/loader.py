@@ -14,7 +14,7 @@ from pr2prod.config.choices import plain
 from pr2prod.config.confscan import load_yaml
 from pr2prod.config.errors import ConfigError
 from pr2prod.config.explain import explain
-from pr2prod.config.paths_schema import check_paths
+from pr2prod.config.outputs import check_output_paths
 from pr2prod.config.ranges import check_ranges
 from pr2prod.config.retrain_schema import check_retrain
 from pr2prod.config.serve_schema import check_serve
@@ -95,7 +95,7 @@ def to_config(raw: dict[str, Any]) -> schema.Config:
         obj.model = {**model_params(obj.model), **extra}
     _check_choices(obj)
     check_ranges(obj)
-    check_paths(obj.paths)
+    check_output_paths(obj)  # every output path, once: inside the project
     check_serve(obj.serve)
     check_retrain(obj.retrain)
     return obj
