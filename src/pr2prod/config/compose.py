@@ -31,6 +31,7 @@ from pr2prod.config.hydra_compose import compose_dict
 from pr2prod.config.loader import RECORD_KEY, read_params_file, to_config
 from pr2prod.config.overrides import infer_overrides, merge_overrides
 from pr2prod.config.targets import check_targets
+from pr2prod.config.trust import refuse_policy_keys
 from pr2prod.fsio import atomic_write_text
 
 HEADER = (
@@ -128,6 +129,7 @@ def reconcile(
     old_text = params.read_text(encoding="utf-8") if params.exists() else None
     if old_text is not None and not reset:
         body, record = _split(read_params_file(params))
+        refuse_policy_keys(body)  # `dvc exp run -S allowed_targets=...` cannot widen it
         if record is None:
             reasons.append("params.yaml had no compose record")
         else:
@@ -177,6 +179,7 @@ def check(conf_dir: str | Path = "conf", params_path: str | Path = "params.yaml"
     """
     conf, params = Path(conf_dir), Path(params_path)
     body, record = _split(read_params_file(params))
+    refuse_policy_keys(body)
     if record is None:
         return ["params.yaml has no compose record: run `pr2prod compose`"]
     overrides = [str(o) for o in record.get("overrides") or []]
