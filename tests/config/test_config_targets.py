@@ -130,7 +130,7 @@ def test_each_payload_runs_when_instantiated_unchecked(name: str, marker: Path) 
 @pytest.mark.parametrize("name", PAYLOADS)
 def test_payload_anywhere_in_the_config_is_refused(name: str, placement: str, marker: Path) -> None:
     model, key = _model(placement, _payload(name, marker))
-    tree = {"allowed_targets": PREFIXES, "allowed_callables": [], "model": model}
+    tree = {"model": model}  # the trust policy: this repository's pyproject.toml
     with pytest.raises(ConfigError, match=rf"{key}: .*{REASONS[name]}"):
         check_targets(tree)
     assert not marker.exists()
