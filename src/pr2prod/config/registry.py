@@ -149,6 +149,8 @@ def _explain(exc: ValidationError, key: str, name: str, schema: type[TargetSchem
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "missing":
         return f"{where}: {msg} by {name}'s schema"
+    if err["type"] == "value_error":  # a nested target's own message (it names its value)
+        return f"{where}: {msg}"
     return f"{where}: {msg} (got {err.get('input')!r})"
 
 
@@ -157,13 +159,16 @@ def _join(path: str, key: str) -> str:
 
 
 def _nested(value: Any) -> Any:
-    """A nested target: a mapping checked like any other (name, resolution, kind, schema)."""
+    """A nested target: validated against its own registered schema.
+
+    Its name, resolution and kind were checked with the whole tree (``check_targets`` walks
+    every ``_target_`` at any depth before any schema is applied).
+    """
     if not isinstance(value, Mapping) or TARGET_KEY not in value:
         raise ValueError("expected a nested target (a mapping with a `_target_`)")
-    from pr2prod.config.targets import check_targets
-
+    target = str(value[TARGET_KEY])
     try:
-        check_targets(dict(value), path="")
+        validate_arguments(dict(value), "", locate(target, TARGET_KEY), target)
     except ConfigError as exc:
         raise ValueError(str(exc)) from None
     return value
