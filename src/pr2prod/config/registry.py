@@ -10,8 +10,7 @@ pr2prod registers its own models and transformers (:mod:`pr2prod.config.builtin_
 A team registers its own classes in Python, in its package (the ``init`` template's
 ``src/<package>/schemas.py``), so each new schema reaches review as code::
 
-    from pydantic import Field
-    from pr2prod.config.registry import TargetSchema, register_target
+    from pr2prod.config.registry import Field, TargetSchema, register_target
 
     class ClipperArgs(TargetSchema):
         lower: float = Field(0.01, ge=0.0, le=1.0)
@@ -29,10 +28,11 @@ from importlib import import_module
 from types import ModuleType
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from pr2prod.config.errors import ConfigError
 
+__all__ = ["Field", "NestedTarget", "TargetSchema", "locate", "register_target"]
 TARGET_KEY = "_target_"
 PARTIAL_KEY = "_partial_"
 #: Hydra's other special keys: positional arguments and conversion switches bypass the typed

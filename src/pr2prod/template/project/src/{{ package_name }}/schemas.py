@@ -9,8 +9,7 @@ registers them.
 
 from __future__ import annotations
 
-from pr2prod.config.registry import TargetSchema, register_target
-from pydantic import Field
+from pr2prod.config.registry import Field, TargetSchema, register_target
 
 
 class QuantileClipperArgs(TargetSchema):
