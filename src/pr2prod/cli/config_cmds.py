@@ -57,8 +57,8 @@ def trust_diff(
         str, typer.Option("--base", help="Git revision of the base branch, e.g. origin/main.")
     ] = "origin/main",
 ) -> None:
-    """Fail when the working tree's trust policy (pyproject.toml [tool.pr2prod]) is wider than
-    BASE's: a maintainer must approve that pull request."""
+    """Fail when the working tree's trust policy (pyproject.toml, table tool.pr2prod) is wider
+    than BASE's: a maintainer must approve that pull request."""
     from pr2prod.config.trust import (
         load_trust_policy,
         policy_at_ref,
