@@ -19,6 +19,9 @@ repro: ## run the whole pipeline
 check: ## params.yaml in sync with conf/
 	pr2prod check
 
+trust-check: ## fail when the trust policy (pyproject.toml [tool.pr2prod]) is wider than BASE's (default origin/main)
+	pr2prod trust-diff --base "$${BASE:-origin/main}"
+
 lint: ## ruff, import contracts, params in sync
 	ruff check src tests benchmarks
 	ruff format --check src tests benchmarks
@@ -146,6 +149,6 @@ workflows-lint: ## schema-check and security-audit the GitHub workflows
 ci-local: ## run the workflows for EVENT (default pull_request) with act on this host
 	pr2prod ci "$${EVENT:-pull_request}"
 
-.PHONY: help install repro check lint test test-fast bench serve bench-serving score monitor \
+.PHONY: help install repro check trust-check lint test test-fast bench serve bench-serving score monitor \
 	monitor-pull retrain-plan retrain pre-commit pull reproduce-check gate build report registry \
 	release rollback canary-report promote canary-abort workflows-lint ci-local

@@ -26,6 +26,7 @@ standard library, so anything may import it (the numerical envelope included).
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
 DEBUG_VAR = "PR2PROD_DEBUG"  # "1": let unexpected exceptions show their traceback
@@ -103,3 +104,36 @@ def exit_code_for(exc: BaseException) -> int:
     if isinstance(exc, FileNotFoundError):
         return EXIT_DATA
     return EXIT_INTERNAL
+
+
+_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:)[^@\s/]+@")
+_DSN_PASSWORD = re.compile(r"(?P<head>\bpassword\s*=\s*)('[^']*'|\S+)", re.IGNORECASE)
+
+
+def mask_passwords(text: str) -> str:
+    """``text`` with the password of every URL (``scheme://user:***@host``) and DSN
+    (``password=***``) masked."""
+    text = _URL_PASSWORD.sub(lambda m: f"{m.group('head')}***@", text)
+    return _DSN_PASSWORD.sub(lambda m: f"{m.group('head')}***", text)
+
+
+def translate_library_error(exc: BaseException) -> BaseException:
+    """A library's exception that is a known input failure, as its pr2prod category.
+
+    A database that cannot be reached (SQLAlchemy's ``OperationalError``/``InterfaceError``)
+    is a data-source error (exit 3) naming the server, password masked; anything else is
+    returned unchanged.
+    """
+    names = {c.__name__ for c in type(exc).__mro__}
+    if type(exc).__module__.startswith("sqlalchemy") and names & {
+        "OperationalError",
+        "InterfaceError",
+    }:
+        orig = getattr(exc, "orig", None) or exc
+        lines = [ln.strip() for ln in str(orig).splitlines() if ln.strip()]
+        first = lines[0] if lines else type(orig).__name__
+        url = getattr(exc, "pr2prod_url", None)
+        where = f" {mask_passwords(str(url))}" if url else ""
+        error = DataError(f"database{where} unreachable: {mask_passwords(first)}")
+        return error
+    return exc

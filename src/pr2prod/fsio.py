@@ -1,4 +1,11 @@
-"""Small filesystem helpers shared by every layer: atomic writes and content hashes."""
+"""Small filesystem helpers shared by every layer: atomic writes and content hashes.
+
+Atomic writes go through a sibling temporary named ``.<name>.<pid>.<random>.tmp``; one
+left behind by a crashed process (its pid no longer running) is removed by the next write
+to the same target. Files and directories get the permissions the umask allows
+(``0o666``/``0o777`` minus the umask); ``private=True`` (files holding inputs: the
+prediction log, reports with rows) gives the owner alone access (``0o600``/``0o700``).
+"""
 
 from __future__ import annotations
 
@@ -7,26 +14,81 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+_UMASK_LOCK = threading.Lock()
 
-def atomic_write_text(path: str | Path, text: str) -> None:
+
+def current_umask() -> int:
+    """The process umask (read by setting it and putting it back, under a lock)."""
+    with _UMASK_LOCK:
+        mask = os.umask(0o077)
+        os.umask(mask)
+    return mask
+
+
+def file_mode(private: bool = False) -> int:
+    """Mode of a new file: owner-only when ``private``, else ``0o666`` minus the umask."""
+    return 0o600 if private else 0o666 & ~current_umask()
+
+
+def _tmp_prefix(target: Path) -> str:
+    return f".{target.name}.{os.getpid()}."
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_leftovers(target: str | Path) -> list[Path]:
+    """Remove temporaries of ``target`` (``.<name>.<pid>.*.tmp`` / ``.old``) whose process
+    is gone; return what was removed. A live writer's temporaries are left alone."""
+    t = Path(target)
+    removed: list[Path] = []
+    if not t.parent.is_dir():
+        return removed
+    for entry in t.parent.glob(f".{t.name}.*"):
+        parts = entry.name[len(t.name) + 2 :].split(".")
+        if len(parts) < 3 or parts[-1] not in ("tmp", "old") or not parts[0].isdigit():
+            continue
+        if _pid_alive(int(parts[0])):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+        removed.append(entry)
+    return removed
+
+
+def atomic_write_text(path: str | Path, text: str, private: bool = False) -> None:
     """Write ``text`` to ``path`` through a temporary file and a rename."""
-    atomic_write_bytes(path, text.encode("utf-8"))
+    atomic_write_bytes(path, text.encode("utf-8"), private=private)
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
+def atomic_write_bytes(path: str | Path, data: bytes, private: bool = False) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename.
+
+    The file gets :func:`file_mode` (the umask's, or owner-only when ``private``).
+    """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    clean_leftovers(target)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=_tmp_prefix(target), suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, file_mode(private))
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -43,25 +105,33 @@ def read_json(path: str | Path) -> Any:
 
 
 @contextmanager
-def atomic_dir(path: str | Path) -> Iterator[Path]:
+def atomic_dir(path: str | Path, private: bool = False) -> Iterator[Path]:
     """Yield a temporary sibling directory that replaces ``path`` only on success.
 
-    A failure inside the block leaves the previous ``path`` untouched.
+    A failure inside the block leaves the previous ``path`` untouched. The previous ``path``
+    is moved aside under a name of this call's own and only that is deleted: nothing this
+    call did not create or move is removed (a symlink at ``path`` is replaced as a link; what
+    it points to is left alone). Leftovers of a crashed run are cleaned first.
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))
-    tmp.chmod(0o755)
+    clean_leftovers(target)
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=_tmp_prefix(target), suffix=".tmp"))
+    tmp.chmod(0o700 if private else 0o777 & ~current_umask())
     try:
         yield tmp
-        old = target.with_name(f".{target.name}.old")
-        if old.exists():
-            shutil.rmtree(old)
-        if target.exists():
+        old: Path | None = None
+        if target.exists() or target.is_symlink():
+            prefix = _tmp_prefix(target)
+            old = Path(tempfile.mkdtemp(dir=target.parent, prefix=prefix, suffix=".old"))
+            old.rmdir()  # a unique name of our own; the previous output is renamed onto it
             os.replace(target, old)
         os.replace(tmp, target)
-        if old.exists():
-            shutil.rmtree(old)
+        if old is not None:
+            if old.is_symlink() or not old.is_dir():
+                old.unlink()
+            else:
+                shutil.rmtree(old)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

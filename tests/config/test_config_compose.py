@@ -171,21 +171,10 @@ def test_target_outside_allow_list_is_refused(conf: Path) -> None:
         build_estimator(cfg.model, cfg.allowed_targets)
 
 
-def test_allow_list_is_extendable_in_config() -> None:
-    cfg = to_config(
-        compose_dict(
-            CONF,
-            [
-                "model=linear_regression",
-                REGRESSION_DATA,
-                "model._target_=collections.OrderedDict",
-                "allowed_targets=[sklearn.,collections.]",
-                "allowed_callables=[collections.OrderedDict]",  # not an estimator class
-            ],
-        )
-    )
-    estimator = build_estimator(cfg.model, cfg.allowed_targets, cfg.allowed_callables)
-    assert type(estimator).__name__ == "OrderedDict"
+def test_the_allow_list_is_not_config() -> None:
+    overrides = ["model=linear_regression", REGRESSION_DATA, "+allowed_targets=[collections.]"]
+    with pytest.raises(ConfigError, match=r"allowed_targets: the trust policy is not config"):
+        compose_dict(CONF, overrides)
 
 
 def test_a_resolver_in_a_config_is_refused_and_nothing_is_written(tmp_path, monkeypatch):
@@ -201,7 +190,11 @@ def test_a_resolver_in_a_config_is_refused_and_nothing_is_written(tmp_path, monk
     assert params.read_bytes() == before
 
 
-def test_a_model_without_a_pr2prod_schema_keeps_its_keys_for_the_constructor():
+def test_a_model_needs_a_schema_registered_in_code(monkeypatch: pytest.MonkeyPatch):
+    from pydantic import Field
+
+    from pr2prod.config import registry
+
     raw = compose_dict(CONF, [])
     raw["model"] = {
         "name": "team_model",
@@ -211,8 +204,20 @@ def test_a_model_without_a_pr2prod_schema_keeps_its_keys_for_the_constructor():
         "max_iter": 77,
     }
     cfg = to_config(raw)
+    with pytest.raises(ConfigError, match=r"model: .*LogisticRegressionCV.*no registered schema"):
+        build_estimator(cfg.model, cfg.allowed_targets)
+
+    class CVArgs(registry.TargetSchema):
+        Cs: int = Field(10, ge=1, le=100)
+        max_iter: int = Field(100, ge=1, le=10_000)
+
+    name = "sklearn.linear_model.LogisticRegressionCV"
+    monkeypatch.setitem(registry._REGISTRY, name, CVArgs)  # what a team package registers
     estimator = build_estimator(cfg.model, cfg.allowed_targets)
-    assert (estimator.Cs, estimator.max_iter) == (3, 77)  # were silently dropped before
+    assert (estimator.Cs, estimator.max_iter) == (3, 77)  # its keys reach the constructor
+    raw["model"]["Cs"] = 0
+    with pytest.raises(ConfigError, match=r"model\.Cs: Input should be greater than or equal"):
+        build_estimator(to_config(raw).model, cfg.allowed_targets)
     raw["model"]["tasks"] = ["ranking"]  # the common keys are still validated
     with pytest.raises(ConfigError, match=r"model\.tasks"):
         to_config(raw)

@@ -130,7 +130,7 @@ def test_each_payload_runs_when_instantiated_unchecked(name: str, marker: Path) 
 @pytest.mark.parametrize("name", PAYLOADS)
 def test_payload_anywhere_in_the_config_is_refused(name: str, placement: str, marker: Path) -> None:
     model, key = _model(placement, _payload(name, marker))
-    tree = {"allowed_targets": PREFIXES, "allowed_callables": [], "model": model}
+    tree = {"model": model}  # the trust policy: this repository's pyproject.toml
     with pytest.raises(ConfigError, match=rf"{key}: .*{REASONS[name]}"):
         check_targets(tree)
     assert not marker.exists()
@@ -292,7 +292,8 @@ def test_a_torch_module_is_not_accepted_as_the_optimizer() -> None:
     frame, _ = _train_frame()
     spec = {"_target_": "torch.optim.swa_utils.AveragedModel", "_partial_": True}
     model = TorchMLPClassifier(max_epochs=1, optimizer=spec, progress=False)
-    with pytest.raises(ConfigError, match=r"not a torch\.optim\.Optimizer"):
+    # a torch module, not an optimizer: it has no registered schema as a target
+    with pytest.raises(ConfigError, match=r"optimizer: .*AveragedModel.*no registered schema"):
         model.fit(frame[["a", "b", "c"]], frame["target"])
 
 
@@ -328,16 +329,18 @@ def test_torch_mlp_fits_with_its_configured_and_persisted_optimizer() -> None:
     assert len(persisted.loss_curve_) == 1
 
 
-def test_allowed_callables_extends_by_exact_name_only() -> None:
-    overrides = [
-        "model=linear_regression",
-        "data=diabetes",
-        "model._target_=collections.OrderedDict",
-        "allowed_targets=[sklearn.,collections.]",
-    ]
-    cfg = to_config(compose_dict(CONF, overrides))
+def test_allowed_callables_extends_by_exact_name_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pr2prod.config import registry
+
+    raw = compose_dict(CONF, ["model=linear_regression", "data=diabetes"])
+    raw["model"]["_target_"] = "collections.OrderedDict"
+    del raw["model"]["fit_intercept"]
+    cfg = to_config(raw)
+    policy = ["sklearn.", "collections."]  # as pyproject.toml [tool.pr2prod] would list it
     with pytest.raises(ConfigError, match=r"resolves to class collections\.OrderedDict"):
-        build_estimator(cfg.model, cfg.allowed_targets, cfg.allowed_callables)
-    cfg = to_config(compose_dict(CONF, [*overrides, "allowed_callables=[collections.OrderedDict]"]))
-    estimator = build_estimator(cfg.model, cfg.allowed_targets, cfg.allowed_callables)
+        build_estimator(cfg.model, policy, [])
+    with pytest.raises(ConfigError, match=r"no registered schema"):  # listed, still no schema
+        build_estimator(cfg.model, policy, ["collections.OrderedDict"])
+    monkeypatch.setitem(registry._REGISTRY, "collections.OrderedDict", registry.TargetSchema)
+    estimator = build_estimator(cfg.model, policy, ["collections.OrderedDict"])
     assert type(estimator).__name__ == "OrderedDict"

@@ -82,14 +82,9 @@ def test_conf_config(rendered: Path) -> None:
         "  - data: breast_cancer\n",
         "  - data: project           # conf/data/project.yaml: this project's data\n",
     )
-    s = s.replace('"pr2prod."]', f'"pr2prod.", "{PACKAGE}."]')
     s = s.replace(  # this repository's experiments stay here: a project starts with none
         "conf/experiment/, e.g. experiment=rf_tuned\n",
         "conf/experiment/ (`pr2prod sweep` writes one)\n",
-    )
-    s = s.replace(
-        "start with `_`.\n",
-        f'start with `_`.\n# "{PACKAGE}." is this project\'s own code (src/{PACKAGE}/).\n',
     )
     assert (rendered / "conf/config.yaml").read_text() == s
 

@@ -23,6 +23,7 @@ from _project import BIN, env, run
 from pr2prod import __version__
 from pr2prod.cli import app
 from pr2prod.config.targets import project_packages
+from pr2prod.config.trust import load_trust_policy
 from pr2prod.errors import EXIT_USAGE
 from pr2prod.release.equivalence import compare_models
 
@@ -82,7 +83,8 @@ def test_init_with_defaults_reproduces_and_trains_a_custom_transformer(
     pyproject = (project / "pyproject.toml").read_text()
     assert f'"pr2prod=={__version__}"' in pyproject
     params = yaml.safe_load((project / "params.yaml").read_text())
-    assert "proj." in params["allowed_targets"]
+    policy = load_trust_policy(project)  # the trust policy is pyproject.toml, not params.yaml
+    assert "proj." in policy.allowed_targets and "allowed_targets" not in params
     assert params["data"]["dataset"] == "breast_cancer"
     assert params["model"]["name"] == "logistic_regression"
     assert "url = ../../proj-dvc-remote" in (project / ".dvc/config").read_text()
@@ -121,7 +123,7 @@ def test_init_with_defaults_reproduces_and_trains_a_custom_transformer(
     model, test = project / "models/model", pd.read_parquet(project / "data/prepared/test.parquet")
     with pytest.raises(Exception, match=r"untrusted types: proj\."):
         compare_models(model, model, test, 1e-9)
-    same = compare_models(model, model, test, 1e-9, project_packages(params["allowed_targets"]))
+    same = compare_models(model, model, test, 1e-9, project_packages(policy.allowed_targets))
     assert same.equivalent and all(d.max_abs_delta == 0.0 for d in same.deltas)
 
 
@@ -177,7 +179,7 @@ def test_init_with_a_file_source_renders_its_answers(tmp_path: Path) -> None:
     assert (data["target"], data["id_column"], data["task"]) == ("species", "id", "multiclass")
     params = yaml.safe_load((project / "params.yaml").read_text())
     assert params["model"]["name"] == "random_forest"
-    assert "team_models." in params["allowed_targets"]
+    assert "team_models." in load_trust_policy(project).allowed_targets
     assert (project / "src/team_models/models.py").is_file()
     assert f"url = {remote}" in (project / ".dvc/config").read_text()
     run([PR2PROD, "check"], project)

@@ -38,6 +38,7 @@ import yaml
 from _project import BIN, env
 from _serving import HOST, Server, free_port
 from pr2prod import __version__
+from pr2prod.config.trust import load_trust_policy
 from pr2prod.errors import EXIT_DATA
 from pr2prod.init import TEMPLATE_DIR
 from pr2prod.init.cache import CACHE_VAR
@@ -320,7 +321,7 @@ def test_a_file_source_project_trains_packages_and_tests_the_teams_model(
 ) -> None:
     project = file_project.root
     params = yaml.safe_load((project / "params.yaml").read_text())
-    assert f"{PACKAGE}." in params["allowed_targets"]
+    assert f"{PACKAGE}." in load_trust_policy(project).allowed_targets
     assert params["model"]["_target_"].startswith(f"{PACKAGE}.models.")
     meta = json.loads((project / "models/model/metadata.json").read_text())
     assert meta["model_name"] == "example_pipeline"

@@ -18,7 +18,14 @@ import typer
 from typer.core import TyperGroup
 from typer.exceptions import Abort, TyperException
 
-from pr2prod.errors import DEBUG_VAR, EXIT_INTERNAL, Pr2prodError, exit_code_for
+from pr2prod.errors import (
+    DEBUG_VAR,
+    EXIT_INTERNAL,
+    Pr2prodError,
+    exit_code_for,
+    mask_passwords,
+    translate_library_error,
+)
 
 # Typer's own control flow (exit codes, usage errors, Ctrl-C): never ours to translate.
 _TYPER_FLOW = (typer.Exit, Abort, TyperException)
@@ -32,9 +39,10 @@ def debug_enabled() -> bool:
 def error_message(exc: BaseException) -> str:
     """The one line printed for ``exc`` (after ``error: ``)."""
     if isinstance(exc, Pr2prodError | FileNotFoundError):
-        return str(exc)
+        return mask_passwords(str(exc))
+    text = mask_passwords(str(exc))
     return (
-        f"internal error: {type(exc).__name__}: {exc}. This is a bug in pr2prod; "
+        f"internal error: {type(exc).__name__}: {text}. This is a bug in pr2prod; "
         f"rerun with {DEBUG_VAR}=1 for the traceback and report it"
     )
 
@@ -54,10 +62,11 @@ class Pr2prodGroup(TyperGroup):
             return super().invoke(ctx)
         except _TYPER_FLOW:
             raise
-        except Exception as exc:
+        except Exception as raw:
+            exc = translate_library_error(raw)  # an unreachable database: exit 3
             if debug_enabled() and exit_code_for(exc) == EXIT_INTERNAL:
                 raise
-            raise typer.Exit(report_error(exc)) from exc
+            raise typer.Exit(report_error(exc)) from raw
 
 
 app = typer.Typer(

@@ -51,6 +51,27 @@ def check(conf: ConfDir = Path("conf"), params: ParamsFile = Path("params.yaml")
     typer.echo(f"ok: {params} matches {conf}/")
 
 
+@app.command("trust-diff")
+def trust_diff(
+    base: Annotated[
+        str, typer.Option("--base", help="Git revision of the base branch, e.g. origin/main.")
+    ] = "origin/main",
+) -> None:
+    """Fail when the working tree's trust policy (pyproject.toml, table tool.pr2prod) is wider
+    than BASE's: a maintainer must approve that pull request."""
+    from pr2prod.config.trust import (
+        load_trust_policy,
+        policy_at_ref,
+        widening,
+        widening_message,
+    )
+
+    widened = widening(policy_at_ref(base), load_trust_policy())
+    if widened:
+        raise CheckFailedError(widening_message(widened))
+    typer.echo(f"ok: the trust policy is not wider than {base}'s")
+
+
 @app.command()
 def stage(
     name: Annotated[str, typer.Argument(help="compose | prepare | validate | train | evaluate")],

@@ -25,11 +25,13 @@ from typing import Any
 
 import yaml
 
+from pr2prod.config.confscan import conf_files, load_yaml
 from pr2prod.config.errors import ConfigError
 from pr2prod.config.hydra_compose import compose_dict
 from pr2prod.config.loader import RECORD_KEY, read_params_file, to_config
 from pr2prod.config.overrides import infer_overrides, merge_overrides
 from pr2prod.config.targets import check_targets
+from pr2prod.config.trust import refuse_policy_keys
 from pr2prod.fsio import atomic_write_text
 
 HEADER = (
@@ -48,15 +50,19 @@ def conf_digest(conf_dir: str | Path) -> str:
     Groups that never enter ``params.yaml`` (:data:`NOT_COMPOSED`) are left out.
     Each YAML file contributes its relative path, its ``# @package`` directive and its parsed
     content, so editing a comment or reformatting leaves the digest (and the check) alone.
+    It covers every file composition may read: Hydra reads ``conf/`` only (a searchpath, a
+    symlink leaving ``conf/`` or a defaults entry climbing out is refused,
+    :mod:`pr2prod.config.confscan`), the rest is pr2prod's code.
     """
     root = Path(conf_dir)
     h = hashlib.md5(usedforsecurity=False)
-    for path in sorted(root.rglob("*.yaml")):
+    for path in conf_files(root):
         if path.relative_to(root).parts[0] in NOT_COMPOSED:
             continue
         text = path.read_text(encoding="utf-8")
         package = [ln.strip() for ln in text.splitlines() if ln.strip().startswith("# @package")]
-        content = json.dumps(yaml.safe_load(text), sort_keys=True, default=str)
+        parsed = load_yaml(path, f"conf/{path.relative_to(root).as_posix()}")
+        content = json.dumps(parsed, sort_keys=True, default=str)
         h.update(f"{path.relative_to(root).as_posix()}\0{package}\0{content}\0".encode())
     return h.hexdigest()
 
@@ -123,6 +129,7 @@ def reconcile(
     old_text = params.read_text(encoding="utf-8") if params.exists() else None
     if old_text is not None and not reset:
         body, record = _split(read_params_file(params))
+        refuse_policy_keys(body)  # `dvc exp run -S allowed_targets=...` cannot widen it
         if record is None:
             reasons.append("params.yaml had no compose record")
         else:
@@ -172,6 +179,7 @@ def check(conf_dir: str | Path = "conf", params_path: str | Path = "params.yaml"
     """
     conf, params = Path(conf_dir), Path(params_path)
     body, record = _split(read_params_file(params))
+    refuse_policy_keys(body)
     if record is None:
         return ["params.yaml has no compose record: run `pr2prod compose`"]
     overrides = [str(o) for o in record.get("overrides") or []]

@@ -6,17 +6,19 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-import yaml
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from pr2prod.config import schema
 from pr2prod.config.choices import plain
+from pr2prod.config.confscan import load_yaml
 from pr2prod.config.errors import ConfigError
 from pr2prod.config.explain import explain
-from pr2prod.config.paths_schema import check_paths
+from pr2prod.config.outputs import check_output_paths
+from pr2prod.config.ranges import check_ranges
 from pr2prod.config.retrain_schema import check_retrain
 from pr2prod.config.serve_schema import check_serve
+from pr2prod.config.trust import refuse_policy_keys
 
 RECORD_KEY = "compose"
 
@@ -60,6 +62,7 @@ def to_config(raw: dict[str, Any]) -> schema.Config:
             wrongly typed value or value outside a closed set (and the allowed values).
     """
     body = {k: v for k, v in raw.items() if k != RECORD_KEY}
+    refuse_policy_keys(body)
     model_raw = body.pop("model", None)
     if not isinstance(model_raw, dict):
         raise ConfigError(
@@ -91,7 +94,8 @@ def to_config(raw: dict[str, Any]) -> schema.Config:
         extra = {k: v for k, v in model_raw.items() if k not in _COMMON_MODEL_KEYS}
         obj.model = {**model_params(obj.model), **extra}
     _check_choices(obj)
-    check_paths(obj.paths)
+    check_ranges(obj)
+    check_output_paths(obj)  # every output path, once: inside the project
     check_serve(obj.serve)
     check_retrain(obj.retrain)
     return obj
@@ -133,7 +137,7 @@ def read_params_file(path: str | Path) -> dict[str, Any]:
     p = Path(path)
     if not p.exists():
         raise ConfigError(f"{p}: not found; run `pr2prod compose` to write it from conf/")
-    data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    data = load_yaml(p, str(p)) or {}
     if not isinstance(data, dict):
         raise ConfigError(f"{p}: expected a mapping at the top level")
     return data

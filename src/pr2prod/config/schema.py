@@ -200,10 +200,6 @@ class Config:
     """The whole composed config (``params.yaml`` minus its ``compose`` record)."""
 
     seed: int = 42
-    allowed_targets: list[str] = field(
-        default_factory=lambda: ["sklearn.", "skorch.", "torch.", "pr2prod."]
-    )
-    allowed_callables: list[str] = field(default_factory=list)  # see config/targets.py
     paths: PathsConfig = MISSING
     data: DataConfig = MISSING
     split: SplitConfig = MISSING
@@ -219,6 +215,21 @@ class Config:
     canary: CanaryConfig = MISSING
     retrain: RetrainConfig = MISSING
     experiment: str | None = None
+
+    # The trust policy is not config: read from pyproject.toml [tool.pr2prod] (config/trust.py).
+    @property
+    def allowed_targets(self) -> list[str]:
+        """Module prefixes a ``_target_`` may start with (the project's trust policy)."""
+        from pr2prod.config.trust import load_trust_policy
+
+        return list(load_trust_policy().allowed_targets)
+
+    @property
+    def allowed_callables(self) -> list[str]:
+        """Exact names of other callables a ``_target_`` may name (the trust policy)."""
+        from pr2prod.config.trust import load_trust_policy
+
+        return list(load_trust_policy().allowed_callables)
 
 
 MODEL_SCHEMAS: dict[str, type[ModelConfig]] = {

@@ -12,6 +12,13 @@ names, at any depth, so each one is checked in three steps:
 3. **By kind.** Only classes that are scikit-learn estimators/transformers, skorch nets,
    torch modules or torch optimizers are accepted, plus the exact dotted names the config
    lists in ``allowed_callables``. Every other function or callable is refused.
+4. **By schema.** The object must have a schema registered in code
+   (:mod:`pr2prod.config.registry`), and every argument the config gives it must pass that
+   schema: a target with no schema, or an argument no schema lists (joblib ``memory``, a
+   path, a string callable), is refused.
+
+``allowed_targets`` and ``allowed_callables`` are the trust policy, read from the project's
+``pyproject.toml`` (:mod:`pr2prod.config.trust`), never from the config being checked.
 
 The kind check reads the base classes from ``sys.modules`` and never imports torch or
 skorch itself: a class cannot derive from a base whose module was never imported, so a
@@ -23,13 +30,23 @@ from __future__ import annotations
 import dataclasses
 import sys
 from collections.abc import Iterator, Mapping, Sequence
-from importlib import import_module
 from types import ModuleType
 from typing import Any
 
+from pr2prod.config import builtin_targets as _builtin  # registers pr2prod's own schemas
 from pr2prod.config.errors import ConfigError
+from pr2prod.config.registry import TARGET_KEY, locate, validate_arguments
+from pr2prod.config.trust import (
+    LIBRARY_PREFIXES,
+    load_trust_policy,
+    policy_key_message,
+    project_packages,
+)
 
-TARGET_KEY = "_target_"
+__all__ = ["LIBRARY_PREFIXES", "TARGET_KEY", "check_targets", "project_packages"]
+del _builtin
+#: Keys of the model mapping that are pr2prod's own, never constructor arguments.
+RESERVED_MODEL_KEYS = ("name", "tasks")
 
 # (module that defines the base, base class name, what the config author is told)
 _ACCEPTED_BASES: tuple[tuple[str, str, str], ...] = (
@@ -53,10 +70,10 @@ def check_targets(
 
     Args:
         tree: a composed config (mappings, lists, dataclasses), or any part of it.
-        allowed_targets: module prefixes a target must start with; ``None`` reads the
-            tree's own top-level ``allowed_targets`` (the whole composed config).
-        allowed_callables: exact dotted names accepted whatever they are; ``None`` reads
-            the tree's own top-level ``allowed_callables``.
+        allowed_targets: module prefixes a target must start with; ``None``: the project's
+            trust policy (``pyproject.toml [tool.pr2prod]``).
+        allowed_callables: exact dotted names of callables accepted as well; ``None``: the
+            project's trust policy.
         path: the key path of ``tree`` in the config, used in messages (``"model"``).
 
     Raises:
@@ -64,10 +81,20 @@ def check_targets(
     """
     if dataclasses.is_dataclass(tree) and not isinstance(tree, type):
         tree = dataclasses.asdict(tree)
-    prefixes = _list_setting(tree, "allowed_targets", allowed_targets)
-    exact = _list_setting(tree, "allowed_callables", allowed_callables)
+    if isinstance(tree, Mapping) and not path:
+        for name in ("allowed_targets", "allowed_callables"):
+            if name in tree:  # a config (or an edited params.yaml) cannot widen the policy
+                raise ConfigError(policy_key_message(name))
+    policy = load_trust_policy()
+    prefixes = list(policy.allowed_targets if allowed_targets is None else allowed_targets)
+    exact = list(policy.allowed_callables if allowed_callables is None else allowed_callables)
     for key, target in _targets(tree, path):
         _check_target(target, key, prefixes, exact)
+    for key, node in _outer_targets(tree, path):  # nested targets: through their schema
+        args = dict(node)
+        if key == "model":
+            args = {k: v for k, v in args.items() if k not in RESERVED_MODEL_KEYS}
+        validate_arguments(args, key, locate(str(node[TARGET_KEY]), key), str(node[TARGET_KEY]))
 
 
 def _check_target(target: Any, key: str, prefixes: Sequence[str], exact: Sequence[str]) -> None:
@@ -83,9 +110,10 @@ def _check_target(target: Any, key: str, prefixes: Sequence[str], exact: Sequenc
     if not _under(target, prefixes):
         raise ConfigError(
             f"{key}: {target!r} is not allowed: not under an allowed_targets prefix "
-            f"({', '.join(prefixes) or 'none'}); extend `allowed_targets` in conf/config.yaml"
+            f"({', '.join(prefixes) or 'none'}); the trust policy lives in pyproject.toml "
+            "[tool.pr2prod] (docs/security.md)"
         )
-    obj = _locate(target, key)
+    obj = locate(target, key)
     module = getattr(obj, "__module__", None)
     real = f"{module}.{getattr(obj, '__qualname__', '?')}" if module else target
     if module and not _under(f"{module}.", prefixes):  # "sklearn" is under "sklearn."
@@ -97,21 +125,8 @@ def _check_target(target: Any, key: str, prefixes: Sequence[str], exact: Sequenc
         raise ConfigError(
             f"{key}: {target!r} is not allowed: it resolves to {_describe(obj)} {real}, and "
             f"only {_ACCEPTED_TEXT} are accepted; if it is safe to call from a config, add "
-            "its exact name to `allowed_callables` in conf/config.yaml"
+            "its exact name to `allowed_callables` in pyproject.toml [tool.pr2prod]"
         )
-
-
-def _list_setting(tree: Any, name: str, given: Sequence[str] | None) -> list[str]:
-    if given is not None:
-        return [str(v) for v in given]
-    value = tree.get(name) if isinstance(tree, Mapping) else None
-    if value is None:
-        from pr2prod.config.schema import Config
-
-        return [str(v) for v in getattr(Config(), name)]  # the schema's default
-    if isinstance(value, str) or not isinstance(value, Sequence):
-        raise ConfigError(f"{name}: expected a list of strings, got {value!r}")
-    return [str(v) for v in value]
 
 
 def _targets(node: Any, path: str) -> Iterator[tuple[str, Any]]:
@@ -127,29 +142,25 @@ def _targets(node: Any, path: str) -> Iterator[tuple[str, Any]]:
             yield from _targets(value, f"{path}[{i}]")
 
 
+def _outer_targets(node: Any, path: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """``(key path, mapping)`` of every target not nested inside another target."""
+    if isinstance(node, Mapping):
+        if TARGET_KEY in node:
+            yield path, node
+            return
+        for key, value in node.items():
+            yield from _outer_targets(value, _join(path, str(key)))
+    elif isinstance(node, Sequence) and not isinstance(node, str | bytes):
+        for i, value in enumerate(node):
+            yield from _outer_targets(value, f"{path}[{i}]")
+
+
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
 def _under(name: str, prefixes: Sequence[str]) -> bool:
     return any(name.startswith(p) for p in prefixes)
-
-
-def _locate(target: str, key: str) -> Any:
-    """Resolve ``target`` as Hydra does: import the first part, then getattr or import."""
-    parts = target.split(".")
-    try:
-        obj: Any = import_module(parts[0])
-        for i, part in enumerate(parts[1:], start=1):
-            if hasattr(obj, part):
-                obj = getattr(obj, part)
-            elif isinstance(obj, ModuleType):
-                obj = import_module(".".join(parts[: i + 1]))
-            else:
-                raise AttributeError(f"{'.'.join(parts[:i])} has no attribute {part!r}")
-    except Exception as exc:  # any import error is the config's fault, say which
-        raise ConfigError(f"{key}: {target!r} cannot be resolved: {exc}") from None
-    return obj
 
 
 def _accepted_kind(obj: Any) -> str | None:
@@ -172,16 +183,3 @@ def _describe(obj: Any) -> str:
     if callable(obj):
         return "function" if hasattr(obj, "__code__") else "callable"
     return type(obj).__name__
-
-
-LIBRARY_PREFIXES = ("sklearn.", "skorch.", "torch.", "pr2prod.")
-
-
-def project_packages(allowed_targets: Sequence[str]) -> tuple[str, ...]:
-    """The team's own packages: ``allowed_targets`` prefixes beyond the built-in libraries.
-
-    A config may already instantiate their classes, so an artifact holding them may be loaded
-    (:func:`pr2prod.models.persist.load_artifact`); the libraries' own types stay governed by
-    the persistence allow-list.
-    """
-    return tuple(p for p in allowed_targets if p and p not in LIBRARY_PREFIXES)

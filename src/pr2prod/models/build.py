@@ -21,16 +21,22 @@ from pr2prod.config.choices import NumericImputer, values
 from pr2prod.config.errors import ConfigError
 from pr2prod.config.loader import model_params
 from pr2prod.config.schema import FeaturesConfig
-from pr2prod.config.targets import check_targets
+from pr2prod.config.targets import RESERVED_MODEL_KEYS, check_targets
 from pr2prod.data.schema import DataSchema
 
 SCALERS = {"standard": StandardScaler, "minmax": MinMaxScaler, "robust": RobustScaler}
 IMPUTERS = values(NumericImputer)
-RESERVED_MODEL_KEYS = ("name", "tasks")
 
 
-def build_estimator(model: Any, allowed: list[str], allowed_callables: Sequence[str] = ()) -> Any:
+def build_estimator(
+    model: Any,
+    allowed: Sequence[str] | None = None,
+    allowed_callables: Sequence[str] | None = None,
+) -> Any:
     """Instantiate the estimator from its config after every ``_target_`` in it is checked.
+
+    Each target must pass the trust policy (``allowed``/``allowed_callables``; ``None``: the
+    project's, from ``pyproject.toml [tool.pr2prod]``) and its registered schema.
 
     Raises:
         ConfigError: a refused ``_target_`` (see :mod:`pr2prod.config.targets`), before
@@ -105,8 +111,8 @@ def build_pipeline(
     features: FeaturesConfig,
     model: Any,
     schema: DataSchema,
-    allowed: list[str],
-    allowed_callables: Sequence[str] = (),
+    allowed: Sequence[str] | None = None,
+    allowed_callables: Sequence[str] | None = None,
 ) -> Pipeline:
     """The one object that is trained, gated, served and monitored."""
     check_targets(features, allowed, allowed_callables, path="features")
