@@ -47,7 +47,8 @@ def _job(rid: str, endpoint: str, n: int, regression: bool = False) -> Job:
 
 def test_committed_json_schema_is_generated_from_the_model() -> None:
     assert SCHEMA_DOC.read_text(encoding="utf-8") == json_schema(), (
-        f"{SCHEMA_DOC} is stale: run `python -m pr2prod.logrecord --out {SCHEMA_DOC.relative_to(ROOT)}`"
+        f"{SCHEMA_DOC} is stale: run "
+        f"`python -m pr2prod.logrecord --out {SCHEMA_DOC.relative_to(ROOT)}`"
     )
 
 
