@@ -54,7 +54,9 @@ def _run(args: list[str], cwd: Path, e: dict[str, str], timeout: float = 900) ->
 
 @pytest.mark.parametrize("version", ["3.12", "3.13"])
 def test_the_wheel_on_a_newer_python_from_its_lock_without_torch(
-    version: str, wheel: Wheel, tmp_path: Path
+    version: str,
+    wheel: Wheel,  # noqa: F811  (test_wheel's fixture; a session-wide one may replace it)
+    tmp_path: Path,
 ) -> None:
     python = find_python(version)
     if python is None:
