@@ -113,3 +113,17 @@ def test_installed_versions_are_compared_with_the_lock() -> None:
 def test_this_environment_is_the_locks() -> None:
     lock, differ = environment_differences(ROOT)
     assert differ == [], f"installed packages differ from {lock} (make install): {differ}"
+
+
+def test_the_envelope_record_names_packages_that_differ_from_the_lock(tmp_path: Path) -> None:
+    from importlib.metadata import version
+
+    from pr2prod.envelope import lock_facts
+
+    lock = lock_path(tmp_path)
+    lock.parent.mkdir()
+    lock.write_text(f"numpy==0.0.1 \\\n    --hash=sha256:00\npytest=={version('pytest')}\n")
+    facts = lock_facts(str(tmp_path))
+    assert facts["differs"] == [f"numpy {version('numpy')} (lock: 0.0.1)"]
+    assert facts["digest"] is not None and len(facts["digest"]) == 64
+    assert lock_facts(str(tmp_path / "elsewhere"))["digest"] is None
