@@ -1,5 +1,6 @@
 # The interface people and CI share: CI calls these same targets.
 PY ?= python
+UPGRADE ?=
 .DEFAULT_GOAL := help
 # Every recipe line runs in bash with -e (a failing command fails the target, and so the CI job),
 # -u (an unset variable is an error) and pipefail (a failing command inside a pipe counts).
@@ -10,8 +11,19 @@ SHELL := bash
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
 
-install: ## install pr2prod with every dev tool (into the active Python)
-	$(PY) -m pip install -e ".[dev]"
+# The lock: exact versions of everything with hashes, one file per Python (3.11: every extra,
+# torch's CPU build from the local wheel; 3.12/3.13: the base install and the test runner).
+LOCK = requirements/py$(shell $(PY) -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")').lock
+TORCH_WHEELS ?= /opt/wheels
+UV_COMPILE = uv pip compile pyproject.toml --generate-hashes --python-platform x86_64-manylinux_2_28 --no-emit-find-links --quiet
+
+install: ## install from the lock (exact versions, hashes), then pr2prod itself (into the active Python)
+	$(PY) -m pip install --require-hashes -r $(LOCK)
+	$(PY) -m pip install --no-deps -e .
+
+lock: ## re-resolve requirements/py3.*.lock from pyproject.toml, keeping current pins (UPGRADE=--upgrade to move them)
+	$(UV_COMPILE) $(UPGRADE) --extra dev --python-version 3.11 --find-links $(TORCH_WHEELS) -o requirements/py3.11.lock
+	for v in 3.12 3.13; do $(UV_COMPILE) $(UPGRADE) --extra test --python-version $$v -o requirements/py$$v.lock; done
 
 repro: ## run the whole pipeline
 	dvc repro

@@ -29,6 +29,8 @@ PROJECT_FILES = (
     "pyproject.toml",
     "pipelines",
     "bentofile.yaml",
+    "requirements",  # the lock: bentofile.yaml's packages are pinned from it
+    ".gto",  # GTO's declared stages
     # the GitOps loop: make targets, workflows, local act settings, lint hooks
     "Makefile",
     ".github",

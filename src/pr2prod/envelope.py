@@ -167,4 +167,15 @@ def facts(record: dict[str, Any]) -> dict[str, Any]:
             "threads": torch.get_num_threads(),
             "deterministic": torch.are_deterministic_algorithms_enabled(),
         }
+    out["lock"] = lock_facts()
     return out
+
+
+def lock_facts(root: str = ".") -> dict[str, Any]:
+    """This Python's lock (path, digest) and the installed packages that differ from it."""
+    from pr2prod.lockfile import environment_differences, lock_digest
+
+    lock, differ = environment_differences(root)
+    if not lock.exists():
+        return {"path": str(lock), "digest": None, "differs": []}
+    return {"path": str(lock), "digest": lock_digest(lock), "differs": [str(m) for m in differ]}

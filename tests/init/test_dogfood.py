@@ -111,6 +111,7 @@ def test_dvc_yaml_tracks_the_framework_by_version(rendered: Path) -> None:
         " version: `.pr2prod-version` records the installed pr2prod, so\n# upgrading it reruns"
         f" the stages; src/{PACKAGE} is this project's own code.\n",
     )
+    s = s.replace("  pr2prod-model:\n", f"  {ANSWERS['project_name']}:\n")  # the artifact
     assert (rendered / "dvc.yaml").read_text() == s
     for name in ("pipelines/score/dvc.yaml", "pipelines/monitor/dvc.yaml"):
         ours = re.sub(
@@ -131,9 +132,14 @@ def test_makefile(rendered: Path) -> None:
     )
     s = re.sub(r"bench-serving: ##.*?\n\t.*?\n\n", "", s)
     s = re.sub(r"bench: ##.*?\n(\t.*\n)+\n", "", s)
-    s = s.replace(
-        "install: ## install pr2prod with every dev tool (into the active Python)",
-        "install: ## install this project (and the pinned pr2prod) with every dev tool",
+    # this repository installs from its lock (requirements/) and writes it (`make lock`)
+    s = s.replace("UPGRADE ?=\n", "")
+    s = re.sub(r"# The lock: .*?\n\ninstall:", "install:", s, flags=re.S)
+    s = re.sub(
+        r"install: ##[^\n]*\n(\t[^\n]*\n)+\nlock: ##[^\n]*\n(\t[^\n]*\n)+\n",
+        "install: ## install this project (and the pinned pr2prod) with every dev tool\n"
+        '\t$(PY) -m pip install -e ".[dev]"\n\n',
+        s,
     )
     s = s.replace(" test-fast bench serve bench-serving score", " test-fast serve score")
     assert (rendered / "Makefile").read_text() == s

@@ -10,9 +10,11 @@ from pathlib import Path
 import httpx
 import pandas as pd
 import pytest
+import yaml
 
 from _project import BIN, make_project, repro, run
 from _serving import HOST, Server, free_port
+from pr2prod.lockfile import canonical, lock_path, read_pins
 from pr2prod.models.persist import load_artifact
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("serving_http")]
@@ -42,6 +44,11 @@ def test_torch_bento_pins_its_packages_and_serves_the_models_predictions(
     for lib in ("torch", "skorch", "scikit-learn", "skops"):  # pinned as trained
         assert f"{lib}=={meta['libraries'][lib]}" in reqs, reqs
     assert not any(r.split("=")[0] in ("torch", "skorch") and "==" not in r for r in reqs)
+    # bentofile.yaml's packages (names only) at the lock's versions (pr2prod.serving.lockpins)
+    bentofile = yaml.safe_load((project / "bentofile.yaml").read_text())
+    pins = read_pins(lock_path(project, bentofile["docker"]["python_version"]))
+    for name in bentofile["python"]["packages"]:
+        assert f"{name}=={pins[canonical(name)]}" in reqs, (name, reqs)
 
     model = load_artifact(model_dir)
     names = model.schema.feature_names

@@ -138,10 +138,16 @@ def verify_repro(
     pin_envelope()
     from pr2prod.config import load_params
     from pr2prod.config.targets import project_packages
+    from pr2prod.lockfile import environment_differences
     from pr2prod.release.equivalence import ReproLevel
     from pr2prod.release.reproduce import verify_reproduction
 
     cfg = load_params(Path("params.yaml"))
+    lock, differ = environment_differences(Path("."))
+    for m in differ:  # said before the run: they explain a hash that moves
+        typer.echo(f"  installed package differs from {lock}: {m}")
+    env_note = f"; installed packages differ from {lock}: {', '.join(str(m) for m in differ)}"
+    env_note = env_note if differ else ""
     with builtin_errors_as(CheckFailedError, RuntimeError):  # a dvc command that failed
         result = verify_reproduction(
             ".",
@@ -158,12 +164,12 @@ def verify_repro(
     if result.level is ReproLevel.different:
         names = ", ".join(d.path for d in result.diffs)
         raise CheckFailedError(
-            f"outputs differ from dvc.lock ({names}): {result.equivalence.reason}"
+            f"outputs differ from dvc.lock ({names}): {result.equivalence.reason}{env_note}"
         )
     if result.level is ReproLevel.numerically_equivalent:
         typer.echo(
             "bit-identity does not hold here (another CPU architecture or BLAS?): same labels, "
-            f"values within {cfg.release.repro_tolerance:g} (docs/reproducibility.md)"
+            f"values within {cfg.release.repro_tolerance:g} (docs/reproducibility.md){env_note}"
         )
         if cfg.release.require_bit_identical:
             raise CheckFailedError("release.require_bit_identical is true")

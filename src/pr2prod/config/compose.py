@@ -27,6 +27,7 @@ import yaml
 
 from pr2prod.config.confscan import conf_files, load_yaml
 from pr2prod.config.errors import ConfigError
+from pr2prod.config.extras import check_extras
 from pr2prod.config.hydra_compose import compose_dict
 from pr2prod.config.loader import RECORD_KEY, read_params_file, to_config
 from pr2prod.config.overrides import infer_overrides, merge_overrides
@@ -159,6 +160,7 @@ def reconcile(
         reasons.append("overrides given: " + ", ".join(extra))
     overrides = merge_overrides(overrides, extra)
     composed = compose_dict(conf, overrides)
+    check_extras(composed)  # a missing pip extra is named before a target imports it
     check_targets(composed)  # a refused `_target_` stops here: nothing is written
     to_config(composed)  # so does a value the schema's checks refuse (serve.canary.share...)
     text = render_params(composed, overrides, current_hash)
@@ -185,6 +187,7 @@ def check(conf_dir: str | Path = "conf", params_path: str | Path = "params.yaml"
     overrides = [str(o) for o in record.get("overrides") or []]
     expected = compose_dict(conf, overrides)
     for tree in (body, expected):  # what train would run, and what conf/ asks for
+        check_extras(tree)
         check_targets(tree)
     found = infer_overrides(body, expected, _groups(conf))
     if found:  # an in-place value must be valid too: refuse it, naming the allowed ones

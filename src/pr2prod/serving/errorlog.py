@@ -18,8 +18,10 @@ import re
 import traceback
 from collections.abc import Iterable
 
-# BentoML's ``log_exception`` (every endpoint exception) logs here.
-BENTOML_EXCEPTION_LOGGER = "bentoml._internal.server.http_app"
+from pr2prod.serving.bentoml_private import EXCEPTION_LOGGER
+
+# BentoML's ``log_exception`` (every endpoint exception) logs here (a pinned internal).
+BENTOML_EXCEPTION_LOGGER = EXCEPTION_LOGGER
 MAX_FIELDS = 8
 _SAFE_TYPE = re.compile(r"^[a-z_]{1,40}$")
 

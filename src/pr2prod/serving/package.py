@@ -31,6 +31,7 @@ from pr2prod.config.serve_schema import CanaryRouting, ServeConfig
 from pr2prod.fsio import file_md5
 from pr2prod.models.identity import ARTIFACT_FILES, artifact_id, default_version
 from pr2prod.models.persist import METADATA_FILE, MODEL_FILE
+from pr2prod.serving.lockpins import installed_lock_digest, pinned_python
 from pr2prod.serving.settings import (
     acceptance_config_json,
     serve_config_json,
@@ -71,13 +72,20 @@ def model_labels(model_dir: Path, git_commit: str | None) -> dict[str, str]:
     }
 
 
-def import_model(model_dir: Path, git_commit: str | None) -> tuple[str, dict[str, str]]:
-    """Copy the artifact into the model store (once per artifact hash); return its tag."""
+def import_model(
+    model_dir: Path, git_commit: str | None, lock: str | None = None
+) -> tuple[str, dict[str, str]]:
+    """Copy the artifact into the model store (once per artifact hash); return its tag.
+
+    ``lock`` is the digest of the lock the project installs from (``pr2prod.lockfile``),
+    recorded as the entry's ``lock_digest`` label."""
     import bentoml
     from bentoml.exceptions import NotFound
 
     meta = json.loads((model_dir / METADATA_FILE).read_text(encoding="utf-8"))
     labels = model_labels(model_dir, git_commit)
+    if lock:
+        labels["lock_digest"] = lock
     tag = f"{meta['model_name']}:{labels['version']}"
     try:
         bentoml.models.get(tag)
@@ -254,7 +262,10 @@ def build_bento(
     options["labels"] = {**options.get("labels", {}), **labels}
     # the store's copy of the artifact is what the Bento carries: its needs, its versions
     stored = Path(bentoml.models.get(model_tag).path)
-    options["python"] = python_options(options.get("python") or {}, stored)
+    python, lock = pinned_python(options, bentofile.parent)  # versions from the lock
+    options["python"] = python_options(python, stored)
+    if lock:
+        options["labels"]["lock_digest"] = lock
     args = {
         "model_tag": model_tag,
         "model_version": labels["version"],
@@ -265,7 +276,7 @@ def build_bento(
     if trusted_packages:  # the team's own classes in the artifact (allowed_targets)
         args["trusted_packages"] = trusted_packages_json(trusted_packages)
     digest = hashlib.md5(usedforsecurity=False)
-    for part in (json.dumps(args, sort_keys=True), text, _code_digest(build_ctx)):
+    for part in (json.dumps(args, sort_keys=True), text, _code_digest(build_ctx), lock or ""):
         digest.update(part.encode() + b"\0")
     version = digest.hexdigest()[:16]
     name = options.get("name") or "pr2prod"
@@ -288,7 +299,7 @@ def package(
 ) -> PackageResult:
     """Import the artifact and build the Bento (with the acceptance rule it must apply and
     the team's packages it may load classes of)."""
-    model_tag, labels = import_model(model_dir, git_commit)
+    model_tag, labels = import_model(model_dir, git_commit, installed_lock_digest(bentofile.parent))
     bento_tag = build_bento(
         model_tag, serve, bentofile, build_ctx, labels, acceptance, trusted_packages
     )

@@ -329,19 +329,20 @@ def _count_removal(removal: Removal) -> None:
 def _log_path(path: str, workers: int) -> Path:
     if workers <= 1:
         return Path(path)
-    from bentoml._internal.context import server_context
+    from bentoml import server_context
 
     return Path(f"{path}.w{server_context.worker_index or 0}")
 
 
 def _dispatcher(func: Any, cfg: ServeConfig) -> Any:
-    from bentoml._internal.marshal.dispatcher import CorkDispatcher
     from bentoml.exceptions import ServiceUnavailable
+
+    from pr2prod.serving.bentoml_private import cork_dispatcher
 
     def overloaded() -> Any:
         raise ServiceUnavailable("process is overloaded")
 
-    dispatcher: Any = CorkDispatcher(
+    dispatcher: Any = cork_dispatcher(
         max_latency_in_ms=cfg.batching.max_latency_ms,
         max_batch_size=cfg.batching.max_batch_size,
         fallback=overloaded,

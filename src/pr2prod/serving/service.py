@@ -70,7 +70,7 @@ def _load_schema() -> DataSchema:
 
 
 def _in_worker() -> bool:
-    from bentoml._internal.context import server_context
+    from bentoml import server_context
 
     return server_context.worker_index is not None
 
