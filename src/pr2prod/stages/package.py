@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from pr2prod.compare.baseline import production_id
+from pr2prod.compare.executor import sync_production_refs
 from pr2prod.config import load_params
 from pr2prod.config.targets import project_packages
 from pr2prod.errors import CheckFailedError, DataError
@@ -60,6 +61,7 @@ def build_candidate(
         raise DataError(f"{model_dir}: no model artifact (run `dvc repro train` or `dvc pull`)")
     base = cfg.gate.baseline
     registry = (cfg.release.model_name, cfg.release.stage)
+    sync_production_refs(Path("."))  # as the gate did, in a `dvc exp run --temp` repo
     current = production_id(Path("."), base.ref, base.artifact, registry)
     candidate = artifact_id(model_dir)
     verdict = bound_verdict(cfg.paths.gate_json, candidate, current)
