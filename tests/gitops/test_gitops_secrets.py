@@ -107,6 +107,5 @@ def test_release_and_promote_re_derive_their_evidence(folder: Path) -> None:
 
 
 def test_pr_runs_the_trust_check() -> None:
-    for folder in (REPO, TEMPLATE):
-        steps = yaml.safe_load((folder / "pr.yml").read_text())["jobs"]["lint"]["steps"]
-        assert any(s.get("run") == "make trust-check" for s in steps), folder
+    steps = yaml.safe_load((REPO / "pr.yml").read_text())["jobs"]["lint"]["steps"]
+    assert any(s.get("run") == "make trust-check" for s in steps)
