@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import pytest
 import yaml
@@ -38,7 +39,7 @@ class Loop(SharedLoop):
         self.git("checkout", "-q", "main")
         self.git("checkout", "-q", "-b", branch)
         conf = self.project / "conf/model/logistic_regression.yaml"
-        conf.write_text(conf.read_text().replace("C: 1.0", f"C: {c}"))
+        conf.write_text(re.sub(r"(?m)^C: .*$", f"C: {c}", conf.read_text()))  # from main's C
         run([PR2PROD, "compose"], self.project)
         # the author reproduces; a failing gate is recorded (no Bento), `dvc repro` exits 0
         repro(self.project)
