@@ -103,16 +103,24 @@ pre-commit: ## every pre-commit hook on every file (the PR lint job)
 pull: ## fetch the DVC-tracked data and model the commit names
 	dvc pull --allow-missing
 
-reproduce-check: ## dvc pull, re-run the pipeline, fail if outputs differ from dvc.lock
-	pr2prod verify-repro
+reproduce-check: ## re-run the pipeline, fail if outputs differ from dvc.lock (dvc pull first; PULL=false: no pull, no credentials)
+	@pull="$${PULL:-true}"; \
+	case "$$pull" in \
+	  true) pr2prod verify-repro ;; \
+	  false) pr2prod verify-repro --no-pull ;; \
+	  *) printf 'make reproduce-check: PULL=%q is not one of true, false\n' "$$pull" >&2; exit 2 ;; \
+	esac
 
-gate: ## differential gate against production (reports/gate.json, gate.md); rebuilds a missing production
+candidate: ## train and evaluate the commit's candidate from its data (no DVC remote needed)
+	dvc repro evaluate
+
+gate: ## differential gate against production (reports/gate.json, gate.md); exits 1 on a FAIL; rebuilds a missing production
 	pr2prod gate
 
-gate-release: ## the gate as the release path runs it: production missing from DVC fails closed
+gate-release: ## the gate as the release path runs it: exits 1 on a FAIL; production missing from DVC fails closed
 	pr2prod gate --on-missing fail
 
-build: ## build the Bento (reports/bento.json)
+build: ## build the Bento (reports/bento.json); refuses a model without a passing, bound verdict
 	pr2prod build
 
 report: ## PR report (params, metrics, gate, plots) against BASE (default main) into reports/pr_report.md
@@ -162,5 +170,5 @@ ci-local: ## run the workflows for EVENT (default pull_request) with act on this
 	pr2prod ci "$${EVENT:-pull_request}"
 
 .PHONY: help install repro check trust-check lint test test-fast bench serve bench-serving score monitor \
-	monitor-pull retrain-plan retrain pre-commit pull reproduce-check gate build report registry \
+	monitor-pull retrain-plan retrain pre-commit pull reproduce-check candidate gate build report registry \
 	release rollback canary-report promote canary-abort workflows-lint ci-local

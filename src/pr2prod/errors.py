@@ -5,8 +5,9 @@ category fixes the process exit code, so a CI step or a script can tell a worse 
 from a broken config, a missing file, an unsupported machine or a bug:
 
 * 0: success.
-* 1, :class:`CheckFailedError`: a check ran and said no (an enforced gate FAIL, a refused
-  release, outputs that do not reproduce, ``params.yaml`` out of sync).
+* 1, :class:`CheckFailedError`: a check ran and said no (a gate FAIL refused by ``pr2prod
+  gate``/``build``/``release``, a refused release, outputs that do not reproduce,
+  ``params.yaml`` out of sync).
 * 2, :class:`UsageError`: the config or the command line is invalid (click's own usage
   errors, such as an unknown option or a bad choice, exit 2 as well).
 * 3, :class:`DataError`: an input is missing, unreadable or unfit (data file, model

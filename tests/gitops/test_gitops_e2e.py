@@ -2,7 +2,9 @@
 
 A throw-away project with a local bare "origin" and a local DVC remote directory walks:
 first release on main -> a PR with a better model passes -> a PR with a worse model fails at the
-gate -> merging the better one releases v1.1.0 -> rollback puts v1.0.0 back in production.
+gate -> merging the better one releases v1.1.0 -> rollback puts v1.0.0 back in production -> a
+forged verdict (a FAIL edited to PASS, digest recomputed, dvc.lock re-recorded) merged to main
+is refused by release.yml, which re-runs the gate itself, and origin's tags stay as they were.
 Assertions are on git tags in origin, files on the DVC remote and the reports each run kept
 (the act stub of upload-artifact copies them to $PR2PROD_ACT_ARTIFACTS).
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import pytest
 import yaml
@@ -22,6 +25,7 @@ from _loop import Loop as SharedLoop
 from _project import make_project, repro, run
 from pr2prod.release.preconditions import check_label
 from pr2prod.release.registry import production_ref
+from pr2prod.release.verdict import digest
 
 pytestmark = pytest.mark.slow
 NAME = "pr2prod-model"
@@ -35,11 +39,10 @@ class Loop(SharedLoop):
         self.git("checkout", "-q", "main")
         self.git("checkout", "-q", "-b", branch)
         conf = self.project / "conf/model/logistic_regression.yaml"
-        conf.write_text(conf.read_text().replace("C: 1.0", f"C: {c}"))
+        conf.write_text(re.sub(r"(?m)^C: .*$", f"C: {c}", conf.read_text()))  # from main's C
         run([PR2PROD, "compose"], self.project)
-        # the author reproduces; a failing gate stops `dvc repro` (kept as the author's record)
-        repro(self.project, "compose", "evaluate")
-        run(["dvc", "repro"], self.project, check=False)
+        # the author reproduces; a failing gate is recorded (no Bento), `dvc repro` exits 0
+        repro(self.project)
         self.git("add", "-A")
         self.git("commit", "-qm", f"model: C={c}")
         run(["dvc", "push", "-q"], self.project)
@@ -134,3 +137,29 @@ def test_gitops_loop(loop: Loop):
     assert f"{NAME}@v1.2.0" not in tags
     lp.git("fetch", "-q", "--tags", "origin")
     assert production_ref(lp.project, NAME) == first
+
+    # 6. a forged verdict merged to main: the gate's FAIL edited to PASS, its digest recomputed,
+    #    dvc.lock re-recorded (`dvc commit`), the Bento built from it. Locally nothing can tell
+    #    (the digest proves integrity, not authorship); release.yml re-runs the gate and refuses
+    lp.branch_with_c("forged", 0.001)
+    gate_path = lp.project / "reports/gate.json"
+    gate = json.loads(gate_path.read_text())
+    assert gate["verdict"] == "fail"
+    gate.update(verdict="pass", passed=True, failed=[])
+    for check in gate["checks"]:
+        check["passed"] = True
+    gate["digest"] = digest(gate)
+    gate_path.write_text(json.dumps(gate, indent=2, sort_keys=True) + "\n")
+    run(["dvc", "commit", "-f", "gate"], lp.project)
+    run(["dvc", "repro", "package"], lp.project)  # the package stage believes it
+    assert json.loads((lp.project / "reports/bento.json").read_text())["built"] is True
+    lp.git("add", "-A")
+    lp.git("commit", "-qm", "gate: PASS")
+    lp.git("checkout", "-q", "main")
+    lp.git("merge", "-q", "--ff-only", "forged")
+    lp.git("push", "-q", "origin", "main")
+    before = lp.origin_tags()
+    results, _ = lp.act("push", "release.yml")
+    assert results == {"release": "failure"}, lp.tail()
+    assert "gate FAIL" in lp.last_log().read_text()
+    assert lp.origin_tags() == before

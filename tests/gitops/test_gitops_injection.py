@@ -28,10 +28,9 @@ ACTIONS = sorted(GITHUB.glob("*/*/action.yml"))
 BIN = Path(sys.executable).parent
 LABELS_SCRIPT = GITHUB / "scripts" / "release-labels.sh"
 
-# (workflow, job) -> the GitHub environment that holds the secrets it may read
+# (workflow, job) -> the GitHub environment that holds the secrets it may read (no PR job:
+# they run the PR's code; which secret on which event: test_gitops_secrets.py)
 SECRET_JOBS = {
-    ("pr.yml", "reproduce"): "dvc-read",
-    ("pr.yml", "gate"): "dvc-read",
     ("monitor.yml", "monitor"): "dvc-read",
     ("release.yml", "release"): "production",
     ("promote.yml", "canary"): "production",

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from _project import BIN, repro, run
+from pr2prod.config.release_schema import ReleaseConfig
 from pr2prod.release.card import model_card
-from pr2prod.release.preconditions import VerdictTarget, gate_passed
+from pr2prod.release.preconditions import VerdictTarget, gate_passed, lock_fresh
 from pr2prod.release.verdict import digest
 
 pytestmark = [pytest.mark.slow]
@@ -19,6 +20,7 @@ pytestmark = [pytest.mark.slow]
 PR2PROD = str(BIN / "pr2prod")
 MODEL = Path("models/model")
 GATE = Path("reports/gate.json")
+CI_OUTPUTS = ReleaseConfig().ci_outputs
 
 
 @pytest.fixture
@@ -70,3 +72,32 @@ def test_a_model_that_changed_after_the_gate_is_refused(project: Path):
 def test_a_verdict_against_another_production_is_refused(project: Path):
     problem = gate_passed(project, VerdictTarget(MODEL, "0123456789abcdef0123456789abcdef"))
     assert problem is not None and "production is now 0123456789abcdef" in problem
+
+
+def _forge(project: Path) -> None:
+    """Edit the verdict and recompute its digest: what the digest alone cannot catch."""
+    report = _gate(project)
+    report["checks"][0]["candidate"] = 0.999
+    report["digest"] = digest(report)
+    (project / GATE).write_text(json.dumps(report, indent=2))
+
+
+def test_a_committed_forged_verdict_makes_the_gate_stage_stale(project: Path):
+    run(["git", "add", "-A"], project)
+    run(["git", "commit", "-qm", "trained"], project)
+    assert lock_fresh(project, ignore=CI_OUTPUTS) is None
+    _forge(project)
+    assert gate_passed(project, VerdictTarget(MODEL, None)) is None  # the digest matches
+    run(["git", "commit", "-qam", "forged verdict"], project)
+    problem = lock_fresh(project, ignore=CI_OUTPUTS)
+    assert problem is not None and "gate (changed outs: reports/gate.json)" in problem
+    assert "package (changed deps: reports/gate.json)" in problem
+
+
+def test_a_verdict_the_release_job_regenerates_is_not_stale(project: Path):
+    run(["git", "add", "-A"], project)
+    run(["git", "commit", "-qm", "trained"], project)
+    _forge(project)  # uncommitted: as the release job's own `make gate-release` rewrites it
+    assert lock_fresh(project, ignore=CI_OUTPUTS) is None
+    problem = lock_fresh(project)  # without ci_outputs, the same change is stale
+    assert problem is not None and "reports/gate.json" in problem

@@ -81,11 +81,11 @@ def test_exp_run_switches_a_group_and_sets_a_value(tmp_path: Path) -> None:
     repro(project)
     run(["git", "add", "-A"], project)
     run(["git", "commit", "-qm", "baseline"], project)
-    # a weaker model: the experiment is recorded with the gate in report-only mode
-    run(["dvc", "exp", "run", "-S", "model=random_forest", "-S", "gate.enforce=false"], project)
+    # a weaker model: the experiment is recorded whatever the gate says
+    run(["dvc", "exp", "run", "-S", "model=random_forest"], project)
     params = _params(project)
     assert params["model"]["_target_"] == "sklearn.ensemble.RandomForestClassifier"
-    assert set(params["compose"]["overrides"]) == {"model=random_forest", "gate.enforce=false"}
+    assert set(params["compose"]["overrides"]) == {"model=random_forest"}
     meta = json.loads((project / "models/model/metadata.json").read_text())
     assert meta["model_name"] == "random_forest"
     run(["dvc", "exp", "run", "-S", "model.n_estimators=7"], project)
@@ -93,7 +93,6 @@ def test_exp_run_switches_a_group_and_sets_a_value(tmp_path: Path) -> None:
     assert params["model"]["n_estimators"] == 7
     assert set(params["compose"]["overrides"]) == {
         "model=random_forest",
-        "gate.enforce=false",
         "model.n_estimators=7",
     }
     assert run(["pr2prod", "check"], project).returncode == 0

@@ -108,7 +108,7 @@ def _released_project(tmp_path: Path) -> tuple[Path, Path]:
 
 def test_gate_rebuilds_production_from_its_commit_when_nothing_has_it(tmp_path: Path) -> None:
     _, clone = _released_project(tmp_path)
-    run(["pr2prod", "compose", "model.C=0.7", "gate.enforce=false"], clone)
+    run(["pr2prod", "compose", "model.C=0.7"], clone)
     proc = _run_as(["dvc", "repro"], clone, OTHER_MACHINE)
     assert "rebuilding production" in proc.stderr + proc.stdout
     for report in ("reports/gate.md", "reports/gate.json"):

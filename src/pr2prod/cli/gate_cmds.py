@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 from typing import Annotated
@@ -10,7 +9,7 @@ from typing import Annotated
 import typer
 
 from pr2prod.cli._app import app, pin_envelope
-from pr2prod.config.gate_schema import GateConfig, OnMissing
+from pr2prod.config.gate_schema import OnMissing
 
 AllowDifferent = Annotated[
     bool,
@@ -42,36 +41,23 @@ def gate(
         "params.yaml"
     ),
 ) -> None:
-    """Compare the workspace's model with production; write reports/gate.{json,md}."""
+    """Compare the model PARAMS names with production; write its paths.gate_* reports.
+
+    The same implementation as the pipeline's gate stage; unlike the stage (which records a
+    FAIL and exits 0, so every experiment is kept), this command refuses a FAIL: exit 1,
+    naming the failed checks (CI's gate job).
+    """
     pin_envelope()
-    from pr2prod.compare.report import verdict_line
-    from pr2prod.compare.workspace import gate_workspace
-    from pr2prod.config import load_params
     from pr2prod.errors import CheckFailedError
-    from pr2prod.stages._common import GATE_MD
-    from pr2prod.stages.gate import workspace, write_reports
+    from pr2prod.stages.gate import record_gate
 
-    cfg = load_params(params)
-    report = gate_workspace(
-        workspace(cfg.allowed_targets),
-        gate_config(cfg.gate, on_missing),
-        baseline,
-        allow_different_data,
-        registry=(cfg.release.model_name, cfg.release.stage),
-    )
-    write_reports(report)
-    typer.echo(verdict_line(report) + f" (see {GATE_MD})")
-    if report["verdict"] == "fail" and report["enforced"]:
+    report = record_gate(params, baseline, allow_different_data, on_missing)
+    if report["verdict"] == "fail":
         failed = ", ".join(report.get("failed", [])) or "see the report"
-        raise CheckFailedError(f"gate FAIL: {failed} (see {GATE_MD})")
-
-
-def gate_config(cfg: GateConfig, on_missing: OnMissing | None) -> GateConfig:
-    """``cfg`` with the command line's ``--on-missing`` (if given) over ``gate.baseline``."""
-    if on_missing is None:
-        return cfg
-    baseline = dataclasses.replace(cfg.baseline, on_missing=OnMissing(on_missing))
-    return dataclasses.replace(cfg, baseline=baseline)
+        raise CheckFailedError(
+            f"gate FAIL: {failed}: the candidate is not releasable "
+            "(no Bento is built and `pr2prod release` refuses it)"
+        )
 
 
 @app.command()

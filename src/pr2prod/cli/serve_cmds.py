@@ -29,35 +29,20 @@ def _serve_config(params: Path):  # noqa: ANN202 - ServeConfig, imported lazily
 @app.command()
 def build(
     params: ParamsFile = Path("params.yaml"),
-    model: ModelDir = Path("models/model"),
-    bentofile: Annotated[Path, typer.Option(help="The Bento build configuration.")] = Path(
-        "bentofile.yaml"
-    ),
-    report: Annotated[Path, typer.Option(help="Where to record the tags.")] = Path(
-        "reports/bento.json"
-    ),
+    report: Annotated[
+        Path | None, typer.Option(help="Where to record the tags [paths.bento_json].")
+    ] = None,
 ) -> None:
-    """Import the artifact into the BentoML model store and build the Bento."""
-    from pr2prod.config import load_params
-    from pr2prod.config.targets import project_packages
-    from pr2prod.fsio import write_json
-    from pr2prod.models.metadata import git_commit
-    from pr2prod.serving.package import package
+    """Build the Bento of the model PARAMS names, if the gate passed it.
 
-    composed = load_params(params)
-    if not (model / "model.skops").exists():
-        raise DataError(f"{model}: no model artifact (run `dvc repro train` or `dvc pull`)")
-    result = package(
-        model,
-        composed.serve,
-        bentofile,
-        Path("src"),
-        git_commit(),
-        composed.acceptance,
-        project_packages(composed.allowed_targets),
-    )
-    write_json(report, result.as_dict())
-    typer.echo(f"built Bento {result.bento_tag} (model {result.model_tag}) -> {report}")
+    The package stage's implementation: the sealed verdict must be bound to this model and
+    current production, and passing; a FAIL is refused (exit 1) and nothing is written.
+    """
+    from pr2prod.stages.package import build_candidate
+
+    record = build_candidate(params, record_failure=False, report=report)
+    where = report or "paths.bento_json"
+    typer.echo(f"built Bento {record.bento_tag} (model {record.model_tag}) -> {where}")
 
 
 @app.command()

@@ -32,7 +32,7 @@ from pr2prod.compare.validate import validate_gate_config
 from pr2prod.config.gate_schema import GateConfig, Rule, SliceConfig
 from pr2prod.models.persist import LoadedModel
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: no `enforced` (the release enforces; the stage records)
 
 
 def _direction(cfg: GateConfig, name: str) -> str:
@@ -193,7 +193,6 @@ def run_gate(
         "schema_version": SCHEMA_VERSION,
         "verdict": verdict,
         "passed": verdict != "fail",
-        "enforced": cfg.enforce,
         "rule": str(cfg.rule),
         "task": paired.task,
         "rows": paired.n,

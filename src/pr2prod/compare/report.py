@@ -21,22 +21,51 @@ def _ci(ci: list[float | None] | None) -> str:
 
 
 def verdict_line(report: dict[str, Any]) -> str:
-    """One line: the verdict, the failing checks, and whether it stops the pipeline."""
+    """One line: the verdict and the failing checks.
+
+    A FAIL is recorded, not raised: the pipeline goes on, the package stage builds no Bento
+    for it, and ``pr2prod gate`` (CI's gate job), ``pr2prod build`` and ``pr2prod release``
+    refuse it.
+    """
     verdict = report["verdict"]
     n = len(report["checks"])
     if verdict == "fail":
-        enforced = (
-            "enforced: the pipeline stops"
-            if report["enforced"]
-            else "report only (gate.enforce: false)"
-        )
         return (
             f"FAIL: {len(report['failed'])} of {n} checks failed "
-            f"({', '.join(report['failed'])}); {enforced}"
+            f"({', '.join(report['failed'])}); recorded, not releasable"
         )
     if verdict == "first release":
         return f"FIRST RELEASE: no production model ({report.get('baseline_reason', '')}); pass"
     return f"PASS: all {n} checks passed"
+
+
+def _slack(check: dict[str, Any]) -> float | None:
+    """How far a check's bound stays within its tolerance (negative: it failed)."""
+    bound, tolerance = check.get("bound"), check.get("tolerance")
+    if bound is None or tolerance is None:
+        return None
+    return float(tolerance) - float(bound)
+
+
+def verdict_metrics(report: dict[str, Any]) -> dict[str, Any]:
+    """The verdict as DVC metrics (``paths.gate_metrics``, shown by ``dvc exp show``).
+
+    ``passed`` (1 pass or first release, 0 fail), ``failed_checks`` (how many), and the
+    worst check: the one whose one-sided bound of the worsening is closest to (or furthest
+    past) its tolerance, with its ``worst_bound``, ``worst_tolerance`` and ``worst_slack``
+    (tolerance - bound; negative when it failed). No rows or supports: those are not
+    metrics of the model.
+    """
+    ranked = [(s, c) for c in report["checks"] if (s := _slack(c)) is not None]
+    worst = min(ranked, key=lambda pair: pair[0])[1] if ranked else None
+    return {
+        "passed": int(bool(report["passed"])),
+        "failed_checks": len(report["failed"]),
+        "worst_check": None if worst is None else worst["id"],
+        "worst_bound": None if worst is None else worst["bound"],
+        "worst_tolerance": None if worst is None else worst["tolerance"],
+        "worst_slack": None if worst is None else _slack(worst),
+    }
 
 
 RULES = {

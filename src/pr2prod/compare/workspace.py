@@ -11,6 +11,7 @@ import pandas as pd
 
 from pr2prod.compare.baseline import Baseline, resolve_baseline
 from pr2prod.compare.datacheck import check_candidate_data, check_same_data
+from pr2prod.compare.executor import sync_production_refs
 from pr2prod.compare.gate import run_gate
 from pr2prod.config.gate_schema import GateConfig
 from pr2prod.models.identity import artifact_id
@@ -44,6 +45,7 @@ def gate_workspace(
         ConfigError: an invalid gate config.
     """
     allow = allow_different_data or cfg.allow_different_data
+    sync_production_refs(ws.root)  # a `dvc exp run --temp/--queue` repo has no branches/tags
     candidate = load_artifact(ws.root / ws.model_dir, trusted_packages=ws.trusted_packages)
     current = check_candidate_data(candidate.metadata, [ws.root / ws.train, ws.root / ws.test])
     test = pd.read_parquet(ws.root / ws.test)

@@ -139,7 +139,6 @@ class BaselineConfig:
 class GateConfig:
     """The differential gate: candidate vs production on the same test rows."""
 
-    enforce: bool = True
     rule: Rule = Rule.non_inferiority
     allow_different_data: bool = False
     baseline: BaselineConfig = field(default_factory=BaselineConfig)

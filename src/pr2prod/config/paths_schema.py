@@ -25,4 +25,5 @@ class PathsConfig:
     gate_json: str = MISSING
     gate_md: str = MISSING
     gate_plots: str = MISSING
+    gate_metrics: str = MISSING
     bento_json: str = MISSING

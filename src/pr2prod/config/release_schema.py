@@ -51,6 +51,7 @@ class ReleaseConfig:
             "reports/gate.json",
             "reports/gate.md",
             "reports/gate_plots",
+            "metrics/gate.json",
             "reports/bento.json",
         ]
     )

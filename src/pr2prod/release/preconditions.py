@@ -46,16 +46,51 @@ def clean_tree(root: Path, ignore: Sequence[str] = ()) -> str | None:
     return None
 
 
-def lock_fresh(root: Path) -> str | None:
-    """Refuse a stale ``dvc.lock``: the committed outputs must be what the pipeline makes now."""
-    from pr2prod.release.reproduce import TARGETS
+def _git_modified(root: Path) -> set[str]:
+    out = _run(["git", "status", "--porcelain", "--untracked-files=no"], root)
+    return {line[3:] for line in out.stdout.splitlines() if line.strip()}
 
-    out = _run(["dvc", "status", "--with-deps", "--json", *TARGETS], root)
+
+def _stale_entries(stage_status: list[Any], skip: Sequence[str]) -> list[str]:
+    """What changed in one stage's ``dvc status`` entry, minus the paths in ``skip``."""
+    left = []
+    for entry in stage_status:
+        if isinstance(entry, str):  # "changed command", "always changed"
+            left.append(entry)
+            continue
+        for kind, changed in entry.items():
+            if not isinstance(changed, dict):
+                left.append(kind)
+                continue
+            left += [f"{kind}: {p}" for p in changed if not _regenerated(p, skip)]
+    return left
+
+
+def lock_fresh(root: Path, ignore: Sequence[str] = ()) -> str | None:
+    """Refuse a stale ``dvc.lock``: every stage's committed outputs, the gate's and the
+    package's included, must be what its committed deps and params make.
+
+    Args:
+        root: the repository.
+        ignore: outputs the release job regenerates itself (``release.ci_outputs``); a
+            change to one is allowed only while it is uncommitted (regenerated in this
+            run). A committed file that differs from what ``dvc.lock`` records (a verdict
+            edited after the gate ran, say) is stale like any other.
+    """
+    dirty = _git_modified(root)
+    regenerated = [i for i in ignore if any(_regenerated(d, [i]) for d in dirty)]
+    out = _run(["dvc", "status", "--json", "dvc.yaml"], root)
     if out.returncode != 0:
         return f"`dvc status` failed: {out.stderr.strip()}"
-    stale = sorted(json.loads(out.stdout or "{}"))
+    status = json.loads(out.stdout or "{}")
+    stale = {
+        stage: left
+        for stage, entries in sorted(status.items())
+        if (left := _stale_entries(entries, regenerated))
+    }
     if stale:
-        return f"dvc.lock is stale (run `dvc repro` and commit): changed stages {', '.join(stale)}"
+        detail = "; ".join(f"{s} ({', '.join(c)})" for s, c in stale.items())
+        return f"dvc.lock is stale (run `dvc repro` and commit): changed stages {detail}"
     return None
 
 
@@ -138,7 +173,7 @@ def release_problems(
     checks: list[Callable[[Path], str | None]] = [
         partial(clean_tree, ignore=ignore),
         params_in_sync,
-        lock_fresh,
+        partial(lock_fresh, ignore=ignore),
     ]
     if target is not None:
         checks.append(partial(gate_passed, target=target))

@@ -1,4 +1,11 @@
-"""Stage ``gate``: candidate vs production on the same test rows; fails when enforced.
+"""Stage ``gate``: candidate vs production on the same test rows; records the verdict.
+
+One implementation for the stage and ``pr2prod gate`` (:func:`record_gate`): it reads the
+params file it is given, writes the sealed verdict, its Markdown, the curves and the verdict
+metrics (``paths.gate_metrics``, shown by ``dvc exp show``) at that file's ``paths``. The
+stage exits 0 on a FAIL, so ``dvc repro`` and ``dvc exp run`` record every experiment; what
+is enforced is the release (the package stage builds no Bento for a FAIL, and
+``pr2prod gate``, ``pr2prod build`` and ``pr2prod release`` refuse one).
 
 The baseline lives outside the workspace (another commit's ``dvc.lock``), so DVC reruns this
 stage when the candidate, the test split or ``params.yaml:gate`` change, not when
@@ -14,30 +21,28 @@ from typing import Any
 
 import yaml
 
+from pr2prod.compare import workspace as gate_ws
 from pr2prod.compare.curves import render_svg
-from pr2prod.compare.report import to_markdown, verdict_line
-from pr2prod.compare.workspace import Workspace, gate_workspace
+from pr2prod.compare.report import to_markdown, verdict_line, verdict_metrics
+from pr2prod.compare.workspace import Workspace
 from pr2prod.config import load_params
+from pr2prod.config.gate_schema import GateConfig, OnMissing
+from pr2prod.config.paths_schema import PathsConfig
 from pr2prod.config.targets import project_packages
 from pr2prod.fsio import atomic_dir, atomic_write_text, write_json
-from pr2prod.stages._common import (
-    GATE_JSON,
-    GATE_MD,
-    GATE_PLOTS,
-    MODEL_DIR,
-    PARAMS,
-    TEST,
-    TRAIN,
-    StageFailedError,
-    run_stage,
-)
-
-WORKSPACE = Workspace(Path("."), MODEL_DIR, TRAIN, TEST)
+from pr2prod.stages._common import PARAMS, run_stage
 
 
-def workspace(allowed_targets: list[str]) -> Workspace:
-    """This project's workspace, trusting the team's own packages when loading models."""
-    return dataclasses.replace(WORKSPACE, trusted_packages=project_packages(allowed_targets))
+def workspace(paths: PathsConfig, allowed_targets: list[str]) -> Workspace:
+    """The project's workspace at ``paths``, trusting the team's own packages."""
+    prepared = Path(paths.prepared)
+    return Workspace(
+        Path("."),
+        Path(paths.model),
+        prepared / "train.parquet",
+        prepared / "test.parquet",
+        trusted_packages=project_packages(allowed_targets),
+    )
 
 
 def plot_specs(dvc_yaml: Path = Path("dvc.yaml")) -> dict[str, dict[str, Any]]:
@@ -64,30 +69,54 @@ def write_curves(curves: dict[str, list[dict]], plots_dir: Path) -> dict[str, Pa
     return {name: plots_dir / f"{name}.svg" for name in curves}
 
 
-def write_reports(
-    report: dict[str, Any],
-    json_path: Path = GATE_JSON,
-    md_path: Path = GATE_MD,
-    plots_dir: Path = GATE_PLOTS,
-) -> None:
-    """Write the curves' images, ``gate.json`` and ``gate.md`` (each atomically)."""
-    images = write_curves(report.get("curves") or {}, plots_dir)
-    write_json(json_path, report)
+def write_reports(report: dict[str, Any], paths: PathsConfig) -> None:
+    """Write the curves' images, the verdict, its Markdown and its metrics (each atomically)."""
+    md_path = Path(paths.gate_md)
+    images = write_curves(report.get("curves") or {}, Path(paths.gate_plots))
+    write_json(paths.gate_json, report)
+    write_json(paths.gate_metrics, verdict_metrics(report))
     links = {n: os.path.relpath(p, md_path.parent) for n, p in images.items()}
     atomic_write_text(md_path, to_markdown(report, links))
 
 
+def gate_config(cfg: GateConfig, on_missing: OnMissing | None) -> GateConfig:
+    """``cfg`` with ``--on-missing`` (if given) over ``gate.baseline.on_missing``."""
+    if on_missing is None:
+        return cfg
+    baseline = dataclasses.replace(cfg.baseline, on_missing=OnMissing(on_missing))
+    return dataclasses.replace(cfg, baseline=baseline)
+
+
+def record_gate(
+    params: Path = PARAMS,
+    baseline: str | None = None,
+    allow_different_data: bool = False,
+    on_missing: OnMissing | None = None,
+) -> dict[str, Any]:
+    """Gate the candidate ``params`` names against production; write and return the verdict.
+
+    Everything is read from and written to ``params``' own ``paths``. A FAIL is returned,
+    not raised: the caller decides (the stage records it, ``pr2prod gate`` refuses it).
+
+    Raises:
+        GateError: the models cannot be compared (exit 3).
+        ConfigError: an invalid gate config (exit 2).
+    """
+    cfg = load_params(params)
+    report = gate_ws.gate_workspace(
+        workspace(cfg.paths, cfg.allowed_targets),
+        gate_config(cfg.gate, on_missing),
+        baseline,
+        allow_different_data,
+        registry=(cfg.release.model_name, cfg.release.stage),
+    )
+    write_reports(report, cfg.paths)
+    print(f"[gate] {verdict_line(report)} (see {cfg.paths.gate_md})", flush=True)
+    return report
+
+
 def main() -> None:
     def body() -> None:
-        cfg = load_params(PARAMS)
-        report = gate_workspace(  # a GateError ("cannot compare") exits 3, as in the CLI
-            workspace(cfg.allowed_targets),
-            cfg.gate,
-            registry=(cfg.release.model_name, cfg.release.stage),
-        )
-        write_reports(report)
-        print(f"[gate] {verdict_line(report)} (see {GATE_MD})")
-        if report["verdict"] == "fail" and report["enforced"]:
-            raise StageFailedError(f"differential gate failed: {', '.join(report['failed'])}")
+        record_gate(PARAMS)  # a FAIL is recorded; the release refuses it
 
     run_stage("gate", body)
