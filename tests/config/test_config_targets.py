@@ -144,6 +144,7 @@ def test_payload_inside_features_is_refused(name: str, marker: Path) -> None:
     assert not marker.exists()
 
 
+@pytest.mark.integration
 def test_private_path_is_refused_before_import_and_sklearn_configs_never_load_torch() -> None:
     script = """
 import json, sys

@@ -12,6 +12,8 @@ import pytest
 from _project import env, git, job_results, make_project, run
 from pr2prod.release import registry
 
+pytestmark = [pytest.mark.e2e]
+
 BIN = Path(sys.executable).parent
 NAME = "pr2prod-model"
 

@@ -23,7 +23,7 @@ from _project import make_project, repro, run
 from pr2prod.release.preconditions import check_label
 from pr2prod.release.registry import production_ref
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 NAME = "pr2prod-model"
 
 

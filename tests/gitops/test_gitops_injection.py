@@ -141,6 +141,7 @@ def test_each_action_sha_has_one_version_label():
     assert {sha: ls for sha, ls in labels.items() if len(ls) > 1} == {}
 
 
+@pytest.mark.integration
 def test_zizmor_auditor_persona_has_nothing_above_low():
     proc = subprocess.run(
         [BIN / "zizmor", "--offline", "--persona", "auditor", "--format", "json", str(GITHUB)],
@@ -303,6 +304,7 @@ def _act(project: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProce
     )
 
 
+@pytest.mark.e2e
 @pytest.mark.slow
 @pytest.mark.parametrize("payload", PAYLOADS, ids=PAYLOAD_IDS)
 def test_rollback_workflow_refuses_a_crafted_version(
@@ -325,6 +327,7 @@ def test_rollback_workflow_refuses_a_crafted_version(
     assert not marker.exists(), "the payload ran"
 
 
+@pytest.mark.e2e
 @pytest.mark.slow
 def test_release_workflow_refuses_a_crafted_label(
     act_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

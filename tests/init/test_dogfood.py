@@ -140,7 +140,7 @@ def test_makefile(rendered: Path) -> None:
         "install: ## install pr2prod with every dev tool (into the active Python)",
         "install: ## install this project (and the pinned pr2prod) with every dev tool",
     )
-    s = s.replace(" test-fast bench serve bench-serving score", " test-fast serve score")
+    s = s.replace(" test-e2e bench serve bench-serving score", " test-e2e serve score")
     assert (rendered / "Makefile").read_text() == s
 
 

@@ -42,7 +42,7 @@ from pr2prod.errors import EXIT_DATA
 from pr2prod.init import TEMPLATE_DIR
 from pr2prod.init.cache import CACHE_VAR
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("init_wheel")]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("init_wheel")]
 
 ROOT = Path(__file__).resolve().parents[2]
 #: What a wheel build reads: the package metadata, its readme and the package itself.
