@@ -13,10 +13,10 @@ A ``unit`` test must not start a process or a server. Known at collection time, 
 collection error: an explicit ``unit`` mark on a test that requests a fixture of a higher tier,
 and a test without a tier mark whose own code names :mod:`subprocess` or one of the tests'
 process-starting helpers (:data:`SPAWNERS`) (an explicit ``unit`` mark says the name is not
-used to start anything, e.g. the guard's own tests). Known only at run time (a helper the test calls starts a process):
-:func:`guard` makes every way of starting a process, and ``listen()`` on a socket, raise
-:class:`TierError` while a ``unit`` test sets up and runs; the test fails even if it swallowed
-that error.
+used to start anything, e.g. the guard's own tests). Known only at run time (a helper the test
+calls starts a process): :func:`guard` makes every way of starting a process, and
+``listen()`` on a socket, raise :class:`TierError` while a ``unit`` test sets up and runs; the
+test fails even if it swallowed that error.
 """
 
 from __future__ import annotations
