@@ -3,7 +3,8 @@
 Every collected test ends up in exactly one tier (``tests/conftest.py`` calls :func:`assign`):
 
 1. an explicit tier mark (``pytestmark = [pytest.mark.integration]`` on a module, or a mark on the
-   test) wins; two different tier marks on one test are a collection error;
+   test, which overrides its module's) wins; two different tier marks on the same test (or the
+   same module) are a collection error;
 2. otherwise the tier is the highest one of the fixtures the test requests, directly or through
    other fixtures (:data:`FIXTURE_TIERS`), and of its legacy marks (``slow``: a real pipeline,
    so at least ``integration``; ``ray``: Ray clusters, ``e2e``);
@@ -99,12 +100,23 @@ def _spawning_names(item: pytest.Item, spawners: set[int]) -> list[str]:
     return found
 
 
+def _explicit(item: pytest.Item) -> list[str]:
+    """The tier marks of the closest node that has any: a test's own mark overrides its class's
+    and its module's ``pytestmark``."""
+    by_node: dict[int, set[str]] = {}
+    for node, mark in item.iter_markers_with_node():  # closest node first
+        if mark.name in TIERS:
+            by_node.setdefault(id(node), set()).add(mark.name)
+    closest = next(iter(by_node.values()), set())
+    return sorted(closest, key=_rank)
+
+
 def assign(items: list[pytest.Item], spawners: tuple[object, ...]) -> list[str]:
     """Give each item exactly one tier mark; return the collection errors found."""
     errors: list[str] = []
     spawner_ids = {id(s) for s in spawners}
     for item in items:
-        explicit = sorted({m.name for m in item.iter_markers() if m.name in TIERS}, key=_rank)
+        explicit = _explicit(item)
         if len(explicit) > 1:
             errors.append(f"{item.nodeid}: marked {' and '.join(explicit)}; one tier per test")
             continue

@@ -37,6 +37,7 @@ def test_the_workflows_exist():
         "monitor.yml",
         "promote.yml",
         "retrain.yml",
+        "tests.yml",
     }
 
 

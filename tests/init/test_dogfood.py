@@ -18,6 +18,8 @@ import pytest
 from pr2prod import __version__
 from pr2prod.init import TEMPLATE_DIR
 
+pytestmark = [pytest.mark.integration]
+
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = "example"  # the generated project's own package (this repository has pr2prod)
 ANSWERS = {

@@ -192,3 +192,16 @@ def test_the_guard_restores_everything_it_patched() -> None:
     assert seen == ["subprocess", "process (os.fork)"]
     after = (subprocess.Popen._execute_child, os.system, os.fork, vars(socket.socket).copy())
     assert after == before
+
+
+def test_a_tests_own_mark_overrides_its_modules(session: pytest.Pytester) -> None:
+    session.makepyfile(
+        test_g="""
+        import pytest
+        pytestmark = [pytest.mark.integration]
+        def test_module_tier(): pass
+        @pytest.mark.e2e
+        def test_own_tier(): pass
+        """
+    )
+    assert _tiers_of(session) == {"test_module_tier": "integration", "test_own_tier": "e2e"}
