@@ -114,6 +114,7 @@ def params(conf: Path, tmp_path: Path) -> Path:
 # --- the payloads are live: without the check each one runs -------------------------------
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("name", PAYLOADS)
 def test_each_payload_runs_when_instantiated_unchecked(name: str, marker: Path) -> None:
     from hydra.utils import instantiate
