@@ -22,6 +22,7 @@ import re
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,17 +41,23 @@ def _pytest(*args: str) -> list[str]:
     return [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args]
 
 
-def count(tier: str) -> int:
-    """Tests (parametrized cases included) in ``tier``; every tier with ``all``."""
-    select = [] if tier == "all" else ["-m", tier]
-    proc = subprocess.run(
-        _pytest("--collect-only", "-q", *select),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return sum(1 for line in proc.stdout.splitlines() if "::" in line)
+def counts() -> dict[str, int]:
+    """Tests (parametrized cases included) per tier and in all, from one collection."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "counts.json"
+        paths = (str(ROOT / "benchmarks"), os.environ.get("PYTHONPATH", ""))
+        path = os.pathsep.join(p for p in paths if p)
+        proc = subprocess.run(
+            _pytest("--collect-only", "-q", "-p", "tier_counts"),
+            cwd=ROOT,
+            env={**os.environ, "TIER_COUNTS": str(out), "PYTHONPATH": path},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if proc.returncode != 0:
+            raise SystemExit(f"collection failed:\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
+        return json.loads(out.read_text())
 
 
 def run(tier: str) -> dict:
@@ -94,10 +101,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("tiers", nargs="*", default=["unit"], choices=[*TIERS, "all"])
     args = parser.parse_args()
-    counts = {tier: count(tier) for tier in (*TIERS, "all")}
-    print(f"tests per tier: {counts}")
-    if counts["all"] != sum(counts[t] for t in TIERS):
-        raise SystemExit(f"a test is in no tier or in two: {counts}")
+    per_tier = counts()
+    print(f"tests per tier: {per_tier}")
+    if per_tier["all"] != sum(per_tier[t] for t in TIERS):
+        raise SystemExit(f"a test is in no tier or in two: {per_tier}")
     results = json.loads(OUT.read_text()) if OUT.exists() else {"runs": []}
     for tier in args.tiers:
         record = run(tier)
@@ -106,7 +113,7 @@ def main() -> None:
                 "when": datetime.now(UTC).isoformat(timespec="seconds"),
                 "commit": _commit(),
                 "cpus": os.cpu_count(),
-                "counts": counts,
+                "counts": per_tier,
             }
         )
         goal = GOALS.get(f"{tier}_wall_s")
