@@ -86,6 +86,11 @@ def run(tier: str) -> dict:
         "load_before": [round(x, 2) for x in load_before],
         "load_after": [round(x, 2) for x in os.getloadavg()],
         "outcome": {k: int(n) for n, k in SUMMARY.findall(tail)},
+        "failed": [
+            line.split()[1]
+            for line in proc.stdout.splitlines()
+            if line.startswith(("FAILED ", "ERROR "))
+        ],
         "slowest": slowest,
     }
 
