@@ -9,7 +9,7 @@ SHELL := bash
 .DELETE_ON_ERROR:
 
 help: ## list the targets
-	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
 
 # The lock: exact versions of everything with hashes, one file per Python (3.11: every extra,
 # torch's CPU build from the local wheel; 3.12/3.13: the base install and the test runner).
@@ -40,11 +40,24 @@ lint: ## ruff, import contracts, params in sync
 	lint-imports
 	pr2prod check
 
-test: ## the test suite (slow end-to-end tests included)
-	$(PY) -m pytest -n 2 --dist loadgroup
+# Test tiers, by cost (markers in pyproject.toml): unit (no process, no server, no trained
+# project), integration (the real pipeline, servers, databases, any subprocess), e2e (whole
+# workflows under act, copier/init/wheel, clusters). Two workers; the longest tests are collected
+# first and --no-loadscope-reorder keeps that order, so both workers finish together.
+# A tier with no test in it (pytest exit 5) is not a failure.
+PYTEST_N := -n 2 --dist loadgroup --no-loadscope-reorder
 
-test-fast: ## the test suite without slow end-to-end tests
-	$(PY) -m pytest -m "not slow"
+test: ## the whole test suite, every tier (what CI runs)
+	$(PY) -m pytest $(PYTEST_N)
+
+test-fast: ## the unit tier: no subprocess, no server, no trained project (the pre-push hook)
+	$(PY) -m pytest -m unit || [ $$? -eq 5 ]
+
+test-integration: ## the integration tier: the real pipeline, servers, databases, subprocesses
+	$(PY) -m pytest -m integration $(PYTEST_N) || [ $$? -eq 5 ]
+
+test-e2e: ## the e2e tier: workflows under act, init/upgrade/wheel, clusters, the continuous loop
+	$(PY) -m pytest -m e2e $(PYTEST_N) || [ $$? -eq 5 ]
 
 serve: ## serve models/model on serve.host:serve.port (conf/serve/)
 	pr2prod serve
@@ -169,6 +182,6 @@ workflows-lint: ## schema-check and security-audit the GitHub workflows
 ci-local: ## run the workflows for EVENT (default pull_request) with act on this host
 	pr2prod ci "$${EVENT:-pull_request}"
 
-.PHONY: help install repro check trust-check lint test test-fast bench serve bench-serving score monitor \
+.PHONY: help install repro check trust-check lint test test-fast test-integration test-e2e bench serve bench-serving score monitor \
 	monitor-pull retrain-plan retrain pre-commit pull reproduce-check candidate gate build report registry \
 	release rollback canary-report promote canary-abort workflows-lint ci-local

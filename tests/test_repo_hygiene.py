@@ -12,6 +12,7 @@ from _project import ROOT, run
 BIN = Path(sys.executable).parent
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     "cmd",
     [

@@ -22,6 +22,7 @@ def tool(name: str) -> str:
     return str(path)
 
 
+@pytest.mark.integration
 def test_workflow_matches_the_github_schema():
     proc = subprocess.run(
         [tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(WORKFLOW)],
@@ -32,6 +33,7 @@ def test_workflow_matches_the_github_schema():
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+@pytest.mark.integration
 def test_zizmor_finds_nothing_of_medium_severity_or_more():
     proc = subprocess.run(
         [tool("zizmor"), "--offline", "--min-severity=medium", "--no-progress", str(WORKFLOW)],

@@ -32,6 +32,8 @@ from pr2prod.serving.predlog import PredictionLog
 from pr2prod.serving.recorder import Job, log_records
 from pr2prod.stages.__main__ import ENVELOPE_VAR
 
+pytestmark = [pytest.mark.integration]
+
 ROOT = Path(__file__).resolve().parents[2]
 NAME = "pr2prod-model"
 PROD_HASH = "a" * 32

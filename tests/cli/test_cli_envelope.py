@@ -20,6 +20,8 @@ from pr2prod.config.gate_schema import GateConfig, OnMissing
 from pr2prod.envelope import OFF_VAR
 from pr2prod.stages.__main__ import ENVELOPE_VAR
 
+pytestmark = [pytest.mark.integration]
+
 PR2PROD = str(BIN / "pr2prod")
 NUMERIC = ("numpy", "scipy", "torch", "sklearn", "pandas")
 

@@ -16,6 +16,8 @@ import pytest
 from _project import BIN, ROOT, env
 from pr2prod import errors
 
+pytestmark = [pytest.mark.integration]
+
 PR2PROD = str(BIN / "pr2prod")
 
 
@@ -32,6 +34,7 @@ def pr2prod(args: list[str], cwd: Path, extra_env: dict[str, str] | None = None)
     )
 
 
+@pytest.mark.unit
 def test_the_documented_table_is_the_one_the_code_uses() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     table = readme.split("### Exit codes")[1].split("\n#")[0]
@@ -45,6 +48,7 @@ def test_the_documented_table_is_the_one_the_code_uses() -> None:
     assert len({errors.EXIT_CODES[c] for c in errors.EXIT_CODES}) == len(errors.EXIT_CODES)
 
 
+@pytest.mark.unit
 def test_every_domain_error_is_a_pr2prod_error_of_the_right_category() -> None:
     from pr2prod.batch.reader import InputError
     from pr2prod.batch.sql_sink import SchemaMismatchError

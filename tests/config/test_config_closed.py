@@ -111,6 +111,7 @@ def test_every_allowed_value_composes(key: str, value: str) -> None:
     to_config(raw)
 
 
+@pytest.mark.integration
 def test_cli_compose_refuses_a_bad_value_and_writes_nothing(project: Path) -> None:
     before = (project / "params.yaml").read_bytes()
     proc = _cli(project, "compose", "validate.out_of_range=sometimes")
@@ -119,6 +120,7 @@ def test_cli_compose_refuses_a_bad_value_and_writes_nothing(project: Path) -> No
     assert (project / "params.yaml").read_bytes() == before
 
 
+@pytest.mark.integration
 def test_cli_check_refuses_a_bad_value_in_conf(project: Path) -> None:
     option = project / "conf" / "features" / "standard.yaml"
     option.write_text(option.read_text().replace("scaler: standard", "scaler: zscore"))
@@ -129,6 +131,7 @@ def test_cli_check_refuses_a_bad_value_in_conf(project: Path) -> None:
     assert (project / "params.yaml").read_bytes() == before
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("command", ["compose", "check"])
 def test_a_bad_value_edited_into_params_yaml_is_refused(project: Path, command: str) -> None:
     """What `dvc exp run -S monitor.source=kafka` does: check and compose refuse it."""
@@ -143,6 +146,7 @@ def test_a_bad_value_edited_into_params_yaml_is_refused(project: Path, command: 
     assert params.read_bytes() == before
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     ("override", "key", "allowed"),
     [

@@ -42,6 +42,7 @@ def test_stage_code_reads_the_paths_from_params(tmp_path: Path, monkeypatch) -> 
         _common.project_paths.cache_clear()
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("value", ["../../etc/cron.d", "/tmp/elsewhere", "models/../../x"])
 def test_a_path_outside_the_project_is_refused_and_nothing_written(
     tmp_path: Path, value: str

@@ -114,6 +114,7 @@ def params(conf: Path, tmp_path: Path) -> Path:
 # --- the payloads are live: without the check each one runs -------------------------------
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("name", PAYLOADS)
 def test_each_payload_runs_when_instantiated_unchecked(name: str, marker: Path) -> None:
     from hydra.utils import instantiate
@@ -144,6 +145,7 @@ def test_payload_inside_features_is_refused(name: str, marker: Path) -> None:
     assert not marker.exists()
 
 
+@pytest.mark.integration
 def test_private_path_is_refused_before_import_and_sklearn_configs_never_load_torch() -> None:
     script = """
 import json, sys

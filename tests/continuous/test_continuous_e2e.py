@@ -59,7 +59,7 @@ from pr2prod.logrecord.variant import VARIANT_HEADER, Variant
 from pr2prod.release import registry
 from pr2prod.release.preconditions import check_label
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("continuous_e2e")]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("continuous_e2e")]
 
 NAME = "pr2prod-model"
 TABLE = "data/raw/customers.csv"

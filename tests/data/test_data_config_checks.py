@@ -98,6 +98,7 @@ def test_a_target_that_fits_the_task_passes(values: list[object], task: str) -> 
     check_target(pd.Series(values, name="label"), task)
 
 
+@pytest.mark.integration
 def test_wrong_task_fails_at_prepare_and_writes_nothing(tmp_path: Path) -> None:
     """`task: binary` on iris (3 classes) stops at the first stage that sees the data."""
     project = _project(tmp_path / "p", "data.dataset=iris", "data.task=binary")
@@ -109,6 +110,7 @@ def test_wrong_task_fails_at_prepare_and_writes_nothing(tmp_path: Path) -> None:
     assert not (project / "data" / "prepared").exists()
 
 
+@pytest.mark.integration
 def test_numeric_declared_on_a_string_column_is_a_config_error(tmp_path: Path) -> None:
     table = _table(tmp_path / "t.csv")
     cfg = DataConfig(
@@ -154,6 +156,7 @@ def _train(project: Path) -> None:
         assert proc.returncode == 0, f"{name}\n{proc.stdout}\n{proc.stderr}"
 
 
+@pytest.mark.integration
 def test_declared_categorical_with_missing_values_trains_like_auto_detected(
     tmp_path: Path,
 ) -> None:

@@ -66,6 +66,7 @@ def test_off_switch_leaves_the_environment_alone() -> None:
     assert env == {"PR2PROD_ENVELOPE": "off", "OMP_NUM_THREADS": "8"}
 
 
+@pytest.mark.integration
 def test_stage_runner_pins_before_numpy_and_libraries_obey() -> None:
     """A real stage process: the BLAS pools run one thread whatever the outer setting."""
     code = (
@@ -86,6 +87,7 @@ def test_stage_runner_pins_before_numpy_and_libraries_obey() -> None:
     assert {p["architecture"].lower() for p in blas} == {expected.lower()}
 
 
+@pytest.mark.integration
 def test_runner_refuses_unknown_stage() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "pr2prod.stages", "nope"], capture_output=True, text=True

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from _project import BIN, ROOT, make_project, ran_stages, repro, run
+from _project import BIN, ROOT, copy_project, ran_stages, repro, run
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("gate_classification")]
 
@@ -37,10 +37,9 @@ def release(project: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def released(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+def released(tmp_path_factory: pytest.TempPathFactory, trained_project: Path) -> tuple[Path, dict]:
     """A project whose main records a model, plus the gate report of that first repro."""
-    project = make_project(tmp_path_factory.mktemp("released") / "proj")
-    repro(project)
+    project = copy_project(trained_project, tmp_path_factory.mktemp("released") / "proj")
     first = gate_json(project)
     return release(project), first
 

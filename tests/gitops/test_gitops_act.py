@@ -9,6 +9,8 @@ import pytest
 
 from _project import BIN, job_results, make_project, run
 
+pytestmark = [pytest.mark.e2e]
+
 
 def act_args(tmp: Path) -> list[str]:
     """Own action cache for act; HOME is set in :func:`act_env`."""

@@ -28,6 +28,8 @@ from pr2prod.config import load_params
 from pr2prod.logrecord.record import ModelRef
 from pr2prod.release import registry
 
+pytestmark = [pytest.mark.e2e]
+
 BIN = Path(sys.executable).parent
 NAME = "pr2prod-model"
 

@@ -10,6 +10,8 @@ from _project import git, git_identity
 from pr2prod.config.release_schema import ReleaseConfig
 from pr2prod.release import flow, registry
 
+pytestmark = [pytest.mark.integration]
+
 NAME = "pr2prod-model"
 CFG = ReleaseConfig(model_name=NAME, via_canary=True)
 

@@ -27,7 +27,7 @@ from pr2prod.release.preconditions import check_label
 from pr2prod.release.registry import production_ref
 from pr2prod.release.verdict import digest
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 NAME = "pr2prod-model"
 
 

@@ -140,6 +140,7 @@ def test_each_action_sha_has_one_version_label():
     assert {sha: ls for sha, ls in labels.items() if len(ls) > 1} == {}
 
 
+@pytest.mark.integration
 def test_zizmor_auditor_persona_has_nothing_above_low():
     proc = subprocess.run(
         [BIN / "zizmor", "--offline", "--persona", "auditor", "--format", "json", str(GITHUB)],
@@ -183,6 +184,7 @@ def _args(where: Path) -> list[str] | None:
     return path.read_text().splitlines() if path.exists() else None
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("payload", PAYLOADS, ids=PAYLOAD_IDS)
 def test_make_rollback_refuses_a_crafted_version(fake_pr2prod: Path, payload: str):
     marker = fake_pr2prod / "PWNED"
@@ -193,12 +195,14 @@ def test_make_rollback_refuses_a_crafted_version(fake_pr2prod: Path, payload: st
     assert _args(fake_pr2prod) is None, "pr2prod must not be called"
 
 
+@pytest.mark.integration
 def test_make_rollback_passes_a_valid_version(fake_pr2prod: Path):
     proc = _make(fake_pr2prod, "rollback", VERSION="v1.2.3")
     assert proc.returncode == 0, proc.stderr
     assert _args(fake_pr2prod) == ["rollback", "v1.2.3", "--push"]
 
 
+@pytest.mark.integration
 def test_make_canary_targets(fake_pr2prod: Path):
     assert _make(fake_pr2prod, "promote").returncode == 0
     assert _args(fake_pr2prod) == ["promote", "--report", "reports/canary.json", "--push"]
@@ -208,6 +212,7 @@ def test_make_canary_targets(fake_pr2prod: Path):
     assert _args(fake_pr2prod) == ["canary-report"]
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     "payload", [*PAYLOADS, "--labels=/etc/passwd"], ids=[*PAYLOAD_IDS, "option"]
 )
@@ -228,6 +233,7 @@ def test_make_canary_report_passes_metrics_as_one_argument_unevaluated(
         assert _args(fake_pr2prod) == ["canary-report", "--metrics", metrics]
 
 
+@pytest.mark.integration
 def test_make_release_passes_labels_as_one_argument_unevaluated(fake_pr2prod: Path):
     marker = fake_pr2prod / "PWNED"
     labels = f'release:minor,x";touch {marker};"$(touch {marker})`touch {marker}`'
@@ -237,6 +243,7 @@ def test_make_release_passes_labels_as_one_argument_unevaluated(fake_pr2prod: Pa
     assert _args(fake_pr2prod) == ["release", "--push", "--labels", labels]
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     ("target", "var"), [("release", "BUMP"), ("report", "BASE")], ids=["BUMP", "BASE"]
 )
@@ -249,6 +256,7 @@ def test_make_refuses_crafted_bump_and_base(fake_pr2prod: Path, target: str, var
     assert _args(fake_pr2prod) is None
 
 
+@pytest.mark.integration
 def test_a_failing_command_fails_the_make_target(fake_pr2prod: Path):
     (fake_pr2prod / "bin" / "pr2prod").write_text("#!/usr/bin/env bash\nexit 3\n")
     assert _make(fake_pr2prod, "gate").returncode != 0
@@ -264,6 +272,7 @@ def _labels(tmp_path: Path, names: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.integration
 def test_release_labels_keep_only_release_levels(tmp_path: Path):
     marker = tmp_path / "PWNED"
     names = f"bug\ndocs$(touch {marker})\n`touch {marker}`\nrelease:minor"
@@ -273,6 +282,7 @@ def test_release_labels_keep_only_release_levels(tmp_path: Path):
     assert not marker.exists()
 
 
+@pytest.mark.integration
 def test_release_labels_refuse_a_crafted_release_label(tmp_path: Path):
     marker = tmp_path / "PWNED"
     proc = _labels(tmp_path, f"release:minor$(touch {marker})")
@@ -302,6 +312,7 @@ def _act(project: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProce
     )
 
 
+@pytest.mark.e2e
 @pytest.mark.slow
 @pytest.mark.parametrize("payload", PAYLOADS, ids=PAYLOAD_IDS)
 def test_rollback_workflow_refuses_a_crafted_version(
@@ -324,6 +335,7 @@ def test_rollback_workflow_refuses_a_crafted_version(
     assert not marker.exists(), "the payload ran"
 
 
+@pytest.mark.e2e
 @pytest.mark.slow
 def test_release_workflow_refuses_a_crafted_label(
     act_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -11,6 +11,8 @@ from pr2prod.config.release_schema import ReleaseConfig
 from pr2prod.release import flow, registry
 from pr2prod.release.versions import VersionError, bump_from_labels, next_version
 
+pytestmark = [pytest.mark.integration]
+
 NAME = "pr2prod-model"
 
 

@@ -10,15 +10,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from _project import BIN, make_project, repro, run
+from _project import BIN, copy_project, repro, run
 from pr2prod.release.reproduce import compare_locks, stale_stages
 
 
 @pytest.fixture(scope="module")
-def pushed_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def pushed_project(tmp_path_factory: pytest.TempPathFactory, trained_project: Path) -> Path:
     """A trained project whose outputs are committed (dvc.lock, metrics) and pushed."""
-    project = make_project(tmp_path_factory.mktemp("repro") / "proj")
-    repro(project)
+    project = copy_project(trained_project, tmp_path_factory.mktemp("repro") / "proj")
     run(["git", "add", "-A"], project)
     run(["git", "commit", "-qm", "trained"], project)
     run(["dvc", "push", "-q"], project)

@@ -37,9 +37,11 @@ def test_the_workflows_exist():
         "monitor.yml",
         "promote.yml",
         "retrain.yml",
+        "tests.yml",
     }
 
 
+@pytest.mark.integration
 def test_workflows_match_the_github_schema():
     proc = subprocess.run(
         [BIN / "check-jsonschema", "--builtin-schema", "vendor.github-workflows", *FILES],
@@ -50,6 +52,7 @@ def test_workflows_match_the_github_schema():
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+@pytest.mark.integration
 def test_zizmor_finds_nothing_of_medium_severity_or_above():
     proc = subprocess.run(
         [BIN / "zizmor", "--offline", "--format", "json", str(WORKFLOWS)],

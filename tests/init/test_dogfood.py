@@ -18,6 +18,8 @@ import pytest
 from pr2prod import __version__
 from pr2prod.init import TEMPLATE_DIR
 
+pytestmark = [pytest.mark.integration]
+
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = "example"  # the generated project's own package (this repository has pr2prod)
 ANSWERS = {
@@ -141,7 +143,7 @@ def test_makefile(rendered: Path) -> None:
         '\t$(PY) -m pip install -e ".[dev]"\n\n',
         s,
     )
-    s = s.replace(" test-fast bench serve bench-serving score", " test-fast serve score")
+    s = s.replace(" test-e2e bench serve bench-serving score", " test-e2e serve score")
     assert (rendered / "Makefile").read_text() == s
 
 

@@ -24,7 +24,7 @@ from _project import BIN, repro, run
 from pr2prod import __version__
 from pr2prod.init.cache import CACHE_VAR
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 PR2PROD = str(BIN / "pr2prod")
 PR_JOBS = ("lint", "reproduce", "gate", "build", "report")
 

@@ -27,6 +27,8 @@ from pr2prod.config.trust import load_trust_policy
 from pr2prod.errors import EXIT_USAGE
 from pr2prod.release.equivalence import compare_models
 
+pytestmark = [pytest.mark.e2e]
+
 PR2PROD = str(BIN / "pr2prod")
 STAGES = ("compose", "prepare", "validate", "train", "evaluate", "gate", "package")
 # What the issue lists as the shape of a project.

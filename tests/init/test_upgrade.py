@@ -25,6 +25,8 @@ from pr2prod.init.cache import CACHE_VAR, DEFAULT_CACHE, version_tag
 from pr2prod.init.project import init_project
 from pr2prod.init.upgrade import upgrade_project
 
+pytestmark = [pytest.mark.e2e]
+
 PR2PROD = str(BIN / "pr2prod")
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,8 +11,8 @@ every server imports the wheel's pr2prod.
 
 From that install: a project with the defaults, and one with a file data source and the
 team's own estimator + transformer (``src/<package>/``) in the pipeline. Each runs its own
-``dvc repro`` and its own tests (``make test-fast``: the Makefile's suite without xdist; the
-projects have no slow tests, so it is the same suite ``make test`` runs on two workers). The
+``dvc repro`` and its own tests (``make test``: every tier, a unit and an integration test, on
+two xdist workers). The
 custom model is packaged into a Bento and served over HTTP (``pr2prod serve`` and the Bento
 itself); an artifact holding a class from a package outside ``allowed_targets`` is refused
 before anything is unpickled.
@@ -43,7 +43,7 @@ from pr2prod.errors import EXIT_DATA
 from pr2prod.init import TEMPLATE_DIR
 from pr2prod.init.cache import CACHE_VAR
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("init_wheel")]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("init_wheel")]
 
 ROOT = Path(__file__).resolve().parents[2]
 #: What a wheel build reads: the package metadata, its readme and the package itself.
@@ -268,7 +268,7 @@ def test_init_with_defaults_reproduces_and_passes_its_own_tests(
     assert json.loads((project / "reports/bento.json").read_text())["bento_tag"]
     assert "up to date" in install.run(["dvc", "status", "dvc.yaml"], project).stdout
 
-    tests = _timed(install, ["make", "test-fast"], project)
+    tests = _timed(install, ["make", "test"], project)  # every tier, on two workers
     assert "2 passed" in tests, tests
 
 
@@ -327,7 +327,7 @@ def test_a_file_source_project_trains_packages_and_tests_the_teams_model(
     assert meta["model_name"] == "example_pipeline"
     bento = json.loads((project / "reports/bento.json").read_text())
     assert bento["model_tag"].startswith("example_pipeline:")
-    tests = _timed(install, ["make", "test-fast"], project)
+    tests = _timed(install, ["make", "test"], project)  # every tier, on two workers
     assert "2 passed" in tests, tests
 
 

@@ -115,6 +115,7 @@ def params_file(tmp: Path, m: Monitored) -> Path:
     return path
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("name", ["breast_cancer", "small_integers"])
 def test_cli_exits_0_on_the_training_split_and_1_on_a_shift(name: str, tmp_path: Path):
     m = setup(tmp_path, *DATASETS[name]())

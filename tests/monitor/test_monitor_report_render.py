@@ -113,6 +113,7 @@ def chromium() -> str:
     return exe
 
 
+@pytest.mark.integration
 def test_chromium_renders_each_chart(monitored, tmp_path: Path):
     exe = chromium()
     html_path, _ = monitored

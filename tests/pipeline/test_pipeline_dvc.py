@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from _project import make_project, ran_stages, repro, run
+from _project import copy_project, make_project, ran_stages, repro, run
 from pr2prod.fsio import dir_md5
 
 pytestmark = pytest.mark.slow
@@ -63,9 +63,8 @@ def test_each_task_runs_through_dvc_repro(tmp_path: Path, overrides, task, metri
     assert ran_stages(again) == []
 
 
-def test_editing_conf_reruns_only_affected_stages(tmp_path: Path) -> None:
-    project = make_project(tmp_path / "p")
-    repro(project)
+def test_editing_conf_reruns_only_affected_stages(tmp_path: Path, trained_project: Path) -> None:
+    project = copy_project(trained_project, tmp_path / "p")
     model_file = project / "conf/model/logistic_regression.yaml"
     model_file.write_text(model_file.read_text().replace("C: 1.0", "C: 0.001"))
     out = repro(project).stdout
@@ -76,9 +75,8 @@ def test_editing_conf_reruns_only_affected_stages(tmp_path: Path) -> None:
     assert _metrics(project)["log_loss"] > 0.2
 
 
-def test_exp_run_switches_a_group_and_sets_a_value(tmp_path: Path) -> None:
-    project = make_project(tmp_path / "p")
-    repro(project)
+def test_exp_run_switches_a_group_and_sets_a_value(tmp_path: Path, trained_project: Path) -> None:
+    project = copy_project(trained_project, tmp_path / "p")
     run(["git", "add", "-A"], project)
     run(["git", "commit", "-qm", "baseline"], project)
     # a weaker model: the experiment is recorded whatever the gate says
@@ -98,9 +96,8 @@ def test_exp_run_switches_a_group_and_sets_a_value(tmp_path: Path) -> None:
     assert run(["pr2prod", "check"], project).returncode == 0
 
 
-def test_queued_sweep_gives_matching_params(tmp_path: Path) -> None:
-    project = make_project(tmp_path / "p")
-    repro(project)
+def test_queued_sweep_gives_matching_params(tmp_path: Path, trained_project: Path) -> None:
+    project = copy_project(trained_project, tmp_path / "p")
     run(["git", "add", "-A"], project)
     run(["git", "commit", "-qm", "baseline"], project)
     run(["dvc", "exp", "run", "--queue", "-S", "model.C=0.01,10"], project)
@@ -178,10 +175,9 @@ def test_torch_mlp_is_reproducible_bit_for_bit(tmp_path: Path) -> None:
     ],
 )
 def test_bad_config_fails_clearly_and_keeps_previous_artifacts(
-    tmp_path: Path, edit, stage: str, message: str
+    tmp_path: Path, trained_project: Path, edit, stage: str, message: str
 ) -> None:
-    project = make_project(tmp_path / "p")
-    repro(project)
+    project = copy_project(trained_project, tmp_path / "p")
     model_md5 = dir_md5(project / "models/model")
     prepared_md5 = dir_md5(project / "data/prepared")
     lock_before = (project / "dvc.lock").read_text()
@@ -201,9 +197,10 @@ def test_bad_config_fails_clearly_and_keeps_previous_artifacts(
         assert (project / "dvc.lock").read_text() == lock_before
 
 
-def test_push_then_pull_into_a_second_clone_restores_identical_files(tmp_path: Path) -> None:
-    project = make_project(tmp_path / "p", remote=tmp_path / "remote")
-    repro(project)
+def test_push_then_pull_into_a_second_clone_restores_identical_files(
+    tmp_path: Path, trained_project: Path
+) -> None:
+    project = copy_project(trained_project, tmp_path / "p", remote=tmp_path / "remote")
     run(["git", "add", "-A"], project)
     run(["git", "commit", "-qm", "trained"], project)
     run(["dvc", "push"], project)

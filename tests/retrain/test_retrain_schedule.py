@@ -17,6 +17,7 @@ from pr2prod.retrain.rules import Event
 CONF = Path(__file__).resolve().parents[2] / "conf"
 
 
+@pytest.mark.integration
 def test_production_version_age_fires_the_schedule_rule(tmp_path: Path):
     repo = tmp_path / "repo"
     repo.mkdir()
