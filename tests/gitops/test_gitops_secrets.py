@@ -90,7 +90,7 @@ def test_pull_request_code_gets_secrets_only_through_the_protected_environment(
 
 def test_this_repositorys_pull_requests_get_no_secret_at_all() -> None:
     pr_jobs = {k: v for k, v in exposure(REPO).items() if v[0] & PR_EVENTS}
-    assert {w for w, _ in pr_jobs} == {"ci.yml", "pr.yml"}
+    assert {w for w, _ in pr_jobs} == {"ci.yml", "pr.yml", "tests.yml"}
     assert all(not secrets and env is None for _, env, secrets in pr_jobs.values())
 
 
