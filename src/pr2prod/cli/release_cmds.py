@@ -43,10 +43,23 @@ def verdict_target(params: Path):  # noqa: ANN201  (VerdictTarget, imported lazi
         and current == artifact_id(model)
     ):
         # Nothing registered yet, and the fallback ref (`main`) holds this very model: the
-        # first release, committed to main before it is released (docs/adopting.md). Its gate
-        # ran before main had a model; nothing else is in production.
-        current = None
+        # first release, committed to main before it is released (docs/adopting.md). Nothing
+        # else is in production, so a verdict judged against no production (the gate ran
+        # before main had a model) or against this very model (the gate re-run on main, as
+        # the release job does) are both about the same first release.
+        current = _first_release_production(Path(cfg.paths.gate_json), current)
     return VerdictTarget(model, current, Path(cfg.paths.gate_json))
+
+
+def _first_release_production(gate_json: Path, this_model: str) -> str | None:
+    """The production a first release's verdict may name: none, or this very model."""
+    from pr2prod.release.verdict import VerdictError, read_verdict
+
+    try:
+        recorded = (read_verdict(gate_json).get("binding") or {}).get("production")
+    except (VerdictError, OSError, ValueError):
+        return None  # gate_passed reports the unreadable verdict itself
+    return this_model if recorded == this_model else None
 
 
 @app.command()
