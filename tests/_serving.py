@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
+import yaml
 
 from _project import BIN, env
 
@@ -36,6 +37,8 @@ class Server:
     ) -> None:
         self.port = port
         self.base_url = f"http://{HOST}:{port}"
+        if "--params" in cmd:
+            _log_inside(Path(cmd[cmd.index("--params") + 1]), cwd)
         self.log = log
         e = env()
         e.update(extra_env)
@@ -72,6 +75,18 @@ class Server:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(10)
         self._fh.close()
+
+
+def _log_inside(params: Path, cwd: Path) -> None:
+    """Tests name the server's log by its absolute path in their own temp directory; a config
+    may only name output paths inside the project (``config/outputs.py``), so a log under the
+    server's working directory is written back as the relative path it is."""
+    cfg = yaml.safe_load(params.read_text())
+    log = ((cfg or {}).get("serve") or {}).get("prediction_log") or {}
+    path = log.get("path")
+    if path and Path(path).is_absolute() and Path(path).is_relative_to(cwd):
+        log["path"] = str(Path(path).relative_to(cwd))
+        params.write_text(yaml.safe_dump(cfg))
 
 
 def wait_for_lines(path: Path, n: int, timeout: float = 20) -> list[str]:

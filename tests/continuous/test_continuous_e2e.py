@@ -152,7 +152,9 @@ class Continuous(Loop):
         where.mkdir()
         params = yaml.safe_load((self.project / "params.yaml").read_text())
         log = where / "predictions.jsonl"
-        params["serve"]["prediction_log"].update(path=log.name, max_bytes=50_000_000)  # cwd-relative
+        params["serve"]["prediction_log"].update(
+            path=log.name, max_bytes=50_000_000
+        )  # cwd-relative
         (where / "params.yaml").write_text(yaml.safe_dump(params))
         port = free_port()
         cmd = serve_cmd(model, where / "params.yaml", port, *extra)

@@ -53,7 +53,9 @@ def batch_body(trained_project: Path) -> bytes:
 def _serve(project: Path, tmp: Path, log: Path) -> Server:
     params = yaml.safe_load((project / "params.yaml").read_text())
     params["serve"]["workers"] = 1
-    params["serve"]["prediction_log"].update({"path": str(log), "max_bytes": 5_000_000})
+    # relative to the server's directory: output paths stay inside the project
+    rel = str(log.relative_to(tmp))
+    params["serve"]["prediction_log"].update({"path": rel, "max_bytes": 5_000_000})
     (tmp / "params.yaml").write_text(yaml.safe_dump(params))
     return start_serve(project / "models" / "model", tmp / "params.yaml", tmp)
 

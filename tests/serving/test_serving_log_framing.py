@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("serving_http")]
 def server(trained_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     tmp = tmp_path_factory.mktemp("framing")
     params = yaml.safe_load((trained_project / "params.yaml").read_text())
-    params["serve"]["prediction_log"]["path"] = str(tmp / "predictions.jsonl")
+    params["serve"]["prediction_log"]["path"] = "predictions.jsonl"  # in the server's directory
     (tmp / "params.yaml").write_text(yaml.safe_dump(params))
     srv = start_serve(trained_project / "models" / "model", tmp / "params.yaml", tmp)
     yield srv
