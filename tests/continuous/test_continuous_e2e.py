@@ -52,7 +52,7 @@ import pytest
 import yaml
 
 from _loop import PR2PROD, Loop
-from _project import make_project, repro, run
+from _project import ROOT, make_project, repro, run
 from _serving import Server, free_port, serve_cmd
 from pr2prod.logrecord import read_records
 from pr2prod.logrecord.variant import VARIANT_HEADER, Variant
@@ -181,6 +181,9 @@ def predict_one(client: httpx.Client, row: dict) -> httpx.Response:
     return client.post("/predict", json={"record": record})
 
 
+TEMPLATE_PR = ROOT / "src/pr2prod/template/project/.github/workflows/pr.yml"
+
+
 def _fake_gh(base: Path) -> Path:
     bindir = base / "fake-gh-bin"
     bindir.mkdir()
@@ -218,6 +221,10 @@ def released(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Continuous]:
         # the project: imports the table, trains, pushes main
         run(["git", "init", "-q", "--bare", "-b", "main", str(lp.origin)], base)
         make_project(lp.project, OVERRIDES, remote=lp.remote, commit=False)
+        # its data lies on a DVC remote (an import), so its PR jobs pull with the read key
+        # handed over by the approval-protected environment: the generated project's pr.yml
+        # (this repository's own PR jobs get no key: its data ships with it; docs/security.md)
+        shutil.copy2(TEMPLATE_PR, lp.project / ".github" / "workflows" / "pr.yml")
         run(["dvc", "import", "-q", str(lp.data_repo), "customers.csv", "-o", TABLE], lp.project)
         lp.git("add", "-A")
         lp.git("commit", "-qm", "init project: customers imported from the data registry")
