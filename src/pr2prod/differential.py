@@ -21,6 +21,7 @@ from pr2prod.compare.errors import GateError
 from pr2prod.compare.plan import planned_check_ids
 from pr2prod.compare.workspace import Workspace, gate_workspace
 from pr2prod.config import load_params
+from pr2prod.config.targets import project_packages
 from pr2prod.data.schema import DataSchema
 from pr2prod.stages._common import MODEL_DIR, PARAMS, TEST, TRAIN
 
@@ -44,7 +45,9 @@ def _plan() -> list[Any]:
 @pytest.fixture(scope="module")
 def gate_report() -> dict[str, Any]:
     cfg = load_params(PROJECT / PARAMS)
-    ws = Workspace(PROJECT, MODEL_DIR, TRAIN, TEST)
+    # the team's own packages are trusted, as the gate stage trusts them (trust policy)
+    trusted = project_packages(cfg.allowed_targets)
+    ws = Workspace(PROJECT, MODEL_DIR, TRAIN, TEST, trusted_packages=trusted)
     try:
         return gate_workspace(ws, cfg.gate, os.environ.get("PR2PROD_BASELINE"))
     except GateError as exc:
