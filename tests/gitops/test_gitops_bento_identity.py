@@ -28,8 +28,10 @@ def _commit(project: Path, message: str) -> None:
 def test_the_package_stage_declares_the_build_context_the_bento_digests() -> None:
     stage = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]["package"]
     assert "src" in stage["deps"] and "bentofile.yaml" in stage["deps"]
-    for key in ("serve", "acceptance", "allowed_targets"):  # the Bento's arguments
+    for key in ("serve", "acceptance"):  # the Bento's arguments
         assert key in stage["params"]
+    # the trust policy (the team's packages the Bento may load) is code, not params.yaml
+    assert {"pyproject.toml": ["tool.pr2prod"]} in stage["params"]
 
 
 def test_a_fresh_clone_rebuilds_the_committed_bento_and_stays_clean(

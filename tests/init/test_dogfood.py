@@ -14,6 +14,7 @@ from pathlib import Path
 
 import copier
 import pytest
+import yaml
 
 from pr2prod import __version__
 from pr2prod.init import TEMPLATE_DIR
@@ -35,7 +36,11 @@ VERSION_DEP = "      - .pr2prod-version  # the framework, by version (pr2prod up
 PACKAGE_DEP = f"      - src/{PACKAGE}  # this project's own estimators and transformers\n"
 # Copied as they are: every workflow, the local actions and the act settings.
 SAME = [
-    *sorted(str(p.relative_to(ROOT)) for p in (ROOT / ".github").rglob("*") if p.is_file()),
+    *sorted(
+        str(p.relative_to(ROOT))
+        for p in (ROOT / ".github").rglob("*")
+        if p.is_file() and p.name != "pr.yml"  # see test_pr_workflow
+    ),
     ".actrc",
     ".dvc/config",
     ".dvcignore",
@@ -57,6 +62,32 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize("name", SAME)
 def test_copied_files_are_this_repositorys(rendered: Path, name: str) -> None:
     assert (rendered / name).read_text() == (ROOT / name).read_text(), name
+
+
+# A project's data lies on its DVC remote: in pr.yml these jobs read it with the key of the
+# protected environment `pr-dvc-read`; this repository's data ships with it (no secret at all).
+DATA_JOBS = {"reproduce", "gate"}
+
+
+def test_pr_workflow_differs_only_where_a_project_reads_its_remote(rendered: Path) -> None:
+    ours = yaml.safe_load((ROOT / ".github/workflows/pr.yml").read_text())
+    theirs = yaml.safe_load((rendered / ".github/workflows/pr.yml").read_text())
+    assert {k: v for k, v in theirs.items() if k != "jobs"} == {
+        k: v for k, v in ours.items() if k != "jobs"
+    }
+    assert theirs["jobs"].keys() == ours["jobs"].keys()
+    for name, job in ours["jobs"].items():
+        if name not in DATA_JOBS:  # lint (the trust check included), build, report: the same
+            assert theirs["jobs"][name] == job, name
+            continue
+        other = dict(theirs["jobs"][name])
+        assert other.pop("environment") == "pr-dvc-read", name
+        assert {k: v for k, v in other.items() if k != "steps"} == {
+            k: v for k, v in job.items() if k != "steps"
+        }, name
+        assert [s.get("uses") for s in other["steps"]] == [s.get("uses") for s in job["steps"]]
+    secrets = [name for name, job in theirs["jobs"].items() if "secrets." in yaml.safe_dump(job)]
+    assert set(secrets) == DATA_JOBS  # the key goes to the jobs that read the remote only
 
 
 def test_every_conf_option_is_this_repositorys(rendered: Path) -> None:
@@ -114,6 +145,21 @@ def test_dvc_yaml_tracks_the_framework_by_version(rendered: Path) -> None:
         f" the stages; src/{PACKAGE} is this project's own code.\n",
     )
     s = s.replace("  pr2prod-model:\n", f"  {ANSWERS['project_name']}:\n")  # the artifact
+    # a project's Bento pins the framework by version (it has no lock of its own) and its
+    # build context is its own package
+    s = s.replace(
+        "version digests: the\n  # model, bentofile.yaml, serve/acceptance, the lock and the build"
+        " context src/ (its\n  # .py files; the stage also reruns for src/'s other files, giving"
+        " the same tag).\n",
+        "version digests.\n",
+    )
+    s = s.replace(
+        "      - requirements/py3.11.lock  # the Bento's packages are pinned from it; its digest is"
+        " in the version\n      - src  # the build context: the Bento carries it, its version"
+        " digests it\n",
+        VERSION_DEP + "      - src  # the build context: this project's package; the Bento's"
+        " version digests it\n",
+    )
     assert (rendered / "dvc.yaml").read_text() == s
     for name in ("pipelines/score/dvc.yaml", "pipelines/monitor/dvc.yaml"):
         ours = re.sub(

@@ -164,8 +164,8 @@ def test_torch_mlp_is_reproducible_bit_for_bit(tmp_path: Path) -> None:
         ),
         (
             ("conf/model/logistic_regression.yaml", "max_iter: 1000", "max_iter: -3"),
-            "train",
-            "max_iter",
+            "compose",  # outside the schema's range: refused before anything is written
+            "model.max_iter: Input should be greater than or equal to 1",
         ),
         (
             ("conf/config.yaml", "data: breast_cancer", "data: file"),

@@ -137,7 +137,10 @@ def test_failed_train_restores_the_locked_model_from_the_dvc_cache(tmp_path: Pat
     repro(project, "train")
     locked = _lock_md5(project, "train", "models/model")
     before = dir_md5(project / "models/model")
-    run(["pr2prod", "compose", "model.C=-1.0"], project)  # valid type, refused at fit time
+    # every value inside its schema, but the model cannot fit what they build: categorical
+    # text columns without one-hot encoding (a failure at fit time, not at compose)
+    overrides = ["data=synthetic", "data.synthetic.n_rows=500", "features.one_hot=false"]
+    run(["pr2prod", "compose", *overrides], project)
     proc = run(["dvc", "repro", "train"], project, check=False)
     assert proc.returncode != 0
     assert "restored the previous models/model from the DVC cache" in proc.stderr

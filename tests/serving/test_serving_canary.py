@@ -69,10 +69,16 @@ def records(trained_project: Path, trained_model_dir: Path) -> list[dict]:
 
 
 def _params(project: Path, dest: Path, log: Path) -> Path:
+    """Params for a server whose working directory is ``dest``'s, logging to ``log`` there
+    (a config names output paths relative to the project: config/outputs.py)."""
     params = yaml.safe_load((project / "params.yaml").read_text())
     params["serve"].update(
         id_field=ID_FIELD,
-        prediction_log={"enabled": True, "path": str(log), "max_bytes": 50_000_000},
+        prediction_log={
+            "enabled": True,
+            "path": log.relative_to(dest.parent).as_posix(),
+            "max_bytes": 50_000_000,
+        },
     )
     dest.write_text(yaml.safe_dump(params))
     return dest

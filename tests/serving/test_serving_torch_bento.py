@@ -33,7 +33,7 @@ def test_torch_bento_pins_its_packages_and_serves_the_models_predictions(
     tmp_path: Path, bentoml_home: Path
 ) -> None:
     project = make_project(tmp_path / "proj", ["model=torch_mlp"])
-    repro(project, "train")
+    repro(project, "gate")  # `pr2prod build` builds only a model the gate passed
     model_dir = project / "models" / "model"
     meta = json.loads((model_dir / "metadata.json").read_text())
     assert meta["model_name"] == "torch_mlp"
