@@ -51,7 +51,7 @@ test: ## the whole test suite, every tier (what CI runs)
 	$(PY) -m pytest $(PYTEST_N)
 
 test-fast: ## the unit tier: no subprocess, no server, no trained project (the pre-push hook)
-	$(PY) -m pytest -m unit || [ $$? -eq 5 ]
+	$(PY) -m pytest -m unit $(PYTEST_N) || [ $$? -eq 5 ]
 
 test-integration: ## the integration tier: the real pipeline, servers, databases, subprocesses
 	$(PY) -m pytest -m integration $(PYTEST_N) || [ $$? -eq 5 ]
