@@ -47,8 +47,8 @@ lint: ## ruff, import contracts, params in sync
 # A tier with no test in it (pytest exit 5) is not a failure.
 PYTEST_N := -n 2 --dist loadgroup --no-loadscope-reorder
 
-test: ## the whole test suite, every tier (what CI runs)
-	$(PY) -m pytest $(PYTEST_N)
+test: ## the whole test suite, every tier (what CI runs; the 25 slowest tests listed last)
+	$(PY) -m pytest $(PYTEST_N) --durations=25
 
 test-fast: ## the unit tier: no subprocess, no server, no trained project (the pre-push hook)
 	$(PY) -m pytest -m unit $(PYTEST_N) || [ $$? -eq 5 ]

@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from _netns import netns_prefix
 from _project import make_project, repro
+from _scheduling import pytest_xdist_make_scheduler  # noqa: F401 - xdist's work units
 from _tiers import (  # noqa: F401 - the tier hooks, registered by being in this conftest
     pytest_collection_modifyitems,
     pytest_runtest_call,
