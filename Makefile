@@ -34,10 +34,11 @@ check: ## params.yaml in sync with conf/
 trust-check: ## fail when the trust policy (pyproject.toml [tool.pr2prod]) is wider than BASE's (default origin/main)
 	pr2prod trust-diff --base "$${BASE:-origin/main}"
 
-lint: ## ruff, import contracts, params in sync
+lint: ## ruff, import contracts, types, params in sync
 	ruff check src tests benchmarks
 	ruff format --check src tests benchmarks
 	lint-imports
+	mypy src
 	pr2prod check
 
 # Test tiers, by cost (markers in pyproject.toml): unit (no process, no server, no trained

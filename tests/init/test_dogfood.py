@@ -172,11 +172,11 @@ def test_makefile(rendered: Path) -> None:
     s = (ROOT / "Makefile").read_text()
     s = s.replace(
         "\truff check src tests benchmarks\n\truff format --check src tests benchmarks\n"
-        "\tlint-imports\n",
+        "\tlint-imports\n\tmypy src\n",
         "\truff check src tests\n\truff format --check src tests\n",
     )
     s = s.replace(
-        "lint: ## ruff, import contracts, params in sync", "lint: ## ruff, params in sync"
+        "lint: ## ruff, import contracts, types, params in sync", "lint: ## ruff, params in sync"
     )
     s = re.sub(r"bench-serving: ##.*?\n\t.*?\n\n", "", s)
     s = re.sub(r"bench: ##.*?\n(\t.*\n)+\n", "", s)

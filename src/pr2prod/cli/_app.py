@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
@@ -26,6 +26,10 @@ from pr2prod.errors import (
     mask_passwords,
     translate_library_error,
 )
+
+if TYPE_CHECKING:
+    # the click Context Typer vendors (typer.Context subclasses it): TyperGroup.invoke's type
+    from typer._click import Context as ClickContext
 
 # Typer's own control flow (exit codes, usage errors, Ctrl-C): never ours to translate.
 _TYPER_FLOW = (typer.Exit, Abort, TyperException)
@@ -56,7 +60,7 @@ def report_error(exc: BaseException) -> int:
 class Pr2prodGroup(TyperGroup):
     """The ``pr2prod`` command group: maps every escaping error to its exit code."""
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: ClickContext) -> Any:
         """Run the subcommand; translate errors that escape it (see the module doc)."""
         try:
             return super().invoke(ctx)

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from pr2prod.cli._app import app, builtin_errors_as, pin_envelope
 from pr2prod.errors import PlatformError, UsageError
+
+if TYPE_CHECKING:  # imported lazily at run time: the CLI starts without pandas
+    from pr2prod.batch.run import ScoreSummary, ScoreTargets
+    from pr2prod.config.acceptance_schema import AcceptanceConfig
+    from pr2prod.models.persist import LoadedModel
 
 ParamsFile = Annotated[Path, typer.Option("--params", help="Composed params file.")]
 # Where late labels come from (monitor and canary-report join them the same way).
@@ -102,9 +107,17 @@ def score(
     )
 
 
-def _score_ray(  # ScoreSummary
-    *args: Any, address: str | None, acceptance: Any, trusted_packages: tuple[str, ...]
-) -> Any:
+def _score_ray(
+    model: LoadedModel,
+    source: str | Path,
+    targets: ScoreTargets,
+    chunk_rows: int,
+    progress: bool,
+    *,
+    address: str | None,
+    acceptance: AcceptanceConfig,
+    trusted_packages: tuple[str, ...],
+) -> ScoreSummary:
     try:
         import ray  # noqa: F401  (the `ray` extra)
     except ImportError as exc:
@@ -112,7 +125,14 @@ def _score_ray(  # ScoreSummary
     from pr2prod.batch.ray_engine import score_table_ray
 
     return score_table_ray(
-        *args, address=address, acceptance=acceptance, trusted_packages=trusted_packages
+        model,
+        source,
+        targets,
+        chunk_rows,
+        progress,
+        address=address,
+        acceptance=acceptance,
+        trusted_packages=trusted_packages,
     )
 
 

@@ -53,7 +53,7 @@ def _from_ref(
         return Baseline("none", None, f"git ref {ref!r} does not exist yet")
     lock = show_file(root, commit, "dvc.lock")
     md5 = locked_out_md5(lock, artifact) if lock is not None else None
-    if md5 is None:
+    if lock is None or md5 is None:  # md5 is None whenever lock is
         where = "has no dvc.lock" if lock is None else f"records no {artifact} in dvc.lock"
         if explicit:
             raise GateError(f"--baseline {ref}: commit {commit[:12]} {where}")

@@ -34,7 +34,7 @@ def curve_rows(
         pred = paired.pred_c if side == "c" else paired.pred_b
         if paired.task == "regression":
             rows = regression_plots(paired.y, pred)
-            names = REGRESSION_CURVES
+            names: tuple[str, ...] = REGRESSION_CURVES
             rows = {n: rows[n][:: max(1, len(rows[n]) // (4 * POINTS))] for n in names}
         else:
             proba = paired.proba_c if side == "c" else paired.proba_b

@@ -29,13 +29,13 @@ from pr2prod.compare.paired import score_pair
 from pr2prod.compare.slices import build_slices
 from pr2prod.compare.sums import Paired
 from pr2prod.compare.validate import validate_gate_config
-from pr2prod.config.gate_schema import GateConfig, Rule, SliceConfig
+from pr2prod.config.gate_schema import GateConfig, GateMetric, Rule, SliceConfig
 from pr2prod.models.persist import LoadedModel
 
 SCHEMA_VERSION = 3  # 3: no `enforced` (the release enforces; the stage records)
 
 
-def _direction(cfg: GateConfig, name: str) -> str:
+def _direction(cfg: GateConfig, name: GateMetric) -> str:
     check = cfg.metrics.get(name)
     return (check.direction if check and check.direction else None) or METRICS[name].direction
 
@@ -62,7 +62,7 @@ def _metric_checks(
     return out
 
 
-def _slice_tolerance(cfg: GateConfig, slice_cfg: SliceConfig, name: str) -> Tolerance:
+def _slice_tolerance(cfg: GateConfig, slice_cfg: SliceConfig, name: GateMetric) -> Tolerance:
     if slice_cfg.abs_tol is not None or slice_cfg.rel_tol is not None:
         return Tolerance(_direction(cfg, name), slice_cfg.abs_tol, slice_cfg.rel_tol)
     metric_cfg = cfg.metrics.get(name)

@@ -47,10 +47,10 @@ def validate_gate_config(cfg: GateConfig) -> None:
             raise ConfigError(f"gate.bootstrap.{key}: must be >= 1, got {value}")
     _non_negative("gate.stability.max_flip_rate", cfg.stability.max_flip_rate)
     _non_negative("gate.stability.max_mean_abs_change", cfg.stability.max_mean_abs_change)
-    for name in cfg.per_class.metrics:
-        if name not in CLASS_METRICS:
+    for class_metric in cfg.per_class.metrics:
+        if class_metric not in CLASS_METRICS:
             raise ConfigError(
-                f"gate.per_class.metrics: unknown metric {name!r}; allowed: "
+                f"gate.per_class.metrics: unknown metric {class_metric!r}; allowed: "
                 f"{', '.join(CLASS_METRICS)}"
             )
     _non_negative("gate.per_class.abs_tol", cfg.per_class.abs_tol)

@@ -43,7 +43,10 @@ def _values(cfg: Any, key: str) -> Iterator[tuple[str, Any]]:
             return
     last = parts[-1]
     if last == "*":
-        items = dataclasses.asdict(node) if dataclasses.is_dataclass(node) else dict(node)
+        if dataclasses.is_dataclass(node) and not isinstance(node, type):
+            items = dataclasses.asdict(node)
+        else:
+            items = dict(node)
         for name, value in items.items():
             yield f"{key[:-2]}.{name}", value
         return

@@ -86,7 +86,8 @@ def policy_from_toml(text: str, source: str) -> TrustPolicy:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML: {exc}") from None
-    tool = data.get("tool") if isinstance(data.get("tool"), dict) else {}
+    raw_tool = data.get("tool")
+    tool = raw_tool if isinstance(raw_tool, dict) else {}
     return policy_from_mapping(tool.get("pr2prod"), source)
 
 

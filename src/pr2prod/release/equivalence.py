@@ -74,7 +74,7 @@ def compare_models(
     """
     before = _outputs(committed, test, trusted_packages)
     after = _outputs(reproduced, test, trusted_packages)
-    deltas = []
+    deltas: list[OutputDelta] = []
     for name, old in before.items():
         new = after.get(name)
         if new is None or new.shape != old.shape:

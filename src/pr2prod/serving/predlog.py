@@ -131,6 +131,14 @@ class KeepingRotatingFileHandler(RotatingFileHandler):
         self.on_remove = on_remove or (lambda _r: None)
         self.apply_retention()
 
+    @property
+    def file_lock(self) -> threading.RLock:
+        """The handler's own lock (``Handler.__init__`` creates it; typeshed allows None)."""
+        lock = self.lock
+        if lock is None:
+            raise RuntimeError(f"prediction log {self.baseFilename}: handler has no lock")
+        return lock
+
     def _open(self) -> Any:
         """The file, unbuffered binary append (``0o640``); a line cut by a crash is closed."""
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, _FILE_MODE)
@@ -146,7 +154,7 @@ class KeepingRotatingFileHandler(RotatingFileHandler):
         """Write each request's lines (``chunks``, each ending in a newline), rotating at a
         request boundary before a chunk would push a non-empty file past ``maxBytes``; one
         ``os.write`` per file touched."""
-        with self.lock:  # the handler's own lock: no close() or rollover meanwhile
+        with self.file_lock:  # the handler's own lock: no close() or rollover meanwhile
             self._write_chunks(chunks)
 
     def _write_chunks(self, chunks: list[bytes]) -> None:
@@ -229,7 +237,7 @@ class _Chunk:
     """One request's lines waiting for the writer, and how to tell it they are written."""
 
     data: bytes
-    done: Callable[[BaseException | None], None]
+    done: Callable[[BaseException | None], object]  # its return value is ignored
 
 
 class PredictionLog:
@@ -353,7 +361,7 @@ class PredictionLog:
                     f"written (serve.prediction_log.max_pending_bytes: {self.max_pending_bytes})"
                 )
             self._pending_bytes += size
-            if not self._queued and self.handler.lock.acquire(blocking=False):
+            if not self._queued and self.handler.file_lock.acquire(blocking=False):
                 return True
             self._queued.append(chunk)
             self._cond.notify()
@@ -364,7 +372,7 @@ class PredictionLog:
         try:
             error = self._write_group([data])
         finally:
-            self.handler.lock.release()
+            self.handler.file_lock.release()
             with self._cond:
                 self._pending_bytes -= len(data)
         if error is not None:
