@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import yaml
+
 if TYPE_CHECKING:
     import pytest
 
@@ -154,3 +156,19 @@ def job_results(stdout: str) -> dict[str, str]:
         if rec.get("jobResult"):
             results[rec["jobID"]] = rec["jobResult"]
     return results
+
+
+def experiments(project: Path) -> dict[str, dict]:
+    """``name -> {overrides, gate, rev}`` of every experiment ``dvc exp show --json`` lists
+    (``gate``: the verdict metrics, ``paths.gate_metrics`` of the project's params.yaml)."""
+    gate_metrics = yaml.safe_load((project / "params.yaml").read_text())["paths"]["gate_metrics"]
+    shown = json.loads(run(["dvc", "exp", "show", "--json"], project).stdout)
+    found = {}
+    for commit in shown:
+        for exp in commit.get("experiments") or []:
+            for rev in exp["revs"]:
+                data = rev["data"]
+                overrides = data["params"]["params.yaml"]["data"]["compose"]["overrides"]
+                gate = (data["metrics"].get(gate_metrics) or {}).get("data") or {}
+                found[rev["name"]] = {"overrides": overrides, "gate": gate, "rev": rev["rev"]}
+    return found

@@ -16,11 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from _project import ROOT, run
+from _project import ROOT, experiments, run
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-GATE_METRICS = "metrics/gate.json"
 
 
 def readme_block() -> list[str]:
@@ -40,20 +38,6 @@ def project(trained_project: Path, tmp_path: Path) -> Path:
     run(["git", "add", "-A"], dest)
     run(["git", "commit", "-qm", "trained: production"], dest)
     return dest
-
-
-def experiments(project: Path) -> dict[str, dict]:
-    """``name -> {params, gate}`` of every experiment ``dvc exp show --json`` lists."""
-    shown = json.loads(run(["dvc", "exp", "show", "--json"], project).stdout)
-    found = {}
-    for commit in shown:
-        for exp in commit.get("experiments") or []:
-            for rev in exp["revs"]:
-                data = rev["data"]
-                overrides = data["params"]["params.yaml"]["data"]["compose"]["overrides"]
-                gate = (data["metrics"].get(GATE_METRICS) or {}).get("data") or {}
-                found[rev["name"]] = {"overrides": overrides, "gate": gate, "rev": rev["rev"]}
-    return found
 
 
 def test_the_readme_experiment_block_records_every_experiment(project: Path) -> None:

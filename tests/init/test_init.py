@@ -19,7 +19,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from _project import BIN, env, run
+from _project import BIN, env, experiments, run
 from pr2prod import __version__
 from pr2prod.cli import app
 from pr2prod.config.targets import project_packages
@@ -218,6 +218,13 @@ def test_init_with_a_file_source_renders_its_answers(tmp_path: Path) -> None:
     released = run([PR2PROD, "release"], project, timeout=300).stdout
     assert "released proj@v1.0.0" in released and "the first version in prod" in released
     assert "None" not in released
+
+    # docs/adopting.md step 7: a failing experiment is recorded, and the workspace is as it was
+    weak = ["-S", "model.n_estimators=1", "-S", "model.max_depth=1"]
+    run(["dvc", "exp", "run", "--temp", "-n", "weak-forest", *weak], project, timeout=900)
+    assert run(["git", "status", "--porcelain"], project).stdout == ""
+    verdicts = {name: e["gate"].get("passed") for name, e in experiments(project).items()}
+    assert verdicts == {"weak-forest": 0}, verdicts  # recorded, with its FAIL
 
 
 BAD_ANSWERS = [

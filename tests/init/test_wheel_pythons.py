@@ -52,8 +52,8 @@ def _run(args: list[str], cwd: Path, e: dict[str, str], timeout: float = 900) ->
     return proc.stdout + proc.stderr
 
 
-#: 3.12 always; 3.13 too with PR2PROD_E2E_PYTHONS="3.12 3.13" (tests.yml's unit-pythons job
-#: installs the 3.12 and 3.13 locks and runs the unit tests on each; each install costs minutes)
+#: 3.12 always; 3.13 too with PR2PROD_E2E_PYTHONS="3.12 3.13" (.ci/run's nox run installs
+#: the 3.12 and 3.13 locks and runs the unit tests on each; each install costs minutes)
 VERSIONS = os.environ.get("PR2PROD_E2E_PYTHONS", "3.12").split()
 
 
