@@ -28,6 +28,8 @@ standard library, so anything may import it (the numerical envelope included).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import ClassVar
 
 DEBUG_VAR = "PR2PROD_DEBUG"  # "1": let unexpected exceptions show their traceback
@@ -118,23 +120,53 @@ def mask_passwords(text: str) -> str:
     return _DSN_PASSWORD.sub(lambda m: f"{m.group('head')}***", text)
 
 
+_DB_ERRORS = frozenset({"OperationalError", "InterfaceError"})
+
+
+def _database_error(exc: BaseException, where: str) -> DataError | None:
+    """``exc`` as a :class:`DataError` if it is SQLAlchemy's failure to reach or use a
+    database (``OperationalError``/``InterfaceError``), else ``None``.
+
+    ``where`` opens the message (``"<key>: database <url> "``, or ``"database "``). A failure
+    while connecting (no statement was being run) is "unreachable"; one during a statement
+    (a locked SQLite file, a dropped connection) "failed". The driver's message is cut to its
+    first line; every password is masked.
+    """
+    cls = type(exc)
+    if not cls.__module__.startswith("sqlalchemy") or not (
+        {c.__name__ for c in cls.__mro__} & _DB_ERRORS
+    ):
+        return None
+    orig = getattr(exc, "orig", None) or exc
+    lines = [ln.strip() for ln in str(orig).splitlines() if ln.strip()]
+    first = lines[0] if lines else type(orig).__name__
+    what = "unreachable" if getattr(exc, "statement", None) is None else "failed"
+    return DataError(mask_passwords(f"{where}{what}: {first}"))
+
+
+@contextmanager
+def database_errors(key: str, url: str) -> Iterator[None]:
+    """Raise a database failure inside the block as a one-line :class:`DataError` (exit 3):
+
+    ``<key>: database <url> unreachable: <first line of the driver's error>`` (``failed``
+    when a statement, not the connection, failed), every password masked. ``key`` is the
+    config key the URL comes from. Wrap every place that opens or uses a connection;
+    other errors pass through unchanged.
+    """
+    try:
+        yield
+    except Exception as exc:
+        error = _database_error(exc, f"{key}: database {url} ")
+        if error is None:
+            raise
+        raise error from exc
+
+
 def translate_library_error(exc: BaseException) -> BaseException:
     """A library's exception that is a known input failure, as its pr2prod category.
 
-    A database that cannot be reached (SQLAlchemy's ``OperationalError``/``InterfaceError``)
-    is a data-source error (exit 3) naming the server, password masked; anything else is
-    returned unchanged.
+    The command line's safety net: a database failure that escaped
+    :func:`database_errors` is still a data-source error (exit 3), password masked, though
+    it cannot name the key; anything else is returned unchanged.
     """
-    names = {c.__name__ for c in type(exc).__mro__}
-    if type(exc).__module__.startswith("sqlalchemy") and names & {
-        "OperationalError",
-        "InterfaceError",
-    }:
-        orig = getattr(exc, "orig", None) or exc
-        lines = [ln.strip() for ln in str(orig).splitlines() if ln.strip()]
-        first = lines[0] if lines else type(orig).__name__
-        url = getattr(exc, "pr2prod_url", None)
-        where = f" {mask_passwords(str(url))}" if url else ""
-        error = DataError(f"database{where} unreachable: {mask_passwords(first)}")
-        return error
-    return exc
+    return _database_error(exc, "database ") or exc

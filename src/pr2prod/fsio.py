@@ -4,7 +4,8 @@ Atomic writes go through a sibling temporary named ``.<name>.<pid>.<random>.tmp`
 left behind by a crashed process (its pid no longer running) is removed by the next write
 to the same target. Files and directories get the permissions the umask allows
 (``0o666``/``0o777`` minus the umask); ``private=True`` (files holding inputs: the
-prediction log, reports with rows) gives the owner alone access (``0o600``/``0o700``).
+prediction log, reports with rows, scored rows) gives the owner alone access
+(``0o600``/``0o700``) whatever the umask.
 """
 
 from __future__ import annotations
@@ -34,6 +35,34 @@ def current_umask() -> int:
 def file_mode(private: bool = False) -> int:
     """Mode of a new file: owner-only when ``private``, else ``0o666`` minus the umask."""
     return 0o600 if private else 0o666 & ~current_umask()
+
+
+def create_private_file(path: str | Path) -> bool:
+    """Create ``path`` empty and owner-only (``0o600``, whatever the umask) if it does not
+    exist; return whether it was created. An existing file (or one another process creates
+    first) is left as it is; a missing or unwritable parent directory is not an error here
+    (returns False: whoever opens the file next reports it).
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError:
+        return False
+    try:
+        os.fchmod(fd, 0o600)  # the umask only removes bits; this sets exactly the owner's
+    finally:
+        os.close(fd)
+    return True
+
+
+def _make_private(root: Path) -> None:
+    """Every file under ``root`` ``0o600`` and every directory ``0o700`` (links skipped)."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames:
+            if not os.path.islink(os.path.join(dirpath, name)):
+                os.chmod(os.path.join(dirpath, name), 0o700)
+        for name in filenames:
+            if not os.path.islink(os.path.join(dirpath, name)):
+                os.chmod(os.path.join(dirpath, name), 0o600)
 
 
 def _tmp_prefix(target: Path) -> str:
@@ -112,6 +141,10 @@ def atomic_dir(path: str | Path, private: bool = False) -> Iterator[Path]:
     is moved aside under a name of this call's own and only that is deleted: nothing this
     call did not create or move is removed (a symlink at ``path`` is replaced as a link; what
     it points to is left alone). Leftovers of a crashed run are cleaned first.
+
+    ``private=True`` (a directory of rows): the temporary directory is ``0o700`` from its
+    creation, and whatever the block wrote in it is made ``0o600`` (files) and ``0o700``
+    (directories) before the rename, whatever the umask and whichever library wrote it.
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -120,6 +153,8 @@ def atomic_dir(path: str | Path, private: bool = False) -> Iterator[Path]:
     tmp.chmod(0o700 if private else 0o777 & ~current_umask())
     try:
         yield tmp
+        if private:
+            _make_private(tmp)
         old: Path | None = None
         if target.exists() or target.is_symlink():
             prefix = _tmp_prefix(target)

@@ -12,8 +12,9 @@ rejects, row ids and input rows.
 Outputs: ``<parquet_dir>/predictions.parquet/part-NNNNN.parquet`` and
 ``<parquet_dir>/rejects.parquet/part-NNNNN.parquet`` (one part per chunk that has rows,
 ``pandas.read_parquet`` reads a directory like a file), written by the driver into a
-temporary directory renamed on success; and/or upserts from the actors into the database,
-at most one connection per actor (``concurrency``).
+temporary directory renamed on success, owner-only like the local path's; and/or upserts from
+the actors into the database, at most one connection per actor (``concurrency``), whose
+tables (and SQLite file, owner-only) the driver creates first.
 """
 
 from __future__ import annotations
@@ -400,7 +401,8 @@ def _collect(
     reasons: Counter[str] = Counter()
     nodes: Counter[str] = Counter()
     bar = _progress(total_rows, progress)
-    with atomic_dir(targets.parquet_dir) if targets.parquet_dir else nullcontext() as tmp:
+    out = atomic_dir(targets.parquet_dir, private=True) if targets.parquet_dir else nullcontext()
+    with out as tmp:  # scored rows: owner-only, like the local path
         writers = {}
         if tmp is not None:
             writers = {

@@ -62,12 +62,14 @@ def score_table(
 ) -> ScoreSummary:
     """Validate, score and write ``input_path`` chunk by chunk.
 
-    Parquet output appears only when the whole run succeeds (temporary directory, renamed);
-    database chunks are upserts, so a failed run can simply be repeated. Rows are accepted
-    by the rule that serving applies (``acceptance``: the config group; ``None`` = defaults).
+    Parquet output appears only when the whole run succeeds (temporary directory, renamed)
+    and is owner-only (files ``0o600``, directory ``0o700``: it holds rows); database chunks
+    are upserts, so a failed run can simply be repeated. Rows are accepted by the rule that
+    serving applies (``acceptance``: the config group; ``None`` = defaults).
 
     Raises:
-        ValueError: no target given; :class:`~pr2prod.batch.reader.InputError` for bad input.
+        ValueError: no target given; :class:`~pr2prod.batch.reader.InputError` for bad input;
+            DataError: the database cannot be reached (naming ``monitor.score.database_url``).
     """
     if targets.database_url is None and targets.parquet_dir is None:
         raise ValueError("monitor.score: set database_url and/or parquet_dir (both are null)")
@@ -84,7 +86,7 @@ def score_table(
         sinks: list[Any] = []
         parquet: ParquetSink | None = None
         if targets.parquet_dir is not None:
-            tmp = stack.enter_context(atomic_dir(targets.parquet_dir))
+            tmp = stack.enter_context(atomic_dir(targets.parquet_dir, private=True))
             parquet = ParquetSink(tmp, prediction_columns(model))
             sinks.append(parquet)
         sqls: list[SqlSink] = []

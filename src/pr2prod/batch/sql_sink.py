@@ -4,18 +4,26 @@ SQLite and PostgreSQL use ``INSERT ... ON CONFLICT DO UPDATE``; any other dialec
 chunk's keys and inserts them again in the same transaction. Either way a re-run replaces rows
 instead of adding them. Each chunk commits on its own, so an interrupted run leaves whole
 chunks, and running it again completes it.
+
+A SQLite file the sink creates is owner-only (``0o600``): it holds scored rows. A database
+that cannot be reached is a data error naming ``monitor.score.database_url``
+(:func:`pr2prod.errors.database_errors`).
 """
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 
-from pr2prod.errors import DataError
+from pr2prod.config.errors import ConfigError
+from pr2prod.errors import DataError, database_errors, mask_passwords
+from pr2prod.fsio import create_private_file
 
 REJECTS_SUFFIX = "_rejects"
+KEY = "monitor.score.database_url"  # the config key of the URL (`pr2prod score --db` sets it)
 
 
 class SchemaMismatchError(DataError, ValueError):
@@ -50,18 +58,34 @@ class SqlSink:
     def __init__(
         self, url: str, table: str, sample: pd.DataFrame, source: str, model_version: str
     ) -> None:
-        self.engine = sa.create_engine(url)
+        """Connect and create the tables.
+
+        Raises:
+            ConfigError: a URL SQLAlchemy cannot use (malformed, driver not installed).
+            DataError: the database cannot be reached, or a table has other columns.
+        """
+        self.url = url
+        try:
+            self.engine = sa.create_engine(url)
+        except sa.exc.ArgumentError as exc:
+            raise ConfigError(f"{KEY}: {mask_passwords(str(exc))}") from exc
+        _create_private_sqlite(self.engine.url)
         meta = sa.MetaData()
         self.predictions = prediction_table(meta, table, sample)
         self.rejects = rejects_table(meta, table + REJECTS_SUFFIX)
-        self._check_existing(meta)
-        meta.create_all(self.engine)
+        with self._reaching():
+            self._check_existing(meta)
+            meta.create_all(self.engine)
         self.source = source
         self.model_version = model_version
 
+    def _reaching(self) -> AbstractContextManager[None]:
+        """Database failures inside as one-line data errors naming the key and URL."""
+        return database_errors(KEY, self.url)
+
     def write(self, predictions: pd.DataFrame, rejects: pd.DataFrame) -> None:
         """Upsert one chunk (predictions and rejects) in one transaction."""
-        with self.engine.begin() as conn:
+        with self._reaching(), self.engine.begin() as conn:
             if len(predictions):
                 self._upsert(conn, self.predictions, _records(predictions))
             if len(rejects):
@@ -70,7 +94,7 @@ class SqlSink:
 
     def count(self, model_version: str) -> tuple[int, int]:
         """Rows stored for ``model_version``: (predictions, rejects of this source)."""
-        with self.engine.connect() as conn:
+        with self._reaching(), self.engine.connect() as conn:
             n_pred = conn.execute(
                 sa.select(sa.func.count())
                 .select_from(self.predictions)
@@ -121,6 +145,18 @@ class SqlSink:
                     f"table {table.name!r} exists with columns {', '.join(sorted(have))}; this "
                     f"model writes {', '.join(sorted(want))} (use another monitor.score.table)"
                 )
+
+
+def _create_private_sqlite(url: sa.URL) -> None:
+    """Create the SQLite file of ``url`` owner-only if it does not exist yet (it will hold
+    scored rows); SQLite then opens it as an empty database. An existing file, another
+    backend, an in-memory or ``file:`` URI database is left to the driver."""
+    db = url.database
+    if url.get_backend_name() != "sqlite" or not db or db == ":memory:":
+        return
+    if db.startswith("file:") or "uri" in url.query:
+        return
+    create_private_file(db)
 
 
 def _sql_type(series: pd.Series) -> Any:

@@ -125,7 +125,8 @@ def read_labels(source: str | Path) -> pd.DataFrame:
     Raises:
         ValueError: a database source without ``#<table>`` or with a URL SQLAlchemy cannot
             use, naming ``monitor.performance.labels``.
-        DataError: the database cannot be read or holds no such table.
+        DataError: the database cannot be reached or read, or holds no such table (an
+            unreachable one: ``monitor.performance.labels: database <url> unreachable: ...``).
     """
     text = str(source)
     if "://" not in text:
@@ -138,21 +139,21 @@ def read_labels(source: str | Path) -> pd.DataFrame:
         )
     import sqlalchemy as sa
 
-    from pr2prod.errors import DataError
+    from pr2prod.errors import DataError, database_errors
 
     try:
         engine = sa.create_engine(url)
     except sa.exc.ArgumentError as exc:  # a malformed URL or a driver that is not installed
         raise ValueError(f"monitor.performance.labels: {exc}") from exc
+    key = "monitor.performance.labels"
     try:
-        if not sa.inspect(engine).has_table(table):
-            raise DataError(f"monitor.performance.labels: no table {table!r} in {engine.url!r}")
-        return pd.read_sql_table(table, engine)
-    except sa.exc.SQLAlchemyError as exc:
+        with database_errors(key, url):  # an unreachable database: one line naming the key
+            if not sa.inspect(engine).has_table(table):
+                raise DataError(f"{key}: no table {table!r} in {engine.url!r}")
+            return pd.read_sql_table(table, engine)
+    except sa.exc.SQLAlchemyError as exc:  # any other failure to read it
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DataError(
-            f"monitor.performance.labels: cannot read table {table!r} from {engine.url!r}: {first}"
-        ) from exc
+        raise DataError(f"{key}: cannot read table {table!r} from {engine.url!r}: {first}") from exc
     finally:
         engine.dispose()
 

@@ -9,7 +9,7 @@ import pandas as pd
 
 from pr2prod.config.errors import ConfigError
 from pr2prod.config.retrain_schema import SqlSnapshotConfig
-from pr2prod.errors import DataError
+from pr2prod.errors import DataError, database_errors
 
 
 def window_bounds(
@@ -28,7 +28,8 @@ def read_window(cfg: SqlSnapshotConfig, end: dt.datetime) -> tuple[pd.DataFrame,
 
     Raises:
         ConfigError: a missing setting, unknown table or column, naming the key.
-        DataError: the database cannot be read.
+        DataError: the database cannot be reached (``retrain.snapshot.sql.url: database
+            <url> unreachable: ...``) or read.
     """
     import sqlalchemy as sa
 
@@ -44,17 +45,18 @@ def read_window(cfg: SqlSnapshotConfig, end: dt.datetime) -> tuple[pd.DataFrame,
         raise ConfigError(f"retrain.snapshot.sql.url: {exc}") from exc
     start, end = window_bounds(cfg, end)
     try:
-        table = _table(engine, cfg.table)
-        col = _column(table, cfg.window_column, "retrain.snapshot.sql.window_column")
-        cols = [_column(table, c, "retrain.snapshot.sql.columns") for c in cfg.columns]
-        query = sa.select(*cols) if cols else sa.select(table)
-        query = query.where(col < end)
-        if start is not None:
-            query = query.where(col >= start)
-        query = query.order_by(col)
-        with engine.connect() as conn:
-            frame = pd.read_sql_query(query, conn)
-    except sa.exc.SQLAlchemyError as exc:
+        with database_errors("retrain.snapshot.sql.url", cfg.url):  # unreachable: one line
+            table = _table(engine, cfg.table)
+            col = _column(table, cfg.window_column, "retrain.snapshot.sql.window_column")
+            cols = [_column(table, c, "retrain.snapshot.sql.columns") for c in cfg.columns]
+            query = sa.select(*cols) if cols else sa.select(table)
+            query = query.where(col < end)
+            if start is not None:
+                query = query.where(col >= start)
+            query = query.order_by(col)
+            with engine.connect() as conn:
+                frame = pd.read_sql_query(query, conn)
+    except sa.exc.SQLAlchemyError as exc:  # any other failure to read it
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DataError(f"retrain.snapshot.sql: cannot read {cfg.table!r}: {first}") from exc
     finally:
