@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from _project import env, git, job_results, make_project, run
+from _project import git, git_identity, job_results, make_project, run
 from pr2prod.canary.admit import check_promotable, read_report
 from pr2prod.canary.model import (
     Binding,
@@ -41,8 +41,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("PR2PROD_ACT_ARTIFACTS", str(tmp_path / "artifacts"))
-    for key in ("GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL"):
-        monkeypatch.setenv(key, env()[key])
+    git_identity(monkeypatch)
     proj = make_project(tmp_path / "proj")
     origin = tmp_path / "origin.git"
     run(["git", "init", "-q", "--bare", str(origin)], tmp_path)

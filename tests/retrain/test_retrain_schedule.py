@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from _project import run
+from _project import git_identity, run
 from pr2prod.config.compose import reconcile
 from pr2prod.config.loader import load_params
 from pr2prod.release import registry
@@ -18,7 +18,10 @@ CONF = Path(__file__).resolve().parents[2] / "conf"
 
 
 @pytest.mark.integration
-def test_production_version_age_fires_the_schedule_rule(tmp_path: Path):
+def test_production_version_age_fires_the_schedule_rule(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    git_identity(monkeypatch)  # GTO tags in-process: the tests' identity, not the machine's
     repo = tmp_path / "repo"
     repo.mkdir()
     run(["git", "init", "-q", "-b", "main"], repo)
