@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
+from _models import fit_binary_artifact
 from pr2prod.batch.parquet_sink import PREDICTIONS_FILE, REJECTS_FILE
 from pr2prod.batch.run import ScoreTargets, score_table
 from pr2prod.config.acceptance_schema import AcceptanceConfig, Decision
@@ -48,13 +49,8 @@ def model(tmp_path_factory: pytest.TempPathFactory) -> LoadedModel:
     )
     df["y"] = ((df["age"] > 50) ^ (df["city"] == "nice")).astype(int)
     train, test = df.iloc[:150], df.iloc[150:]
-    schema = infer_schema(train, test, "binary", "y", ID)
-    steps = build_preprocessor(FeaturesConfig(name="standard"), schema, "binary")
-    pipeline = Pipeline([*steps, ("model", LogisticRegression())])
-    pipeline.fit(train[schema.feature_names], train["y"])
-    path = tmp_path_factory.mktemp("acceptance") / "model"
-    write_artifact(path, pipeline, schema, {"model_name": "acceptance-test"})
-    return load_artifact(path)
+    dest = tmp_path_factory.mktemp("acceptance") / "model"
+    return fit_binary_artifact(train, test, "y", ID, dest, "acceptance-test")
 
 
 # case -> (changed values, decision under the defaults, decision under the other config)

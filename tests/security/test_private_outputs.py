@@ -18,16 +18,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
 
+from _models import fit_binary_artifact
 from pr2prod.batch.parquet_sink import PREDICTIONS_FILE, REJECTS_FILE
 from pr2prod.batch.run import ScoreTargets, score_table
-from pr2prod.config.schema import FeaturesConfig
-from pr2prod.data.schema import infer_schema
 from pr2prod.fsio import atomic_dir, write_json
-from pr2prod.models.build import build_preprocessor
-from pr2prod.models.persist import LoadedModel, load_artifact, write_artifact
+from pr2prod.models.persist import LoadedModel
 
 pytestmark = [pytest.mark.unit]
 
@@ -42,13 +38,8 @@ def model(tmp_path_factory: pytest.TempPathFactory) -> LoadedModel:
     rng = np.random.default_rng(0)
     df = pd.DataFrame({"row_id": np.arange(60), "x": rng.normal(size=60)})
     df["y"] = (df["x"] > 0).astype(int)
-    schema = infer_schema(df.iloc[:40], df.iloc[40:], "binary", "y", "row_id")
-    steps = build_preprocessor(FeaturesConfig(name="standard"), schema, "binary")
-    pipeline = Pipeline([*steps, ("model", LogisticRegression())])
-    pipeline.fit(df[schema.feature_names], df["y"])
-    path = tmp_path_factory.mktemp("private") / "model"
-    write_artifact(path, pipeline, schema, {"model_name": "private-test"})
-    return load_artifact(path)
+    dest = tmp_path_factory.mktemp("private") / "model"
+    return fit_binary_artifact(df.iloc[:40], df.iloc[40:], "y", "row_id", dest, "private-test")
 
 
 @pytest.fixture
