@@ -5,10 +5,10 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from pr2prod.config import load_params
+
 # Hidden marker that lets the workflow find and update its one comment instead of adding more.
 MARKER = "<!-- pr2prod-report -->"
-GATE_MD = Path("reports/gate.md")
-PLOTS = Path("plots")
 
 
 def _dvc_md(args: list[str], root: Path) -> str:
@@ -33,11 +33,13 @@ def resolve_base(root: Path, base: str) -> str:
 
 
 def build_report(root: str | Path, base: str = "main") -> str:
-    """Markdown comparing the working tree with ``base`` (branch, tag or commit)."""
+    """Markdown comparing the working tree with ``base`` (branch, tag or commit); the gate
+    report and the plots are where the project's ``paths`` (params.yaml) put them."""
     path = Path(root)
     ref = resolve_base(path, base)
-    gate = path / GATE_MD
-    plots = sorted(p.relative_to(path).as_posix() for p in (path / PLOTS).glob("*.json"))
+    paths = load_params(path / "params.yaml").paths
+    gate = path / paths.gate_md
+    plots = sorted(p.relative_to(path).as_posix() for p in (path / paths.plots).glob("*.json"))
     lines = [
         MARKER,
         f"## pr2prod report (against `{ref}`)",
