@@ -104,6 +104,28 @@ def test_rollback_refuses_unknown_and_current_versions(repo: Path):
         registry.rollback(repo, NAME, "v1.0.0")
 
 
+def test_assigning_the_holder_again_is_refused_by_gtos_own_guard(repo: Path):
+    """No force where GTO's guard suffices: a second assignment of the holder adds no tag."""
+    registry.register(repo, NAME, "v1.0.0")
+    registry.assign(repo, NAME, "v1.0.0")
+    before = set(git(repo, "tag").split())
+    with pytest.raises(registry.RegistryError, match=r"v1\.0\.0: .*already in stage 'prod'"):
+        registry.assign(repo, NAME, "v1.0.0")
+    assert set(git(repo, "tag").split()) == before
+
+
+def test_the_version_bump_is_gtos(repo: Path):
+    """pr2prod's planned version equals what ``gto register --bump-<level>`` registers."""
+    import gto.api
+
+    registry.register(repo, NAME, "v1.2.3")
+    for level in ("patch", "minor", "major"):
+        git(repo, "commit", "-q", "--allow-empty", "-m", level)
+        planned = registry.plan_next(repo, NAME, level)
+        gto.api.register(str(repo), NAME, "HEAD", **{f"bump_{level}": True})
+        assert registry.latest_version(repo, NAME) == planned
+
+
 def test_registering_an_existing_version_is_refused(repo: Path):
     registry.register(repo, NAME, "v1.0.0")
     git(repo, "commit", "-q", "--allow-empty", "-m", "next")

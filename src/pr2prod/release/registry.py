@@ -176,18 +176,35 @@ def assign(
         raise RegistryError(
             f"{name} has no version {version!r}; registered: {', '.join(known) or 'none'}"
         )
-    _gto().assign(
-        str(repo),
-        name,
-        stage,
-        version=version,
-        message=message or f"Assign {name} {version} to {stage}",
-        skip_registration=True,
-        # GTO keeps old assignments active, so re-assigning an earlier version (a rollback)
-        # needs force; the highest assignment counter decides who holds the stage.
-        force=True,
-    )
+    from gto.exceptions import WrongArgs
+
+    try:
+        _gto().assign(
+            str(repo),
+            name,
+            stage,
+            version=version,
+            message=message or f"Assign {name} {version} to {stage}",
+            skip_registration=True,
+            # GTO's own guard refuses a version that already holds the stage. GTO keeps old
+            # assignments active, so only a version that held it before (a rollback, a
+            # re-promotion) needs force; the highest assignment counter decides who holds it.
+            force=_held_before(repo, name, stage, version),
+        )
+    except WrongArgs as exc:  # GTO's guard: the version is in the stage already
+        raise RegistryError(f"{name} {version}: {exc}") from exc
     return _latest_stage_tag(repo, name, stage)
+
+
+def _held_before(repo: str | Path, name: str, stage: str, version: str) -> bool:
+    """Whether ``version`` held ``stage`` once but does not now: re-assigning it needs force.
+
+    A version holding ``stage`` now gets ``False``, so GTO's own guard refuses it.
+    """
+    commit = next(v.commit for v in list_versions(repo, name, stage) if v.version == version)
+    if _stage_commit(repo, name, stage) == commit:
+        return False
+    return any(e.assigned and e.commit == commit for e in _stage_events(repo, name, stage))
 
 
 def _latest_stage_tag(repo: str | Path, name: str, stage: str) -> str:
@@ -209,8 +226,6 @@ def unassign(repo: str | Path, name: str, stage: str, message: str = "") -> str:
         version=holder.version,
         stage=stage,
         message=message or f"Unassign {stage} from {name} {holder.version}",
-        # GTO's own view keeps older assignments active; the holder was checked above
-        force=True,
     )
     return _latest_stage_tag(repo, name, stage)
 

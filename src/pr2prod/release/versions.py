@@ -33,16 +33,18 @@ def check_bump(bump: str) -> str:
 
 
 def next_version(latest: str | None, bump: str) -> str:
-    """The version after ``latest`` (``None``: nothing released yet -> ``v1.0.0``)."""
+    """The version after ``latest`` (``None``: nothing released yet -> ``v1.0.0``).
+
+    pr2prod's policy is only the first version and the level; the bump itself is GTO's
+    (``gto.versions.SemVer.bump``, what ``gto register --bump-*`` does).
+    """
     check_bump(bump)
     if latest is None:
         return FIRST_VERSION
-    major, minor, patch = parse(latest)
-    if bump == "major":
-        return f"v{major + 1}.0.0"
-    if bump == "minor":
-        return f"v{major}.{minor + 1}.0"
-    return f"v{major}.{minor}.{patch + 1}"
+    parse(latest)
+    from gto.versions import SemVer  # lazy: GTO pulls in scmrepo/pydantic at import time
+
+    return str(SemVer(latest).bump(**{f"bump_{bump}": True}).version)
 
 
 def bump_from_labels(labels: list[str] | str, default: str) -> str:
