@@ -45,7 +45,7 @@ def _requests_total(text: str, endpoint: str) -> float:
         s.value
         for fam in text_string_to_metric_families(text)
         for s in fam.samples
-        if s.name == "pr2prod_requests_total" and s.labels.get("endpoint") == endpoint
+        if s.name == "bentoml_service_request_total" and s.labels.get("endpoint") == endpoint
     )
 
 
@@ -88,8 +88,8 @@ def test_production_and_canary_servers_on_one_host_count_only_their_own_answers(
             prod_text, canary_text = p.get("/metrics").text, c.get("/metrics").text
         assert answered[Variant.canary.value] > 0 and answered[Variant.prod.value] > 0
 
-        assert _requests_total(prod_text, "predict") == N_PROD
-        assert _requests_total(canary_text, "predict") == N_CANARY
+        assert _requests_total(prod_text, "/predict") == N_PROD
+        assert _requests_total(canary_text, "/predict") == N_CANARY
         on_prod = read_metrics(f"{prod.base_url}/metrics").counts
         on_canary = read_metrics(f"{canary.base_url}/metrics").counts
         assert Variant.canary not in on_prod

@@ -204,20 +204,26 @@ def test_metrics_count_requests_and_predictions(
         assert c.post("/predict", json={"record": far}).status_code == 200
         assert c.post("/predict", json={"record": {}}).status_code == 400
         after = c.get("/metrics").text
-    name = "pr2prod_requests_total"
-    ok = _metric(after, name, endpoint="predict", status="200") - _metric(
-        before, name, endpoint="predict", status="200"
+    # requests and latency are BentoML's built-in metrics (pr2prod's guard sits inside them)
+    name = "bentoml_service_request_total"
+    ok = _metric(after, name, endpoint="/predict", http_response_code="200") - _metric(
+        before, name, endpoint="/predict", http_response_code="200"
     )
-    bad = _metric(after, name, endpoint="predict", status="400") - _metric(
-        before, name, endpoint="predict", status="400"
+    bad = _metric(after, name, endpoint="/predict", http_response_code="400") - _metric(
+        before, name, endpoint="/predict", http_response_code="400"
     )
     assert (ok, bad) == (6, 1)
+    assert not re.search(r"^pr2prod_request", after, re.M)  # no second count of the same
     assert (
         _metric(after, "pr2prod_predictions_total") - _metric(before, "pr2prod_predictions_total")
         == 6
     )
     assert _metric(after, "pr2prod_out_of_range_inputs_total", feature=names[1]) >= 1
-    assert _metric(after, "pr2prod_request_latency_seconds_count", endpoint="predict") >= 7
+    latency = "bentoml_service_request_duration_seconds_count"
+    assert (
+        _metric(after, latency, endpoint="/predict") - _metric(before, latency, endpoint="/predict")
+        == 7
+    )
     assert re.search(r"^pr2prod_shadow_disagreements_total", after, re.M)
 
 

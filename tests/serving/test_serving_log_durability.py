@@ -182,9 +182,13 @@ def test_sustained_load_with_rotation_logs_every_2xx(
     try:
         with ThreadPoolExecutor(CONNECTIONS) as pool:
             list(pool.map(client, range(CONNECTIONS)))
-        counted = _metric(server, "pr2prod_requests_total")
-        singles = counted['{endpoint="predict",status="200"}']
-        batches = counted['{endpoint="predict_batch",status="200"}']
+        counted = _metric(server, "bentoml_service_request_total")  # BentoML's own count
+
+        def answered(endpoint: str) -> float:
+            want = (f'endpoint="{endpoint}"', 'http_response_code="200"')
+            return sum(n for labels, n in counted.items() if all(w in labels for w in want))
+
+        singles, batches = answered("/predict"), answered("/predict_batch")
         expected = int(singles + BATCH * batches)
         logged = _settle(tmp_log, expected)
         _, stats = _count(tmp_log)

@@ -1,7 +1,10 @@
 """Prometheus metrics of the service (served on BentoML's ``/metrics``).
 
 Created through ``bentoml.metrics`` (a drop-in for ``prometheus_client`` that handles
-BentoML's multi-process mode); import this module only inside the service.
+BentoML's multi-process mode); import this module only inside the service. Request counts
+and latencies per endpoint and status are BentoML's own (``bentoml_service_request_total``,
+``bentoml_service_request_duration_seconds``: its metrics middleware wraps pr2prod's, so a
+request the guard refuses is counted too); these are the domain's facts only.
 """
 
 from __future__ import annotations
@@ -12,17 +15,6 @@ from pr2prod.logrecord.variant import VARIANT_LATENCY_METRIC, VARIANT_REQUESTS_M
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
-REQUESTS = bentoml.metrics.Counter(
-    name="pr2prod_requests_total",
-    documentation="HTTP requests to the prediction endpoints by endpoint and status code",
-    labelnames=["endpoint", "status"],
-)
-LATENCY = bentoml.metrics.Histogram(
-    name="pr2prod_request_latency_seconds",
-    documentation="Time from request to response of the prediction endpoints",
-    labelnames=["endpoint"],
-    buckets=LATENCY_BUCKETS,
-)
 PREDICTIONS = bentoml.metrics.Counter(
     name="pr2prod_predictions_total",
     documentation="Records scored by the production model, by predicted class",

@@ -14,7 +14,8 @@ For ``POST /predict`` and ``POST /predict_batch`` it
   its connection (``Connection: close``): after a malformed framing, such as a
   ``Content-Length`` shorter than the body, the rest of the bytes are not parsed as another
   request (which would log "Invalid HTTP request received." lines besides the one line);
-* counts requests by status and observes latency.
+* nothing else: requests by endpoint and status, and their latency, are BentoML's own
+  metrics (its middleware wraps this one, so a refused request is counted too).
 
 It also serves pr2prod's OpenAPI document at ``GET /docs.json`` (:mod:`.openapi`).
 """
@@ -24,7 +25,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
@@ -38,7 +38,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-ENDPOINTS = {"/predict": "predict", "/predict_batch": "predict_batch"}
+ENDPOINTS = frozenset({"/predict", "/predict_batch"})
 JSON_TYPES = (b"application/json", b"text/json")
 REQUEST_ID = b"x-request-id"
 _GOOD_ID = re.compile(rb"^[!-~]+$")  # visible ASCII: no spaces, no control characters
@@ -52,7 +52,7 @@ class BodyTooLargeError(DataError):
 
 
 class GuardMiddleware:
-    """Content type, body size, request id, client-error log and metrics of the endpoints."""
+    """Content type, body size, request id and client-error log of the prediction endpoints."""
 
     def __init__(
         self,
@@ -75,16 +75,12 @@ class GuardMiddleware:
         if path == "/docs.json" and method == "GET" and self.openapi is not None:
             await self._send_openapi(send)
             return
-        endpoint = ENDPOINTS.get(path)
-        if endpoint is None or method != "POST":
+        if path not in ENDPOINTS or method != "POST":
             await self.app(scope, receive, send)
             return
-        await self._guarded(endpoint, scope, receive, send)
+        await self._guarded(scope, receive, send)
 
-    async def _guarded(self, endpoint: str, scope: Scope, receive: Receive, send: Send) -> None:
-        from pr2prod.serving import metrics
-
-        started = time.perf_counter()
+    async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
         rid = _request_id(scope)
         state: dict[str, Any] = {"status": 500, "error_body": []}
 
@@ -129,8 +125,6 @@ class GuardMiddleware:
             )
         finally:
             status = int(state["status"])
-            metrics.REQUESTS.labels(endpoint=endpoint, status=str(status)).inc()
-            metrics.LATENCY.labels(endpoint=endpoint).observe(time.perf_counter() - started)
             if 400 <= status < 500:
                 fields = error_fields(b"".join(state["error_body"]), self.field_names)
                 logger.info(client_error_line("POST", scope["path"], status, fields, rid))
