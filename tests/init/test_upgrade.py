@@ -77,7 +77,7 @@ def test_upgrade_a_to_b_keeps_conf_edits_and_still_reproduces(tmp_path: Path) ->
     run([PR2PROD, "check"], project)
 
     # still reproduces, and the version change reran every stage
-    out = run(["dvc", "repro"], project, timeout=120).stdout
+    out = run(["dvc", "repro"], project, timeout=900).stdout
     assert "Running stage 'train'" in out and "Running stage 'package'" in out
 
 
@@ -145,7 +145,7 @@ def test_upgrade_on_a_fresh_machine_takes_the_old_template_from_its_wheel(
     assert sorted(tags) == [version_tag("0.0.1"), version_tag("0.0.2")]
     params = yaml.safe_load((project / "params.yaml").read_text())
     assert params["model"]["C"] == 0.5
-    out = run(["dvc", "repro"], project, timeout=300).stdout  # still reproduces
+    out = run(["dvc", "repro"], project, timeout=900).stdout  # still reproduces
     assert "Running stage 'train'" in out and "Running stage 'package'" in out
 
 
