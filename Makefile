@@ -137,12 +137,12 @@ gate-release: ## the gate as the release path runs it: exits 1 on a FAIL; produc
 build: ## build the Bento (reports/bento.json); refuses a model without a passing, bound verdict
 	pr2prod build
 
-report: ## PR report (params, metrics, gate, plots) against BASE (default main) into reports/pr_report.md
+report: ## PR report (params, metrics, gate, plots) against BASE (default main) into reports/pr_report.md; IMAGES_URL=<server>/<owner>/<repo>/raw publishes its images to origin's pr2prod-assets branch and embeds them
 	@base="$${BASE:-main}"; \
 	if ! git check-ref-format --branch "$$base" >/dev/null 2>&1; then \
 	  printf 'make report: BASE=%q is not a valid branch name\n' "$$base" >&2; exit 2; \
 	fi; \
-	pr2prod report --base "$$base" --md
+	pr2prod report --base "$$base" --md $${IMAGES_URL:+--images-url "$$IMAGES_URL"}
 
 registry: ## model versions and who holds the production and canary stages
 	pr2prod registry

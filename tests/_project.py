@@ -6,8 +6,10 @@ Hydra or git: a project is a copy of this repository's pipeline in a temp direct
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -171,4 +173,26 @@ def experiments(project: Path) -> dict[str, dict]:
                 overrides = data["params"]["params.yaml"]["data"]["compose"]["overrides"]
                 gate = (data["metrics"].get(gate_metrics) or {}).get("data") or {}
                 found[rev["name"]] = {"overrides": overrides, "gate": gate, "rev": rev["rev"]}
+    return found
+
+
+def published_images(report: str, origin: Path) -> dict[str, bytes]:
+    """Every image a PR report embeds -> its bytes, read from ``origin`` (a bare repository)
+    at the commit its URL pins (``.../raw/<commit>/<content hash>.svg``); the name must be the
+    content's hash."""
+    urls = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", report)
+    assert urls, report
+    found = {}
+    for url in urls:
+        pinned = re.search(r"/raw/([0-9a-f]{40})/([0-9a-f]+)\.svg$", url)
+        assert pinned, url
+        commit, digest = pinned.groups()
+        blob = subprocess.run(
+            ["git", "cat-file", "blob", f"{commit}:{digest}.svg"],
+            cwd=origin,
+            capture_output=True,
+            check=True,
+        ).stdout
+        assert hashlib.sha256(blob).hexdigest().startswith(digest), url
+        found[url] = blob
     return found

@@ -220,6 +220,9 @@ SLOWEST_FIRST = (
     "tests/sweep/test_sweep_ray.py",
     "tests/gate/test_gate_pipeline.py",
     "tests/serving/test_serving_log_durability.py",
+    "tests/serving/test_serving_http.py",  # one group: the worker's shared bento_server
+    "tests/serving/test_serving_torch_bento.py",
+    "tests/serving/test_serving_canary.py",
 )
 TIER_ORDER = {"e2e": 0, "integration": 1, "unit": 2}
 

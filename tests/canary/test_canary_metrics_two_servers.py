@@ -22,7 +22,7 @@ from pr2prod.logrecord.variant import VARIANT_HEADER, Variant
 from pr2prod.models.persist import load_artifact
 from pr2prod.serving.launch import metrics_dir
 
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("serving_http")]
+pytestmark = [pytest.mark.integration]
 
 ID_FIELD = "customer_id"
 N_PROD, N_CANARY = 30, 40

@@ -22,7 +22,7 @@ import yaml
 
 from _loop import PR2PROD
 from _loop import Loop as SharedLoop
-from _project import make_project, repro, run
+from _project import make_project, published_images, repro, run
 from pr2prod.release.preconditions import check_label
 from pr2prod.release.registry import production_ref
 from pr2prod.release.verdict import digest
@@ -99,6 +99,13 @@ def test_gitops_loop(loop: Loop):
     metrics = report.split("### Metrics diff")[1].split("###")[0]
     assert "log_loss" in metrics
     assert json.loads((art / "pr-report" / "gate.json").read_text())["passed"] is True
+    # the comment's images: pushed by the report job to origin's assets branch, each URL
+    # pinned to that commit; the gate's curves draw both models
+    images = published_images(report, lp.origin)
+    gate_section = report.split("### Gate")[1].split("### Plots")[0]
+    curves = [svg for url, svg in images.items() if url in gate_section]
+    assert curves and all(b"production" in svg and b"candidate" in svg for svg in curves)
+    assert "![roc](" in report.split("### Plots")[1]
 
     # 3. a PR with a worse model: the gate job fails, the report names the failing metric
     lp.branch_with_c("worse", 0.001)

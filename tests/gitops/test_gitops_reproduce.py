@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from _project import BIN, copy_project, repro, run
+from _project import BIN, copy_project, published_images, repro, run
 from pr2prod.release.reproduce import compare_locks, stale_stages
 
 
@@ -79,7 +79,9 @@ def test_verify_repro_passes_then_names_a_tampered_output(pushed_project: Path):
 
 
 @pytest.mark.slow
-def test_report_shows_params_and_metrics_deltas(pushed_project: Path):
+def test_report_shows_params_and_metrics_deltas_and_publishes_its_images(
+    pushed_project: Path, tmp_path: Path
+):
     project = pushed_project
     run(["git", "checkout", "-qb", "smaller-c"], project)
     try:
@@ -97,6 +99,36 @@ def test_report_shows_params_and_metrics_deltas(pushed_project: Path):
         assert "- `plots/roc.json`" in text
         bad = run([str(BIN / "pr2prod"), "report", "--base", "nope"], project, check=False)
         assert bad.returncode == 2 and "base ref 'nope' not found" in bad.stderr
+
+        # the images, as the PR comment embeds them: pushed to origin's assets branch, each
+        # URL absolute and pinned to a commit, each file named by its content hash
+        origin = tmp_path / "origin.git"
+        run(["git", "init", "-q", "--bare", str(origin)], tmp_path)
+        run(["git", "remote", "add", "origin", str(origin)], project)
+        url_base = "https://github.com/acme/proj/raw"
+        publish = [str(BIN / "pr2prod"), "report", "--base", "main", "--images-url", url_base]
+        first = run(publish, project)
+        text = (project / "reports" / "pr_report.md").read_text()
+        images = published_images(text, origin)
+        assert all(url.startswith(url_base + "/") for url in images)
+        gate = text.split("### Gate")[1].split("### Plots")[0]
+        curves = [blob for url, blob in images.items() if url in gate]
+        assert len(curves) == 2 and "gate_plots/" not in gate  # ROC and PR, both published
+        for svg in curves:  # both models drawn, as the gate tagged them
+            assert b"production" in svg and b"candidate" in svg
+        plots = text.split("### Plots")[1]
+        assert {"![roc](", "![pr](", "![confusion](", "![calibration]("} <= {
+            line[: line.index("(") + 1] for line in plots.splitlines() if line.startswith("![")
+        }
+        assert "plots/roc.json" not in plots
+        # publishing the same images again adds no commit; a bad URL is refused, nothing pushed
+        again = run(publish, project)
+        assert again.stderr.splitlines()[-1] == first.stderr.splitlines()[-1]
+        heads = run(["git", "for-each-ref"], origin).stdout
+        refused = run([*publish[:-1], "https://x/raw;rm -rf ~"], project, check=False)
+        assert refused.returncode == 2 and "--images-url" in refused.stderr
+        assert run(["git", "for-each-ref"], origin).stdout == heads
+        assert "refs/heads/pr2prod-assets" in heads
     finally:
         run(["git", "checkout", "-qf", "main"], project)
         run(["dvc", "checkout", "-q"], project, check=False)

@@ -3,15 +3,15 @@
 Runs the real CLI, git, DVC, copier and the generated project's own pipeline; nothing is
 mocked. The generated ``pyproject.toml`` depends on ``pr2prod==<this version>``; it is not
 installed again here: the tests run the venv's pr2prod (this source tree), which is that
-version. tests/init/test_wheel.py does the same from a wheel built in the test.
+version. The default project's walk (shape, ``dvc repro``, its own tests) is in
+tests/init/test_wheel.py, from a wheel built in the test; this module keeps the file-source
+project and init's refusals.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 from pathlib import Path
 
 import pandas as pd
@@ -19,114 +19,19 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from _project import BIN, env, experiments, run
-from pr2prod import __version__
+from _project import BIN, experiments, run
 from pr2prod.cli import app
-from pr2prod.config.targets import project_packages
 from pr2prod.config.trust import load_trust_policy
 from pr2prod.errors import EXIT_USAGE
-from pr2prod.release.equivalence import compare_models
 
 pytestmark = [pytest.mark.e2e]
 
 PR2PROD = str(BIN / "pr2prod")
-STAGES = ("compose", "prepare", "validate", "train", "evaluate", "gate", "package")
-# What the issue lists as the shape of a project.
-GENERATED = (
-    "conf/config.yaml",
-    "conf/data/project.yaml",
-    "conf/model/example_pipeline.yaml",
-    "params.yaml",
-    "dvc.yaml",
-    ".pr2prod-version",
-    "pipelines/score/dvc.yaml",
-    "pipelines/monitor/dvc.yaml",
-    ".github/workflows/pr.yml",
-    ".github/workflows/release.yml",
-    ".github/act-stubs/setup-python/action.yml",
-    ".actrc",
-    "tests/test_project.py",
-    "bentofile.yaml",
-    "Makefile",
-    ".pre-commit-config.yaml",
-    ".dvc/config",
-    "README.md",
-    "pyproject.toml",
-    ".copier-answers.yml",
-)
 
 
 def _init(where: Path, *args: str) -> Path:
     run([PR2PROD, "init", "proj", *args], where, timeout=240)  # copier + git + dvc: ~10 s of CPU
     return where / "proj"
-
-
-@pytest.mark.slow
-def test_init_with_defaults_reproduces_and_trains_a_custom_transformer(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # a model store of its own: the default project's artifact is byte-identical to this
-    # repository's, and the first import of an artifact fixes its labels (git_commit)
-    monkeypatch.setenv("BENTOML_HOME", str(tmp_path / "bentoml"))
-    project = _init(tmp_path, "--defaults")
-    for name in GENERATED:
-        assert (project / name).is_file(), name
-    assert (project / "src/proj/transformers.py").is_file()
-    # one commit, nothing left over
-    assert run(["git", "status", "--porcelain"], project).stdout == ""
-    assert "pr2prod init" in run(["git", "log", "--format=%s"], project).stdout
-    # the framework is tracked by version, not by this repository's source paths
-    assert (project / ".pr2prod-version").read_text().strip() == __version__
-    dvc_yaml = (project / "dvc.yaml").read_text()
-    assert "src/pr2prod" not in dvc_yaml
-    stages = yaml.safe_load(dvc_yaml)["stages"]
-    assert set(stages) == set(STAGES)
-    assert all(".pr2prod-version" in s["deps"] for s in stages.values())
-    pyproject = (project / "pyproject.toml").read_text()
-    assert f'"pr2prod=={__version__}"' in pyproject
-    params = yaml.safe_load((project / "params.yaml").read_text())
-    policy = load_trust_policy(project)  # the trust policy is pyproject.toml, not params.yaml
-    assert "proj." in policy.allowed_targets and "allowed_targets" not in params
-    assert params["data"]["dataset"] == "breast_cancer"
-    assert params["model"]["name"] == "logistic_regression"
-    assert "url = ../../proj-dvc-remote" in (project / ".dvc/config").read_text()
-    run([PR2PROD, "check"], project)
-
-    # its own pipeline, on its default data, end to end
-    out = run(["dvc", "repro"], project, timeout=600).stdout
-    for stage in STAGES:
-        assert f"Running stage '{stage}'" in out, stage
-    metrics = json.loads((project / "metrics/metrics.json").read_text())
-    assert metrics["roc_auc"] > 0.9
-
-    # its own tests (the config check and the example transformer)
-    run([str(BIN / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"], project)
-
-    # the team's own estimator, from src/proj/, through config: compose + train
-    # (the project's src/ must be importable: PYTHONPATH here, `pip install -e .` for a team)
-    src_env = env()
-    src_env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(project / "src"), src_env.get("PYTHONPATH", "")) if p
-    )
-    # through the gate and into a Bento: evaluate, the gate and the Bento's start-up check
-    # load the artifact holding the team's classes (allowed_targets: trusted_packages)
-    for cmd in ([PR2PROD, "compose", "model=example_pipeline"], ["dvc", "repro"]):
-        proc = subprocess.run(
-            cmd, cwd=project, env=src_env, capture_output=True, text=True, timeout=600
-        )
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "example_pipeline fitted" in proc.stdout
-    assert "[evaluate]" in proc.stdout and "[gate]" in proc.stdout
-    assert "[package] example_pipeline:" in proc.stdout
-    meta = json.loads((project / "models/model/metadata.json").read_text())
-    assert "example_pipeline" in json.dumps(meta)
-    # verify-repro's numerical comparison loads both artifacts with the team's trust
-    monkeypatch.syspath_prepend(str(project / "src"))
-    model, test = project / "models/model", pd.read_parquet(project / "data/prepared/test.parquet")
-    with pytest.raises(Exception, match=r"untrusted types: proj\."):
-        compare_models(model, model, test, 1e-9)
-    same = compare_models(model, model, test, 1e-9, project_packages(policy.allowed_targets))
-    assert same.equivalent and all(d.max_abs_delta == 0.0 for d in same.deltas)
 
 
 def _penguin_like(path: Path, n: int = 240) -> set[str]:

@@ -145,8 +145,9 @@ def test_upgrade_on_a_fresh_machine_takes_the_old_template_from_its_wheel(
     assert sorted(tags) == [version_tag("0.0.1"), version_tag("0.0.2")]
     params = yaml.safe_load((project / "params.yaml").read_text())
     assert params["model"]["C"] == 0.5
-    out = run(["dvc", "repro"], project, timeout=900).stdout  # still reproduces
-    assert "Running stage 'train'" in out and "Running stage 'package'" in out
+    # the same upgraded tree as the test above, which runs its `dvc repro`; here the check
+    # is that the composed config the pipeline would read is consistent (no second repro)
+    run([PR2PROD, "check"], project)
 
 
 def test_an_old_version_pip_cannot_get_is_refused_naming_the_way_out(

@@ -33,16 +33,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import pandas as pd
 import pytest
 import yaml
 
 from _project import BIN, env
 from _serving import HOST, Server, free_port
 from pr2prod import __version__
+from pr2prod.config.targets import project_packages
 from pr2prod.config.trust import load_trust_policy
 from pr2prod.errors import EXIT_DATA
 from pr2prod.init import TEMPLATE_DIR
 from pr2prod.init.cache import CACHE_VAR
+from pr2prod.release.equivalence import compare_models
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("init_wheel")]
 
@@ -52,6 +55,29 @@ SOURCES = ("pyproject.toml", "README.md", "src")
 #: Console scripts the projects call, re-pointed at the new environment's interpreter.
 TOOLS = ("dvc", "pytest", "bentoml")
 STAGES = ("compose", "prepare", "validate", "train", "evaluate", "gate", "package")
+#: What the init issue lists as the shape of a project.
+GENERATED = (
+    "conf/config.yaml",
+    "conf/data/project.yaml",
+    "conf/model/example_pipeline.yaml",
+    "params.yaml",
+    "dvc.yaml",
+    ".pr2prod-version",
+    "pipelines/score/dvc.yaml",
+    "pipelines/monitor/dvc.yaml",
+    ".github/workflows/pr.yml",
+    ".github/workflows/release.yml",
+    ".github/act-stubs/setup-python/action.yml",
+    ".actrc",
+    "tests/test_project.py",
+    "bentofile.yaml",
+    "Makefile",
+    ".pre-commit-config.yaml",
+    ".dvc/config",
+    "README.md",
+    "pyproject.toml",
+    ".copier-answers.yml",
+)
 SPECIES = ("setosa", "versicolor", "virginica")
 PACKAGE = "team_models"
 PIP = (sys.executable, "-m", "pip")
@@ -266,12 +292,36 @@ def _ran(output: str) -> list[str]:
 def test_init_with_defaults_reproduces_and_passes_its_own_tests(
     install: Install, tmp_path: Path
 ) -> None:
-    _timed(install, ["pr2prod", "init", "proj", "--defaults"], tmp_path, timeout=120)
+    """The default project from the wheel: its shape, its pipeline, its own tests.
+
+    (It replaced tests/init/test_init.py's default-project walk, which did the same from
+    this source tree: its shape checks are here, and its custom-transformer leg is the
+    file-source project's, below.)
+    """
+    _timed(install, ["pr2prod", "init", "proj", "--defaults"], tmp_path, timeout=300)
     project = tmp_path / "proj"
+    for name in GENERATED:
+        assert (project / name).is_file(), name
+    assert (project / "src/proj/transformers.py").is_file()
+    # one commit, nothing left over
+    assert install.run(["git", "status", "--porcelain"], project).stdout == ""
+    assert "pr2prod init" in install.run(["git", "log", "--format=%s"], project).stdout
+    # the framework is tracked by version, not by this repository's source paths
     assert (project / ".pr2prod-version").read_text().strip() == __version__
+    dvc_yaml = (project / "dvc.yaml").read_text()
+    assert "src/pr2prod" not in dvc_yaml
+    stages = yaml.safe_load(dvc_yaml)["stages"]
+    assert set(stages) == set(STAGES)
+    assert all(".pr2prod-version" in s["deps"] for s in stages.values())
+    assert f'"pr2prod=={__version__}"' in (project / "pyproject.toml").read_text()
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    policy = load_trust_policy(project)  # the trust policy is pyproject.toml, not params.yaml
+    assert "proj." in policy.allowed_targets and "allowed_targets" not in params
+    assert params["data"]["dataset"] == "breast_cancer"
+    assert params["model"]["name"] == "logistic_regression"
     assert os.access(project / ".ci" / "run", os.X_OK)  # modes survive the wheel
-    assert (project / ".github/workflows/pr.yml").is_file()
     assert "url = ../../proj-dvc-remote" in (project / ".dvc/config").read_text()
+    install.run(["pr2prod", "check"], project)
 
     out = _timed(install, ["dvc", "repro"], project)
     assert _ran(out) == list(STAGES)
@@ -340,6 +390,22 @@ def test_a_file_source_project_trains_packages_and_tests_the_teams_model(
     assert bento["model_tag"].startswith("example_pipeline:")
     tests = _timed(install, ["make", "test"], project)  # every tier, on two workers
     all_passed(tests)
+
+
+def test_verify_repro_compares_the_teams_artifacts_only_with_the_teams_trust(
+    file_project: FileProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """verify-repro's numerical comparison loads both artifacts: the team's classes load only
+    through the project's trust policy (its packages), never by default."""
+    project = file_project.root
+    monkeypatch.syspath_prepend(str(project / "src"))
+    model = project / "models/model"
+    test = pd.read_parquet(project / "data/prepared/test.parquet")
+    with pytest.raises(Exception, match=rf"untrusted types: {PACKAGE}\."):
+        compare_models(model, model, test, 1e-9)
+    policy = load_trust_policy(project)
+    same = compare_models(model, model, test, 1e-9, project_packages(policy.allowed_targets))
+    assert same.equivalent and all(d.max_abs_delta == 0.0 for d in same.deltas)
 
 
 def _predict(server: Server, row: dict[str, object]) -> dict[str, object]:

@@ -36,7 +36,7 @@ from pr2prod.logrecord.variant import (
 from pr2prod.models.persist import load_artifact, write_artifact
 from pr2prod.serving.predictor import Predictor
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("serving_http")]
+pytestmark = [pytest.mark.slow]
 
 ID_FIELD = "customer_id"
 SHARE = 0.3

@@ -33,7 +33,7 @@ from _serving import Server, start_serve
 from pr2prod.logrecord import LogReadStats, read_records
 from pr2prod.models.persist import load_artifact
 
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("serving_http")]
+pytestmark = [pytest.mark.integration]
 
 CLIENTS = 4
 ROWS = 1000

@@ -1,9 +1,11 @@
 """The real server loses no prediction-log record: not to a SIGKILL of its worker, not to
 rotation under sustained load, and a retention rule's removals are counted in /metrics.
 
-The load test runs ``PR2PROD_LOAD_SECONDS`` seconds (default 60, so the test stays under
-two minutes here); the goal variant of issue 11 is five minutes:
-``PR2PROD_LOAD_SECONDS=300 pytest tests/serving/test_serving_log_durability.py -k load``.
+The load test is bounded by count: ``PR2PROD_LOAD_MAX_REQUESTS`` requests (default 4,000
+from 16 connections, several log rotations), with ``PR2PROD_LOAD_SECONDS`` (default 300) only
+as a safety bound; the machine's speed changes how long it takes, not what it checks. The goal
+variant of issue 11 is five minutes of load: ``PR2PROD_LOAD_MAX_REQUESTS=1000000
+PR2PROD_LOAD_SECONDS=300 pytest tests/serving/test_serving_log_durability.py -k load``.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from _serving import Server, free_port, serve_cmd
 from pr2prod.logrecord import LogReadStats, log_files, read_records
 from pr2prod.models.persist import load_artifact
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("serving_http")]
+pytestmark = [pytest.mark.slow]
 
 CONNECTIONS = 16
 BATCH = 5  # records per /predict_batch request of the load
@@ -144,8 +146,8 @@ def test_sigkill_of_the_worker_loses_no_answered_record(
 def test_sustained_load_with_rotation_logs_every_2xx(
     trained_project: Path, tmp_path: Path, tmp_log: Path, records: list[dict[str, Any]]
 ) -> None:
-    seconds = float(os.environ.get("PR2PROD_LOAD_SECONDS", "60"))
-    max_requests = int(os.environ.get("PR2PROD_LOAD_MAX_REQUESTS", "200000"))
+    seconds = float(os.environ.get("PR2PROD_LOAD_SECONDS", "300"))  # a safety bound only
+    max_requests = int(os.environ.get("PR2PROD_LOAD_MAX_REQUESTS", "4000"))
     server = _server(
         trained_project,
         tmp_path,
@@ -154,14 +156,15 @@ def test_sustained_load_with_rotation_logs_every_2xx(
     )
     sent = Counter[str]()
     lock = threading.Lock()
-    stop = time.monotonic() + seconds
+    started = time.monotonic()
+    stop = started + seconds
 
     def client(k: int) -> None:
         i = k
         with httpx.Client(base_url=server.base_url, timeout=30) as c:
             while time.monotonic() < stop:
                 with lock:
-                    if sum(sent.values()) >= max_requests:
+                    if sent["sent"] >= max_requests:
                         return
                     sent["sent"] += 1
                 try:
@@ -197,7 +200,8 @@ def test_sustained_load_with_rotation_logs_every_2xx(
         server.stop()
     files = log_files(tmp_log)
     print(
-        f"\nload {seconds:.0f}s x {CONNECTIONS} connections: client {dict(sent)}; /metrics 2xx "
+        f"\nload {time.monotonic() - started:.0f}s x {CONNECTIONS} connections: "
+        f"client {dict(sent)}; /metrics 2xx "
         f"predict={singles:.0f} predict_batch={batches:.0f} -> {expected} records expected, "
         f"{logged} logged in {len(files)} files, bad lines {stats.bad_lines}"
     )

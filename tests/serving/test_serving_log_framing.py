@@ -18,7 +18,7 @@ import yaml
 from _serving import HOST, Server, start_serve
 from pr2prod.models.persist import load_artifact
 
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("serving_http")]
+pytestmark = [pytest.mark.integration]
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from pr2prod.logrecord import log_files, read_records
 from pr2prod.models.persist import load_artifact
 from pr2prod.monitor.log import read_prediction_log
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("serving_http")]
+pytestmark = [pytest.mark.slow]
 
 SINGLE, BATCHES, BATCH_SIZE = 60, 10, 10
 EXPECTED = SINGLE + BATCHES * BATCH_SIZE

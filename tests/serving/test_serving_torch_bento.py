@@ -17,7 +17,7 @@ from _serving import HOST, Server, free_port
 from pr2prod.lockfile import canonical, lock_path, read_pins
 from pr2prod.models.persist import load_artifact
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("serving_http")]
+pytestmark = [pytest.mark.slow]
 
 ROWS = 40
 

@@ -201,18 +201,41 @@ def report(
     out: Annotated[Path, typer.Option(help="File the report is written to.")] = Path(
         "reports/pr_report.md"
     ),
+    images_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Publish the plot images to the remote's pr2prod-assets branch and embed them "
+            "as <this URL>/<commit>/<file> (on GitHub: <server>/<owner>/<repo>/raw)."
+        ),
+    ] = None,
+    remote: Annotated[str, typer.Option(help="The git remote the images go to.")] = "origin",
 ) -> None:
     """Params diff, metrics diff, gate table and plots against BASE, as Markdown."""
     from pr2prod.fsio import atomic_write_text
     from pr2prod.release.pr_report import build_report
 
+    urls = _published_images(images_url, remote) if images_url else None
     with builtin_errors_as(UsageError, ValueError):  # pr_report.py: unknown base ref
-        text = build_report(".", base)
+        text = build_report(".", base, urls)
     atomic_write_text(out, text)
     if md:
         typer.echo(text)
     else:
         typer.echo(f"wrote {out}")
+
+
+def _published_images(url_base: str, remote: str) -> dict[str, str]:
+    """Push the report's images to ``remote``; their sources -> absolute URLs."""
+    from pr2prod.config import load_params
+    from pr2prod.release import pr_images
+
+    pr_images.check_url_base(url_base)  # before anything is pushed
+    images = pr_images.collect(Path("."), load_params(Path("params.yaml")).paths)
+    commit = pr_images.publish(Path("."), images, remote)
+    typer.echo(
+        f"published {len(images)} image(s) to {pr_images.ASSETS_BRANCH} at {commit}", err=True
+    )
+    return pr_images.image_urls(images, url_base, commit)
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -3,14 +3,13 @@
 The data are the same tables the ``evaluate`` stage writes for ``dvc plots`` (ROC and
 precision-recall for a classifier with probabilities, predicted-vs-actual for a regressor),
 one per model, tagged ``rev: production | candidate`` as ``dvc plots diff`` tags revisions.
-They are drawn with the template, ``x`` and ``y`` that ``dvc.yaml``'s ``plots:`` section
-gives each table (``dvc_render``), and rendered to SVG with vl-convert, so the images in
-``gate.md`` look like ``dvc plots diff`` and a CML report.
+They are drawn by :func:`pr2prod.evaluate.render.render_svg` with the template, ``x`` and
+``y`` that ``dvc.yaml``'s ``plots:`` section gives each table, so the images in ``gate.md``
+look like ``dvc plots diff`` and a CML report.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import numpy as np
@@ -47,23 +46,3 @@ def curve_rows(
             out.setdefault(name, []).extend({**row, "rev": rev} for row in rows[name])
     # a curve without points (a ROC on a split without errors is undefined) is no image
     return {name: rows for name, rows in out.items() if rows}
-
-
-def _renumber_clips(svg: str) -> str:
-    """vl-convert numbers clip paths per process; number them per image instead."""
-    order: dict[str, str] = {}
-
-    def one(match: re.Match[str]) -> str:
-        return order.setdefault(match.group(0), f"clip{len(order) + 1}")
-
-    return re.sub(r"clip\d+", one, svg)
-
-
-def render_svg(rows: list[dict[str, Any]], name: str, spec: dict[str, Any]) -> str:
-    """One SVG image of ``rows`` drawn with a ``dvc.yaml`` plot ``spec`` (template, x, y)."""
-    import vl_convert
-    from dvc_render import VegaRenderer
-
-    props = {k: spec[k] for k in ("template", "x", "y", "title") if k in spec}
-    chart = VegaRenderer(rows, name, **props).get_filled_template()
-    return _renumber_clips(vl_convert.vegalite_to_svg(chart))

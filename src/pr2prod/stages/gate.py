@@ -19,16 +19,14 @@ import os
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from pr2prod.compare import workspace as gate_ws
-from pr2prod.compare.curves import render_svg
 from pr2prod.compare.report import to_markdown, verdict_line, verdict_metrics
 from pr2prod.compare.workspace import Workspace
 from pr2prod.config import load_params
 from pr2prod.config.gate_schema import GateConfig, OnMissing
 from pr2prod.config.paths_schema import PathsConfig
 from pr2prod.config.targets import project_packages
+from pr2prod.evaluate.render import plot_specs, render_svg
 from pr2prod.fsio import atomic_dir, atomic_write_text, write_json
 from pr2prod.stages._common import PARAMS, run_stage
 
@@ -43,16 +41,6 @@ def workspace(paths: PathsConfig, allowed_targets: list[str]) -> Workspace:
         prepared / "test.parquet",
         trusted_packages=project_packages(allowed_targets),
     )
-
-
-def plot_specs(dvc_yaml: Path = Path("dvc.yaml")) -> dict[str, dict[str, Any]]:
-    """``dvc.yaml``'s ``plots:`` definitions keyed by the data file's stem (``roc``, ``pr``)."""
-    specs: dict[str, dict[str, Any]] = {}
-    for entry in yaml.safe_load(dvc_yaml.read_text(encoding="utf-8")).get("plots") or []:
-        if isinstance(entry, dict):
-            for target, props in entry.items():
-                specs[Path(target).stem] = props or {}
-    return specs
 
 
 def write_curves(curves: dict[str, list[dict]], plots_dir: Path) -> dict[str, Path]:
