@@ -207,3 +207,15 @@ def test_pre_commit_hooks(rendered: Path) -> None:
     )
     s = s[: s.index("      - id: import-contracts")]  # no import contracts in a project
     assert (rendered / ".pre-commit-config.yaml").read_text() == s
+
+
+def test_a_regression_project_lists_the_regression_plots(tmp_path: Path) -> None:
+    """dvc.yaml's `plots:` are the task's: no classification plot a regressor never writes."""
+    from pr2prod.evaluate.plots import REGRESSION_PLOTS
+
+    answers = {**ANSWERS, "data_source": "diabetes", "task": "regression", "model": "ridge"}
+    dest = tmp_path / "regression"
+    copier.run_copy(str(TEMPLATE_DIR), str(dest), data=answers, defaults=True, quiet=True)
+    plots = yaml.safe_load((dest / "dvc.yaml").read_text())["plots"]
+    listed = {Path(next(iter(p))).stem: next(iter(p.values())) for p in plots}
+    assert listed == REGRESSION_PLOTS
