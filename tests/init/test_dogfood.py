@@ -33,6 +33,11 @@ ANSWERS = {
 }
 RELEASE = "conf/release/default.yaml"  # a project's model is named after the project
 VERSION_DEP = "      - .pr2prod-version  # the framework, by version (pr2prod upgrade changes it)\n"
+CODE_DEP_NOTE = (  # dvc.yaml's note on the framework's code as one dependency
+    "# The framework's code is one dependency per stage (src/pr2prod, not the modules each stage\n"
+    "# imports): a change anywhere in it reruns the pipeline, and `dvc exp show` has one column\n"
+    '# for it (docs/reproducibility.md, "Reading `dvc exp show`").\n'
+)
 PACKAGE_DEP = f"      - src/{PACKAGE}  # this project's own estimators and transformers\n"
 # Copied as they are: every workflow, the local actions and the act settings.
 SAME = [
@@ -129,7 +134,7 @@ def test_dvc_yaml_tracks_the_framework_by_version(rendered: Path) -> None:
     for line in (ROOT / "dvc.yaml").read_text().splitlines(keepends=True):
         if m := re.match(r"^  (\w+):$", line):
             stage = m.group(1)
-        if line.startswith("      - src/pr2prod/"):
+        if re.match(r"      - src/pr2prod(  #.*)?$", line.rstrip("\n")):
             if not in_code:
                 out.append(VERSION_DEP)
                 if stage in ("train", "evaluate", "gate", "package"):
@@ -138,7 +143,8 @@ def test_dvc_yaml_tracks_the_framework_by_version(rendered: Path) -> None:
             continue
         in_code = False
         out.append(line)
-    s = "".join(out).replace(
+    s = "".join(out).replace(CODE_DEP_NOTE, "")  # a project's framework dep is its version
+    s = s.replace(
         "declares exactly the params.yaml keys it reads.\n",
         "declares exactly the params.yaml keys it reads. The\n# framework is a dependency by"
         " version: `.pr2prod-version` records the installed pr2prod, so\n# upgrading it reruns"
@@ -163,7 +169,7 @@ def test_dvc_yaml_tracks_the_framework_by_version(rendered: Path) -> None:
     assert (rendered / "dvc.yaml").read_text() == s
     for name in ("pipelines/score/dvc.yaml", "pipelines/monitor/dvc.yaml"):
         ours = re.sub(
-            r"(      - src/pr2prod/\w+\n)+", "      - .pr2prod-version\n", (ROOT / name).read_text()
+            r"      - src/pr2prod  #.*\n", "      - .pr2prod-version\n", (ROOT / name).read_text()
         )
         assert (rendered / name).read_text() == ours, name
 
@@ -201,3 +207,15 @@ def test_pre_commit_hooks(rendered: Path) -> None:
     )
     s = s[: s.index("      - id: import-contracts")]  # no import contracts in a project
     assert (rendered / ".pre-commit-config.yaml").read_text() == s
+
+
+def test_a_regression_project_lists_the_regression_plots(tmp_path: Path) -> None:
+    """dvc.yaml's `plots:` are the task's: no classification plot a regressor never writes."""
+    from pr2prod.evaluate.plots import REGRESSION_PLOTS
+
+    answers = {**ANSWERS, "data_source": "diabetes", "task": "regression", "model": "ridge"}
+    dest = tmp_path / "regression"
+    copier.run_copy(str(TEMPLATE_DIR), str(dest), data=answers, defaults=True, quiet=True)
+    plots = yaml.safe_load((dest / "dvc.yaml").read_text())["plots"]
+    listed = {Path(next(iter(p))).stem: next(iter(p.values())) for p in plots}
+    assert listed == REGRESSION_PLOTS

@@ -1,4 +1,8 @@
-"""dvc.yaml declares every pr2prod module a stage imports, so a code change reruns its users."""
+"""dvc.yaml declares every pr2prod module a stage imports, so a code change reruns its users.
+
+The framework's code is one dependency per stage, ``src/pr2prod`` (one column in
+``dvc exp show``): it covers every module a stage imports, whatever the stage.
+"""
 
 from __future__ import annotations
 
@@ -48,3 +52,15 @@ def test_a_change_to_a_shared_module_reruns_every_stage_that_imports_it() -> Non
         if any(d == fsio or fsio.startswith(d.rstrip("/") + "/") for d in map(str, body["deps"]))
     ]
     assert set(users) == set(STAGES)  # every stage writes through fsio (package: all of src/)
+
+
+PIPELINES = [ROOT / "dvc.yaml", *sorted((ROOT / "pipelines").glob("*/dvc.yaml"))]
+
+
+@pytest.mark.parametrize("dvc_yaml", PIPELINES, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_each_stage_has_one_code_dependency(dvc_yaml: Path) -> None:
+    for name, stage in yaml.safe_load(dvc_yaml.read_text())["stages"].items():
+        deps = [d if isinstance(d, str) else next(iter(d)) for d in stage["deps"]]
+        code = [d for d in deps if d == "src" or d.startswith("src/")]
+        # the package as a whole (package: all of src/, the Bento's build context)
+        assert code in (["src/pr2prod"], ["src"]), (name, code)

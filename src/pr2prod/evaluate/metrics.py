@@ -39,14 +39,11 @@ def classification_metrics(
             out["roc_auc"] = float(skm.roc_auc_score(y, proba[:, 1]))
         else:
             out["roc_auc"] = float(skm.roc_auc_score(y, proba, multi_class="ovr", labels=labels))
-    p, r, f, s = skm.precision_recall_fscore_support(y, pred, labels=labels, zero_division=0)
+    # rates only: a class's support is a row count, not a metric (it would be a column of
+    # `dvc exp show` and a line of `dvc metrics diff` that no model changes)
+    p, r, f, _ = skm.precision_recall_fscore_support(y, pred, labels=labels, zero_division=0)
     out["per_class"] = {
-        str(lab): {
-            "precision": float(p[i]),
-            "recall": float(r[i]),
-            "f1": float(f[i]),
-            "support": int(s[i]),
-        }
+        str(lab): {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i])}
         for i, lab in enumerate(labels)
     }
     return out

@@ -71,6 +71,16 @@ def _finite(rows: list[dict[str, float]], curve: str) -> list[dict[str, Any]]:
     return [{**r, "curve": curve} for r in rows if all(np.isfinite(v) for v in r.values())]
 
 
+# The regression diagnostics' DVC plot definitions (template, x, y). A regression project's
+# dvc.yaml lists them (the template's does, a test keeps them equal); this repository's
+# dvc.yaml lists only its task's (binary) plots, and the gate draws a regression
+# experiment's curves with these.
+REGRESSION_PLOTS: dict[str, dict[str, str]] = {
+    "pred_actual": {"template": "scatter", "x": "actual", "y": "predicted"},
+    "residuals": {"template": "scatter", "x": "predicted", "y": "residual"},
+}
+
+
 def regression_plots(y: np.ndarray, pred: np.ndarray) -> dict[str, list[dict]]:
     """``pred_actual`` and ``residuals`` tables."""
     return {

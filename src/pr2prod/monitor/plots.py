@@ -1,9 +1,12 @@
 """The monitor's charts: its DVC plots data drawn with the DVC plot definitions.
 
-``PLOT_SPECS`` are the ``plots:`` of ``pipelines/monitor/dvc.yaml`` (a test keeps them
-equal), so the HTML report shows what ``dvc plots show pipelines/monitor/dvc.yaml`` shows:
-DVC's converter and templates (``dvc_render``) make the Vega-Lite spec, vl-convert renders
-it to SVG (no scripts, no network).
+``PLOT_SPECS`` are the monitor's DVC plot definitions (template, x, y). They are not in
+``pipelines/monitor/dvc.yaml``'s ``plots:``: a side pipeline's plots would be in the main
+project's ``dvc plots show`` (and a warning on every fresh clone, which has none of these
+files). The HTML report draws them as DVC does: DVC's converter and templates
+(``dvc_render``) make the Vega-Lite spec, vl-convert renders it to SVG (no scripts, no
+network); ``dvc plots show reports/monitor_plots/drift.json --template bar_horizontal -x psi
+-y feature`` draws one with DVC itself.
 """
 
 from __future__ import annotations

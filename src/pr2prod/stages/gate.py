@@ -26,6 +26,7 @@ from pr2prod.config import load_params
 from pr2prod.config.gate_schema import GateConfig, OnMissing
 from pr2prod.config.paths_schema import PathsConfig
 from pr2prod.config.targets import project_packages
+from pr2prod.evaluate.plots import REGRESSION_PLOTS
 from pr2prod.evaluate.render import plot_specs, render_svg
 from pr2prod.fsio import atomic_dir, atomic_write_text, write_json
 from pr2prod.stages._common import PARAMS, run_stage
@@ -49,7 +50,7 @@ def write_curves(curves: dict[str, list[dict]], plots_dir: Path) -> dict[str, Pa
     ``index.json`` lists the images, so the directory exists in git even with none (a
     classifier without probabilities).
     """
-    specs = plot_specs()
+    specs = {**REGRESSION_PLOTS, **plot_specs()}  # a regression experiment in a binary project
     with atomic_dir(plots_dir) as tmp:
         for name, rows in curves.items():
             atomic_write_text(tmp / f"{name}.svg", render_svg(rows, name, specs.get(name, {})))
