@@ -122,10 +122,10 @@ def classify(
 
 def verify_reproduction(
     root: str | Path,
+    artifact: str,
+    test_split: str,
     pull: bool = True,
     targets: tuple[str, ...] = TARGETS,
-    artifact: str = "models/model",
-    test_split: str = "data/prepared/test.parquet",
     tolerance: float = 1e-9,
     trusted_packages: Sequence[str] = (),
 ) -> ReproResult:
@@ -134,7 +134,8 @@ def verify_reproduction(
     The committed ``dvc.lock`` is read first; ``dvc repro --force`` then rewrites it from what
     the pipeline actually produced. The rewritten lock stays in the working tree so the
     differing outputs can be inspected (``git diff dvc.lock``; ``git checkout dvc.lock &&
-    dvc checkout`` restores).
+    dvc checkout`` restores). ``artifact`` is the model directory (``paths.model``),
+    ``test_split`` the test split's file (under ``paths.prepared``).
 
     Raises:
         FileNotFoundError: without a committed ``dvc.lock``.
