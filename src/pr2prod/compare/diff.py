@@ -19,10 +19,11 @@ from pr2prod.compare.datacheck import check_same_data
 from pr2prod.compare.errors import GateError
 from pr2prod.compare.gate import run_gate
 from pr2prod.compare.report import to_markdown, verdict_line
-from pr2prod.compare.revisions import locked_out_md5, materialise, resolve_commit, show_file
+from pr2prod.compare.revisions import materialise, resolve_commit, show_file
 from pr2prod.config import catalog
 from pr2prod.config.loader import to_config
 from pr2prod.config.targets import project_packages
+from pr2prod.dvclock import LOCK, out_md5
 from pr2prod.models.persist import load_artifact
 
 IGNORED_PARAMS = ("compose.conf_digest", "compose.params_digest")
@@ -61,8 +62,8 @@ def _side(root: Path, rev: str) -> dict[str, Any]:
     params = yaml.safe_load(show_file(root, commit, PARAMS) or "") or {}
     paths = catalog.of_params(params, root)
     metrics = json.loads(show_file(root, commit, paths["metrics"]) or "{}")
-    lock = show_file(root, commit, "dvc.lock")
-    md5 = locked_out_md5(lock, paths["model"]) if lock else None
+    lock = show_file(root, commit, LOCK)
+    md5 = out_md5(lock, paths["model"]) if lock else None
     return {
         "rev": rev,
         "commit": commit,
