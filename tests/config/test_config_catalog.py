@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from pr2prod.cli import app
 from pr2prod.config import catalog
 from pr2prod.config.canary_schema import CanaryConfig
+from pr2prod.config.errors import ConfigError
 from pr2prod.config.hydra_compose import compose_dict
 from pr2prod.config.monitor_schema import MonitorConfig
 from pr2prod.config.paths_schema import PathsConfig
@@ -182,3 +183,29 @@ def test_pr2prod_paths_names_the_entries_of_an_unknown_key(tmp_path: Path, monke
     assert result.exit_code == 2
     assert "paths.nope" in result.output and "gate_json" in result.output
     assert not list(tmp_path.iterdir())  # nothing written
+
+
+@pytest.fixture
+def no_packaged_catalog(tmp_path: Path, monkeypatch):
+    """pr2prod as a Bento carries it: its .py files only (bentofile.yaml), no catalog."""
+    monkeypatch.setattr(catalog, "PACKAGED", tmp_path / "absent.yaml")
+    catalog.packaged_entries.cache_clear()
+    yield
+    catalog.packaged_entries.cache_clear()
+
+
+def test_a_bento_without_the_packaged_catalog_serves_from_its_arguments(
+    no_packaged_catalog: None, tmp_path: Path, monkeypatch
+) -> None:
+    from pr2prod.serving import settings
+
+    log = dataclasses.replace(ServeConfig().prediction_log, path="logs/served.jsonl")
+    served = dataclasses.replace(ServeConfig(), prediction_log=log)  # what `build` passes
+    monkeypatch.chdir(tmp_path)  # no params.yaml: everything from the Bento's arguments
+    assert ServeConfig().prediction_log.path == "???"  # a default nobody gave stays MISSING
+    with pytest.raises(ConfigError, match=r"paths\.model: not in the catalog"):
+        catalog.default("model")
+    args = {"serve_config": settings.serve_config_json(served), "model_tag": "m:1"}
+    resolved = settings.resolve(args)
+    assert resolved.serve.prediction_log.path == "logs/served.jsonl"
+    assert resolved.model_tag == "m:1"

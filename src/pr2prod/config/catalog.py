@@ -4,9 +4,12 @@ Its entries are the ``paths`` group (``conf/paths/default.yaml``, schema
 :class:`~pr2prod.config.paths_schema.PathsConfig`). ``dvc.yaml`` reads them as
 ``${paths.<key>}``, the other groups by interpolation (``${paths.prediction_log}``), the code
 from ``params.yaml``, workflows through ``pr2prod paths KEY``. Code that needs a default
-without a project (``ServeConfig()`` inside a Bento, a dataclass built in Python) takes the
+without a project (``pr2prod serve`` outside one, a dataclass built in Python) takes the
 packaged conf's entry here: the template's copy of ``conf/paths/default.yaml``, kept
 byte-identical to this repository's (tests/init/test_dogfood.py). No path is written twice.
+
+A Bento carries pr2prod's ``.py`` files only (``bentofile.yaml``), not the packaged catalog:
+there a default is ``MISSING`` (``???``), and the Bento's arguments give every value.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import yaml
+from omegaconf import MISSING
 
 from pr2prod.config.errors import ConfigError
 from pr2prod.config.outputs import check_output_path
@@ -28,7 +32,9 @@ PARAMS = Path("params.yaml")
 
 @functools.cache
 def packaged_entries() -> dict[str, str]:
-    """Every entry of the packaged catalog, ``{key: project-relative path}``."""
+    """Every entry of the packaged catalog, ``{key: project-relative path}`` (none in a Bento)."""
+    if not PACKAGED.is_file():
+        return {}
     data = yaml.safe_load(PACKAGED.read_text(encoding="utf-8")) or {}
     return {str(k): str(v) for k, v in data.items() if k != "defaults"}
 
@@ -50,8 +56,13 @@ def default(key: str) -> str:
 
 
 def default_factory(key: str) -> Callable[[], str]:
-    """A dataclass ``default_factory`` giving the packaged path of ``key``."""
-    return functools.partial(default, key)
+    """A dataclass ``default_factory`` giving the packaged path of ``key`` (``MISSING``
+    where the package carries no catalog: a Bento, whose arguments give the value)."""
+    return functools.partial(_default_or_missing, key)
+
+
+def _default_or_missing(key: str) -> str:
+    return default(key) if packaged_entries() else MISSING
 
 
 def entries(params: str | Path = PARAMS) -> dict[str, str]:

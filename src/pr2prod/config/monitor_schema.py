@@ -37,6 +37,11 @@ class PerformanceMetric(StrEnum):
 ALERT_METRICS = tuple(m.value for m in PerformanceMetric if m is not PerformanceMetric.auto)
 
 
+def _sqlite(path: str) -> str:
+    """The SQLAlchemy URL of a SQLite file (``MISSING`` without a path)."""
+    return MISSING if path == MISSING else f"sqlite:///{path}"
+
+
 @dataclass
 class ScoreConfig:
     """Batch scoring (``pr2prod score``, ``pipelines/score``)."""
@@ -45,7 +50,7 @@ class ScoreConfig:
     model: str = field(default_factory=catalog.default_factory("model"))
     chunk_rows: int = 100_000
     database_url: str | None = field(
-        default_factory=lambda: f"sqlite:///{catalog.default('warehouse')}"
+        default_factory=lambda: _sqlite(catalog.default_factory("warehouse")())
     )
     table: str = "predictions"
     parquet_dir: str | None = field(default_factory=catalog.default_factory("scored"))

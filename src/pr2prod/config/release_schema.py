@@ -50,7 +50,7 @@ class ReleaseConfig:
     notes_path: str = field(default_factory=catalog.default_factory("model_card"))
     ci_outputs: list[str] = field(
         default_factory=lambda: [
-            catalog.default(key)
+            catalog.default_factory(key)()
             for key in ("gate_json", "gate_md", "gate_plots", "gate_metrics", "bento_json")
         ]
     )

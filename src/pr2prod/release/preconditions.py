@@ -115,7 +115,7 @@ class VerdictTarget:
 
     model_dir: Path  # the artifact being released
     production_id: str | None  # current production's artifact id (None: first release)
-    verdict: Path = field(default_factory=lambda: Path(catalog.default("gate_json")))
+    verdict: Path = field(default_factory=lambda: Path(catalog.default_factory("gate_json")()))
 
 
 def gate_passed(root: Path, target: VerdictTarget) -> str | None:

@@ -120,7 +120,7 @@ def resolve(args: dict[str, Any] | None = None) -> Settings:
     raw_trusted = get("trusted_packages")
     serve, acceptance = ServeConfig(), AcceptanceConfig()
     trusted: tuple[str, ...] = ()
-    model_dir = catalog.default("model")
+    model_dir: str | None = None
     if not raw:  # no config given as arguments: all of it comes from params.yaml
         serve, acceptance, trusted, model_dir = _from_params(Path(get("params") or DEFAULT_PARAMS))
     return Settings(
@@ -131,7 +131,7 @@ def resolve(args: dict[str, Any] | None = None) -> Settings:
             else acceptance
         ),
         model_tag=get("model_tag"),
-        model_dir=get("model_dir") or model_dir,
+        model_dir=get("model_dir") or model_dir or catalog.default_factory("model")(),
         model_version=get("model_version"),
         trusted_packages=trusted_packages_from_json(raw_trusted) if raw_trusted else trusted,
     )
