@@ -91,10 +91,13 @@ def trusted_packages_from_json(raw: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _from_params(path: Path) -> tuple[ServeConfig, AcceptanceConfig, tuple[str, ...], str]:
-    """The config and model directory of ``params.yaml``; the defaults without one."""
+def _from_params(
+    path: Path,
+) -> tuple[ServeConfig, AcceptanceConfig, tuple[str, ...], str | None]:
+    """The config and model directory of ``params.yaml``; the defaults (and no model
+    directory) without one."""
     if not path.exists():
-        return ServeConfig(), AcceptanceConfig(), (), catalog.default("model")
+        return ServeConfig(), AcceptanceConfig(), (), None
     from pr2prod.config.loader import load_params
     from pr2prod.config.targets import project_packages
 
