@@ -30,7 +30,7 @@ BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from _project import make_project, run  # noqa: E402
-from pr2prod.fsio import dir_md5  # noqa: E402
+from pr2prod.dvclock import dir_hash  # noqa: E402
 
 MODELS = {"logistic_regression": [], "torch_mlp": ["model=torch_mlp", "model.max_epochs=5"]}
 THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -77,7 +77,7 @@ def train(project: Path, changes: dict[str, str | None]) -> tuple[str | None, fl
     wall = time.perf_counter() - started
     if proc.returncode != 0:
         return None, wall, (proc.stderr.strip().splitlines() or ["?"])[-1]
-    return dir_md5(project / "models" / "model"), wall, ""
+    return dir_hash(project / "models" / "model"), wall, ""
 
 
 def main() -> None:

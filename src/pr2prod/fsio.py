@@ -178,12 +178,3 @@ def file_md5(path: str | Path, chunk: int = 1 << 20) -> str:
         while block := fh.read(chunk):
             h.update(block)
     return h.hexdigest()
-
-
-def dir_md5(path: str | Path) -> str:
-    """MD5 over relative paths and contents of every file under ``path`` (sorted)."""
-    root = Path(path)
-    h = hashlib.md5(usedforsecurity=False)
-    for f in sorted(p for p in root.rglob("*") if p.is_file()):
-        h.update(f.relative_to(root).as_posix().encode() + b"\0" + file_md5(f).encode())
-    return h.hexdigest()

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from _project import copy_project, make_project, ran_stages, repro, run
-from pr2prod.fsio import dir_md5
+from pr2prod.dvclock import dir_hash
 
 pytestmark = pytest.mark.slow
 
@@ -178,8 +178,8 @@ def test_bad_config_fails_clearly_and_keeps_previous_artifacts(
     tmp_path: Path, trained_project: Path, edit, stage: str, message: str
 ) -> None:
     project = copy_project(trained_project, tmp_path / "p")
-    model_md5 = dir_md5(project / "models/model")
-    prepared_md5 = dir_md5(project / "data/prepared")
+    model_md5 = dir_hash(project / "models/model")
+    prepared_md5 = dir_hash(project / "data/prepared")
     lock_before = (project / "dvc.lock").read_text()
     path, old, new = edit
     f = project / path
@@ -189,8 +189,8 @@ def test_bad_config_fails_clearly_and_keeps_previous_artifacts(
     assert proc.returncode != 0
     assert f"failed to reproduce '{stage}'" in proc.stderr
     assert message in proc.stdout + proc.stderr
-    assert dir_md5(project / "models/model") == model_md5
-    assert dir_md5(project / "data/prepared") == prepared_md5
+    assert dir_hash(project / "models/model") == model_md5
+    assert dir_hash(project / "data/prepared") == prepared_md5
     assert "typo_key" not in (project / "params.yaml").read_text()
     if stage == "compose":
         assert (project / "params.yaml").read_text() == params_before
@@ -209,13 +209,13 @@ def test_push_then_pull_into_a_second_clone_restores_identical_files(
     assert not (clone / "models/model").exists()
     run(["dvc", "pull"], clone)
     for out in ("models/model", "data/prepared"):
-        assert dir_md5(clone / out) == dir_md5(project / out)
+        assert dir_hash(clone / out) == dir_hash(project / out)
     status = run(["dvc", "status", "dvc.yaml"], clone).stdout
     assert "up to date" in status
     assert ran_stages(run(["dvc", "repro"], clone).stdout) == []  # nothing retrains
     shutil.rmtree(clone / "models")
     run(["dvc", "checkout"], clone)
-    assert dir_md5(clone / "models/model") == dir_md5(project / "models/model")
+    assert dir_hash(clone / "models/model") == dir_hash(project / "models/model")
 
 
 def test_own_table_tracked_by_a_dvc_pointer_runs_through_the_pipeline(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from _project import ROOT, env, make_project, ran_stages, repro, run
-from pr2prod.fsio import dir_md5
+from pr2prod.dvclock import dir_hash
 
 pytestmark = pytest.mark.slow
 
@@ -91,7 +91,7 @@ def test_run_cache_restores_an_earlier_config_without_training(tmp_path: Path) -
     assert "Stage 'train' is cached - skipping run, checking out outputs" in back.stdout
     assert "[train]" not in back.stdout  # the stage's own output: it did not run
     assert _lock_md5(project, "train", "models/model") == first
-    assert dir_md5(project / "models/model") != ""
+    assert dir_hash(project / "models/model") != ""
 
 
 def _released_project(tmp_path: Path) -> tuple[Path, Path]:
@@ -136,7 +136,7 @@ def test_failed_train_restores_the_locked_model_from_the_dvc_cache(tmp_path: Pat
     project = make_project(tmp_path / "p")
     repro(project, "train")
     locked = _lock_md5(project, "train", "models/model")
-    before = dir_md5(project / "models/model")
+    before = dir_hash(project / "models/model")
     # every value inside its schema, but the model cannot fit what they build: categorical
     # text columns without one-hot encoding (a failure at fit time, not at compose)
     overrides = ["data=synthetic", "data.synthetic.n_rows=500", "features.one_hot=false"]
@@ -144,5 +144,5 @@ def test_failed_train_restores_the_locked_model_from_the_dvc_cache(tmp_path: Pat
     proc = run(["dvc", "repro", "train"], project, check=False)
     assert proc.returncode != 0
     assert "restored the previous models/model from the DVC cache" in proc.stderr
-    assert dir_md5(project / "models/model") == before
+    assert dir_hash(project / "models/model") == before
     assert _lock_md5(project, "train", "models/model") == locked

@@ -18,8 +18,9 @@ class ModelVersion:
     artifact_hash: str
 
 
-def resolve_model(ref: str | Path | None, default: str | Path = "models/model") -> Path:
-    """Return the artifact directory for ``ref`` (a path; ``None`` means ``default``).
+def resolve_model(ref: str | Path | None, default: str | Path) -> Path:
+    """Return the artifact directory for ``ref`` (a path; ``None`` means ``default``, the
+    config's ``monitor.score.model``).
 
     Version/registry references (e.g. ``v1.2.0`` or ``prod``) are resolved here once the
     release feature provides a registry; today a reference must be an artifact directory.

@@ -1,4 +1,4 @@
-"""``pr2prod compose``, ``check`` and ``stage``: configs and pipeline stages."""
+"""``pr2prod compose``, ``check``, ``paths`` and ``stage``: configs and pipeline stages."""
 
 from __future__ import annotations
 
@@ -49,6 +49,27 @@ def check(conf: ConfDir = Path("conf"), params: ParamsFile = Path("params.yaml")
             f"{params} is out of sync with {conf}/; run `pr2prod compose` to fix"
         )
     typer.echo(f"ok: {params} matches {conf}/")
+
+
+@app.command()
+def paths(
+    key: Annotated[
+        str | None, typer.Argument(help="Catalog entry, e.g. gate_json (default: all).")
+    ] = None,
+    params: ParamsFile = Path("params.yaml"),
+) -> None:
+    """Print where the catalog (paths group) puts KEY, or every entry as `key: path` lines.
+
+    Workflows and scripts read artifact paths here instead of writing them again. Without
+    PARAMS, the packaged catalog's defaults.
+    """
+    from pr2prod.config import catalog
+
+    if key is not None:
+        typer.echo(catalog.entry(key, params))
+        return
+    for name, value in catalog.entries(params).items():
+        typer.echo(f"{name}: {value}")
 
 
 @app.command("trust-diff")

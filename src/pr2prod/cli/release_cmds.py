@@ -164,8 +164,9 @@ def verify_repro(
     with builtin_errors_as(CheckFailedError, RuntimeError):  # a dvc command that failed
         result = verify_reproduction(
             ".",
-            pull=pull,
             artifact=cfg.gate.baseline.artifact,
+            test_split=str(Path(cfg.paths.prepared) / "test.parquet"),
+            pull=pull,
             tolerance=cfg.release.repro_tolerance,
             trusted_packages=project_packages(cfg.allowed_targets),
         )
@@ -198,9 +199,9 @@ def verify_repro(
 def report(
     base: Annotated[str, typer.Option(help="Branch, tag or commit to compare with.")] = "main",
     md: Annotated[bool, typer.Option("--md", help="Print Markdown to stdout.")] = False,
-    out: Annotated[Path, typer.Option(help="File the report is written to.")] = Path(
-        "reports/pr_report.md"
-    ),
+    out: Annotated[
+        Path | None, typer.Option(help="File the report is written to [paths.pr_report].")
+    ] = None,
     images_url: Annotated[
         str | None,
         typer.Option(
@@ -211,9 +212,11 @@ def report(
     remote: Annotated[str, typer.Option(help="The git remote the images go to.")] = "origin",
 ) -> None:
     """Params diff, metrics diff, gate table and plots against BASE, as Markdown."""
+    from pr2prod.config import catalog
     from pr2prod.fsio import atomic_write_text
     from pr2prod.release.pr_report import build_report
 
+    out = out or Path(catalog.entry("pr_report"))
     urls = _published_images(images_url, remote) if images_url else None
     with builtin_errors_as(UsageError, ValueError):  # pr_report.py: unknown base ref
         text = build_report(".", base, urls)

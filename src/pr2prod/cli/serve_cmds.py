@@ -17,7 +17,9 @@ from pr2prod.errors import DataError, PlatformError
 
 SERVICE = "pr2prod.serving.service:Pr2ProdService"
 ParamsFile = Annotated[Path, typer.Option("--params", help="Composed params file.")]
-ModelDir = Annotated[Path, typer.Option("--model", help="Model artifact directory.")]
+ModelDir = Annotated[
+    Path | None, typer.Option("--model", help="Model artifact directory [paths.model].")
+]
 
 
 def _serve_config(params: Path):  # noqa: ANN202 - ServeConfig, imported lazily
@@ -49,7 +51,7 @@ def build(
 def serve(
     port: Annotated[int | None, typer.Option(help="Port (default: serve.port).")] = None,
     host: Annotated[str | None, typer.Option(help="Host (default: serve.host).")] = None,
-    model: ModelDir = Path("models/model"),
+    model: ModelDir = None,
     shadow: Annotated[Path | None, typer.Option(help="Shadow model artifact directory.")] = None,
     canary_model: Annotated[
         Path | None,
@@ -78,6 +80,7 @@ def serve(
 
     composed = load_params(params)
     cfg, acceptance = composed.serve, composed.acceptance
+    model = model or Path(composed.paths.model)
     if not (model / "schema.json").exists():
         raise DataError(f"{model}: no model artifact (run `dvc repro train` or `dvc pull`)")
     if shadow is not None:

@@ -14,14 +14,8 @@ from typing import Any, Literal
 
 from pr2prod.compare.errors import GateError
 from pr2prod.compare.rebuild import rebuild_production
-from pr2prod.compare.revisions import (
-    RemoteAccessError,
-    locked_out_md5,
-    materialise,
-    producing_stage_inputs,
-    resolve_commit,
-    show_file,
-)
+from pr2prod.compare.revisions import RemoteAccessError, materialise, resolve_commit, show_file
+from pr2prod.dvclock import LOCK, DvcLock, out_id, out_md5
 from pr2prod.models.persist import MODEL_FILE
 
 
@@ -51,8 +45,8 @@ def _from_ref(
         if explicit:
             raise GateError(f"--baseline {ref}: no such directory, git commit, branch or tag")
         return Baseline("none", None, f"git ref {ref!r} does not exist yet")
-    lock = show_file(root, commit, "dvc.lock")
-    md5 = locked_out_md5(lock, artifact) if lock is not None else None
+    lock = show_file(root, commit, LOCK)
+    md5 = out_md5(lock, artifact) if lock is not None else None
     if lock is None or md5 is None:  # md5 is None whenever lock is
         where = "has no dvc.lock" if lock is None else f"records no {artifact} in dvc.lock"
         if explicit:
@@ -61,12 +55,13 @@ def _from_ref(
     # no commit in what the report keeps: the verdict must not change when only HEAD moves
     info: dict[str, Any] = {"source": "ref", "ref": ref, "md5": md5}
     reason = f"{artifact} at {ref} (md5 {md5})"
-    ours = root / "dvc.lock"
+    ours = root / LOCK
     if ours.exists():  # the candidate's training inputs (code, data, params) are production's
-        theirs = producing_stage_inputs(lock, artifact)
-        info["reproduction"] = theirs is not None and theirs == producing_stage_inputs(
-            ours.read_text(encoding="utf-8"), artifact
-        )
+        # equal inputs of the model's stage: the same training run (code, data, params)
+        theirs = DvcLock.from_text(lock).stage_inputs(artifact)
+        info["reproduction"] = theirs is not None and theirs == DvcLock.from_path(
+            ours
+        ).stage_inputs(artifact)
     try:
         dest = materialise(root, commit, artifact, workdir / "baseline")
     except GateError as exc:
@@ -148,9 +143,8 @@ def resolve_baseline(
 
 def _locked_id(root: Path, rev: str, artifact: str) -> str | None:
     commit = resolve_commit(root, rev)
-    lock = None if commit is None else show_file(root, commit, "dvc.lock")
-    md5 = None if lock is None else locked_out_md5(lock, artifact)
-    return None if md5 is None else md5.removesuffix(".dir")
+    lock = None if commit is None else show_file(root, commit, LOCK)
+    return None if lock is None else out_id(lock, artifact)
 
 
 def production_id(

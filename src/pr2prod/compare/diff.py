@@ -1,14 +1,14 @@
 """Compare two revisions: params diff, metrics diff and the differential verdict.
 
 Each side's model and the candidate side's test split are materialised through DVC by the
-hashes their ``dvc.lock`` records (cache first, then remote): nothing is retrained.
+hashes their ``dvc.lock`` records (cache first, then remote): nothing is retrained. Where
+they lie is each revision's own catalog (its ``params.yaml``'s ``paths``).
 """
 
 from __future__ import annotations
 
 import json
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,22 +19,15 @@ from pr2prod.compare.datacheck import check_same_data
 from pr2prod.compare.errors import GateError
 from pr2prod.compare.gate import run_gate
 from pr2prod.compare.report import to_markdown, verdict_line
-from pr2prod.compare.revisions import locked_out_md5, materialise, resolve_commit, show_file
+from pr2prod.compare.revisions import materialise, resolve_commit, show_file
+from pr2prod.config import catalog
 from pr2prod.config.loader import to_config
 from pr2prod.config.targets import project_packages
+from pr2prod.dvclock import LOCK, out_md5
 from pr2prod.models.persist import load_artifact
 
 IGNORED_PARAMS = ("compose.conf_digest", "compose.params_digest")
-
-
-@dataclass
-class Paths:
-    """Project-relative paths of what a revision records."""
-
-    params: str = "params.yaml"
-    metrics: str = "metrics/metrics.json"
-    model: str = "models/model"
-    test: str = "data/prepared/test.parquet"
+PARAMS = "params.yaml"
 
 
 def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
@@ -62,30 +55,39 @@ def dict_diff(a: dict[str, Any], b: dict[str, Any]) -> dict[str, dict[str, Any]]
     return out
 
 
-def _side(root: Path, rev: str, paths: Paths) -> dict[str, Any]:
+def _side(root: Path, rev: str) -> dict[str, Any]:
     commit = resolve_commit(root, rev)
     if commit is None:
         raise GateError(f"{rev}: no such git commit, branch or tag")
-    params = yaml.safe_load(show_file(root, commit, paths.params) or "") or {}
-    metrics = json.loads(show_file(root, commit, paths.metrics) or "{}")
-    lock = show_file(root, commit, "dvc.lock")
-    md5 = locked_out_md5(lock, paths.model) if lock else None
-    return {"rev": rev, "commit": commit, "params": params, "metrics": metrics, "md5": md5}
+    params = yaml.safe_load(show_file(root, commit, PARAMS) or "") or {}
+    paths = catalog.of_params(params, root)
+    metrics = json.loads(show_file(root, commit, paths["metrics"]) or "{}")
+    lock = show_file(root, commit, LOCK)
+    md5 = out_md5(lock, paths["model"]) if lock else None
+    return {
+        "rev": rev,
+        "commit": commit,
+        "params": params,
+        "paths": paths,
+        "metrics": metrics,
+        "md5": md5,
+    }
 
 
-def _gate(root: Path, a: dict, b: dict, paths: Paths, allow: bool) -> dict[str, Any]:
+def _gate(root: Path, a: dict, b: dict, allow: bool) -> dict[str, Any]:
     for side in (a, b):
         if side["md5"] is None:
-            raise GateError(f"{side['rev']}: its dvc.lock records no {paths.model}")
+            raise GateError(f"{side['rev']}: its dvc.lock records no {side['paths']['model']}")
+    test = f"{b['paths']['prepared']}/test.parquet"
     full = to_config(b["params"])
     cfg = full.gate
     trusted = project_packages(full.allowed_targets)  # the team's classes, as the gate stage
     with tempfile.TemporaryDirectory(prefix="pr2prod-diff-") as tmp:
-        base_dir = materialise(root, a["commit"], paths.model, Path(tmp) / "a")
-        cand_dir = materialise(root, b["commit"], paths.model, Path(tmp) / "b")
+        base_dir = materialise(root, a["commit"], a["paths"]["model"], Path(tmp) / "a")
+        cand_dir = materialise(root, b["commit"], b["paths"]["model"], Path(tmp) / "b")
         base = load_artifact(base_dir, trusted_packages=trusted)
         cand = load_artifact(cand_dir, trusted_packages=trusted)
-        test_file = materialise(root, b["commit"], paths.test, Path(tmp) / "test.parquet")
+        test_file = materialise(root, b["commit"], test, Path(tmp) / "test.parquet")
         try:
             data = check_same_data(cand.metadata, base.metadata, allow or cfg.allow_different_data)
         except GateError as exc:
@@ -97,7 +99,7 @@ def _gate(root: Path, a: dict, b: dict, paths: Paths, allow: bool) -> dict[str, 
             base,
             pd.read_parquet(test_file),
             baseline_info=info,
-            data_info={**data, "test_split": f"{paths.test}@{b['rev']}"},
+            data_info={**data, "test_split": f"{test}@{b['rev']}"},
         )
 
 
@@ -105,7 +107,6 @@ def diff_revisions(
     root: Path,
     rev_a: str,
     rev_b: str,
-    paths: Paths | None = None,
     allow_different_data: bool = False,
 ) -> dict[str, Any]:
     """Params diff, metrics diff and the gate of ``rev_b`` (candidate) vs ``rev_a``.
@@ -114,14 +115,13 @@ def diff_revisions(
         GateError: a revision that does not exist or records no model, or artifacts that
             are in neither the DVC cache nor the remote.
     """
-    paths = paths or Paths()
-    a, b = _side(root, rev_a, paths), _side(root, rev_b, paths)
+    a, b = _side(root, rev_a), _side(root, rev_b)
     return {
         "a": {k: a[k] for k in ("rev", "commit", "md5")},
         "b": {k: b[k] for k in ("rev", "commit", "md5")},
         "params": dict_diff(a["params"], b["params"]),
         "metrics": dict_diff(a["metrics"], b["metrics"]),
-        "gate": _gate(root, a, b, paths, allow_different_data),
+        "gate": _gate(root, a, b, allow_different_data),
     }
 
 

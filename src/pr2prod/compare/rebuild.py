@@ -17,10 +17,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from pr2prod.compare.errors import GateError
-from pr2prod.compare.revisions import locked_out_md5
+from pr2prod.dvclock import LOCK, DvcLock
 from pr2prod.fsio import atomic_dir
 
 _TIMEOUT_S = 1800
@@ -38,15 +36,6 @@ class Rebuilt:
     @property
     def bit_identical(self) -> bool:
         return self.rebuilt_md5 == self.recorded_md5
-
-
-def producing_stage(lock_text: str, artifact: str) -> str | None:
-    """Name of the stage whose outputs in ``dvc.lock`` include ``artifact``."""
-    lock = yaml.safe_load(lock_text) or {}
-    for name, stage in (lock.get("stages") or {}).items():
-        if any(o.get("path") == artifact for o in stage.get("outs") or []):
-            return str(name)
-    return None
 
 
 def _clean_env(worktree: Path) -> dict[str, str]:
@@ -83,8 +72,10 @@ def rebuild_production(
         GateError: the commit's ``dvc.lock`` names no stage for the artifact, or its
             pipeline fails.
     """
-    stage = producing_stage(lock_text, artifact)
-    recorded = locked_out_md5(lock_text, artifact) or ""
+    lock = DvcLock.from_text(lock_text)
+    stage = lock.producing_stage(artifact)
+    found = lock.out(artifact)
+    recorded = (found.md5 if found else None) or ""
     if stage is None:
         raise GateError(f"cannot rebuild production: its dvc.lock has no stage writing {artifact}")
     from dvc.repo import Repo
@@ -103,7 +94,9 @@ def rebuild_production(
                 flush=True,
             )
             _run(["dvc", "repro", stage], worktree, env)
-            rebuilt = locked_out_md5((worktree / "dvc.lock").read_text(encoding="utf-8"), artifact)
+            locked = (worktree / LOCK).read_text(encoding="utf-8")
+            rebuilt_out = DvcLock.from_text(locked).out(artifact)
+            rebuilt = rebuilt_out.md5 if rebuilt_out else None
             with atomic_dir(dest) as out:
                 shutil.copytree(worktree / artifact, out, dirs_exist_ok=True)
         finally:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pr2prod.dvclock import content_id
+
 ARROW = {"higher": "↑", "lower": "↓"}
 MARK = {True: "✓", False: "✗"}
 
@@ -83,7 +85,7 @@ def _header(report: dict[str, Any]) -> list[str]:
     if base:
         where = f"production `{base.get('model_name')}`"
         if base.get("source") in ("ref", "registry") and base.get("md5"):
-            where += f" (md5 {str(base['md5']).removesuffix('.dir')[:12]})"
+            where += f" (md5 {content_id(str(base['md5']))[:12]})"
         elif base.get("path"):
             where += f" ({base['path']})"
     sampling = (

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from pr2prod.compare.errors import GateError
 from pr2prod.remote_auth import CREDENTIALS_HINT, is_auth_failure
@@ -37,29 +34,6 @@ def show_file(root: Path, commit: str, path: str) -> str | None:
     """Text of ``path`` at ``commit``, None when the file is not in that commit."""
     out = _git(root, "show", f"{commit}:{path}")
     return out.stdout if out.returncode == 0 else None
-
-
-def locked_out_md5(lock_text: str, path: str) -> str | None:
-    """The content hash ``dvc.lock`` records for the stage output at ``path``."""
-    lock = yaml.safe_load(lock_text) or {}
-    for stage in (lock.get("stages") or {}).values():
-        for out in stage.get("outs") or []:
-            if out.get("path") == path:
-                return str(out.get("md5") or "") or None
-    return None
-
-
-def producing_stage_inputs(lock_text: str, path: str) -> dict[str, Any] | None:
-    """The ``deps`` and ``params`` ``dvc.lock`` records for the stage that writes ``path``.
-
-    Two locks with equal inputs for the model's stage describe the same training run (same
-    code, data and params): the second is a reproduction of the first.
-    """
-    lock = yaml.safe_load(lock_text) or {}
-    for stage in (lock.get("stages") or {}).values():
-        if any(o.get("path") == path for o in stage.get("outs") or []):
-            return {"deps": stage.get("deps"), "params": stage.get("params")}
-    return None
 
 
 def materialise(root: Path, commit: str, path: str, dest: Path) -> Path:

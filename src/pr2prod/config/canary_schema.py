@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from pr2prod.config import catalog
 
 
 @dataclass
@@ -24,5 +26,5 @@ class CanaryConfig:
     min_labelled: int = 200
     max_error_rate_increase: float = 0.01
     max_latency_ratio: float = 1.5
-    report: str = "reports/canary.json"
-    summary: str = "reports/canary.md"
+    report: str = field(default_factory=catalog.default_factory("canary_json"))
+    summary: str = field(default_factory=catalog.default_factory("canary_md"))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from pr2prod.config import catalog
+
 
 class Direction(StrEnum):
     """``gate.metrics.<name>.direction``: which way is better.
@@ -131,7 +133,7 @@ class BaselineConfig:
     """Where the production model comes from."""
 
     ref: str | None = "main"
-    artifact: str = "models/model"
+    artifact: str = field(default_factory=catalog.default_factory("model"))
     on_missing: OnMissing = OnMissing.rebuild
 
 

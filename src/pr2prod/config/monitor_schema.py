@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from omegaconf import MISSING
 
-from pr2prod.config.serve_schema import DEFAULT_PREDICTION_LOG
+from pr2prod.config import catalog
 
 
 class MonitorSource(StrEnum):
@@ -37,17 +37,24 @@ class PerformanceMetric(StrEnum):
 ALERT_METRICS = tuple(m.value for m in PerformanceMetric if m is not PerformanceMetric.auto)
 
 
+def _sqlite(path: str) -> str:
+    """The SQLAlchemy URL of a SQLite file (``MISSING`` without a path)."""
+    return MISSING if path == MISSING else f"sqlite:///{path}"
+
+
 @dataclass
 class ScoreConfig:
     """Batch scoring (``pr2prod score``, ``pipelines/score``)."""
 
-    input: str = "data/batch/input.parquet"
-    model: str = "models/model"
+    input: str = field(default_factory=catalog.default_factory("score_input"))
+    model: str = field(default_factory=catalog.default_factory("model"))
     chunk_rows: int = 100_000
-    database_url: str | None = "sqlite:///data/warehouse.sqlite"
+    database_url: str | None = field(
+        default_factory=lambda: _sqlite(catalog.default_factory("warehouse")())
+    )
     table: str = "predictions"
-    parquet_dir: str | None = "data/scored"
-    summary: str = "reports/score.json"
+    parquet_dir: str | None = field(default_factory=catalog.default_factory("scored"))
+    summary: str = field(default_factory=catalog.default_factory("score_json"))
 
 
 @dataclass
@@ -83,7 +90,7 @@ class AlertConfig:
     """What happens when a threshold is crossed."""
 
     exit_code: int = 1
-    flag_file: str | None = "reports/monitor_alert.md"
+    flag_file: str | None = field(default_factory=catalog.default_factory("monitor_alert"))
 
 
 @dataclass
@@ -92,7 +99,7 @@ class MonitorConfig:
 
     score: ScoreConfig = field(default_factory=ScoreConfig)
     source: MonitorSource = MonitorSource.log
-    log: str = DEFAULT_PREDICTION_LOG
+    log: str = field(default_factory=catalog.default_factory("prediction_log"))
     scored_input: str | None = None
     scored_predictions: str | None = None
     timestamp_column: str | None = None
@@ -101,5 +108,5 @@ class MonitorConfig:
     drift: DriftConfig = field(default_factory=DriftConfig)
     performance: PerformanceConfig = field(default_factory=PerformanceConfig)
     alert: AlertConfig = field(default_factory=AlertConfig)
-    report_dir: str = "reports"
-    plots_dir: str = "reports/monitor_plots"
+    report_dir: str = field(default_factory=catalog.default_factory("monitor_reports"))
+    plots_dir: str = field(default_factory=catalog.default_factory("monitor_plots"))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from pr2prod.config import catalog
+
 
 class Bump(StrEnum):
     """``release.bump``: the semver part a release increases."""
@@ -45,14 +47,11 @@ class ReleaseConfig:
     git_remote: str = "origin"
     require_gate: bool = True
     require_remote_artifacts: bool = True
-    notes_path: str = "reports/model_card.md"
+    notes_path: str = field(default_factory=catalog.default_factory("model_card"))
     ci_outputs: list[str] = field(
         default_factory=lambda: [
-            "reports/gate.json",
-            "reports/gate.md",
-            "reports/gate_plots",
-            "metrics/gate.json",
-            "reports/bento.json",
+            catalog.default_factory(key)()
+            for key in ("gate_json", "gate_md", "gate_plots", "gate_metrics", "bento_json")
         ]
     )
     repro_tolerance: float = 1e-9

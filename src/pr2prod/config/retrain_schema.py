@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from pr2prod.config import catalog
+
 
 class NewRowsCount(StrEnum):
     """``retrain.rules.new_rows.count``: which rows of the monitored window count as new data."""
@@ -122,8 +124,8 @@ class RetrainConfig:
     branch: str = "pr2prod/retrain"
     rules: RulesConfig = field(default_factory=RulesConfig)
     snapshot: SnapshotConfig = field(default_factory=SnapshotConfig)
-    report_json: str = "reports/retrain.json"
-    report_md: str = "reports/retrain.md"
+    report_json: str = field(default_factory=catalog.default_factory("retrain_json"))
+    report_md: str = field(default_factory=catalog.default_factory("retrain_md"))
 
 
 def check_retrain(cfg: RetrainConfig) -> None:

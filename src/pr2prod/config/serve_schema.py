@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pr2prod.config import catalog
 from pr2prod.config.errors import ConfigError
-
-# Where the server writes its prediction log and the monitor reads it, unless configured
-# (conf/monitor's `log` interpolates `${serve.prediction_log.path}`).
-DEFAULT_PREDICTION_LOG = "logs/predictions.jsonl"
 
 
 @dataclass
@@ -65,7 +62,7 @@ class PredictionLogConfig:
     """JSON-lines prediction log, rotated by size, kept until ``retention`` removes a file."""
 
     enabled: bool = True
-    path: str = DEFAULT_PREDICTION_LOG
+    path: str = field(default_factory=catalog.default_factory("prediction_log"))
     max_bytes: int = 10_485_760
     max_pending_bytes: int = 16_777_216
     retention: RetentionConfig = field(default_factory=RetentionConfig)

@@ -19,8 +19,17 @@ import yaml
 from pr2prod import __version__
 from pr2prod.config.choices import SklearnDataset, Task, values
 from pr2prod.errors import UsageError
+from pr2prod.init import TEMPLATE_DIR
 
 FILE_SOURCE = "file"
+
+
+def copier_default(question: str) -> str:
+    """The default ``copier.yml`` gives a question (what plain ``copier copy`` asks with)."""
+    spec = yaml.safe_load((TEMPLATE_DIR / "copier.yml").read_text(encoding="utf-8")) or {}
+    return str(spec[question]["default"])
+
+
 #: The task of each bundled scikit-learn set (the only one it can be).
 DATASET_TASKS: dict[str, str] = {
     SklearnDataset.breast_cancer: Task.binary,
@@ -88,7 +97,7 @@ class Answers:
         _choice("data_source", source, DATA_SOURCES)
         data_path = None
         if source == FILE_SOURCE:
-            data_path = self.data_path or "data/raw/data.csv"
+            data_path = self.data_path or copier_default("data_path")
             _check(
                 "data_path",
                 data_path,

@@ -10,11 +10,9 @@ to them do not change it.
 
 from __future__ import annotations
 
-import json
-from hashlib import md5
 from pathlib import Path
 
-from pr2prod.fsio import file_md5
+from pr2prod.dvclock import dir_hash
 from pr2prod.models.persist import METADATA_FILE, MODEL_FILE, SCHEMA_FILE
 
 ARTIFACT_FILES = (METADATA_FILE, MODEL_FILE, SCHEMA_FILE)
@@ -23,9 +21,7 @@ VERSION_CHARS = 12  # a model_version without a registry version: the id's first
 
 def artifact_id(directory: str | Path) -> str:
     """DVC's content hash of the artifact directory (``dvc.lock``'s md5 without ``.dir``)."""
-    root = Path(directory)
-    entries = [{"md5": file_md5(root / name), "relpath": name} for name in sorted(ARTIFACT_FILES)]
-    return md5(json.dumps(entries, sort_keys=True).encode(), usedforsecurity=False).hexdigest()
+    return dir_hash(Path(directory), ARTIFACT_FILES)
 
 
 def default_version(aid: str) -> str:

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+from pr2prod.config import catalog
 from pr2prod.remote_auth import CREDENTIALS_HINT, mentions_auth_failure
-
-GATE_JSON = Path("reports/gate.json")
 
 
 def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -116,7 +115,7 @@ class VerdictTarget:
 
     model_dir: Path  # the artifact being released
     production_id: str | None  # current production's artifact id (None: first release)
-    verdict: Path = GATE_JSON
+    verdict: Path = field(default_factory=lambda: Path(catalog.default_factory("gate_json")()))
 
 
 def gate_passed(root: Path, target: VerdictTarget) -> str | None:

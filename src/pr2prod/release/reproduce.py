@@ -8,10 +8,8 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import yaml
-
+from pr2prod.dvclock import LOCK, DvcLock
 from pr2prod.release.equivalence import Equivalence, ReproLevel, compare_models
 
 # The training pipeline: these stages and everything upstream of them are forced and compared.
@@ -53,12 +51,7 @@ class OutputDiff:
 
 def lock_hashes(lock_text: str) -> dict[tuple[str, str], str | None]:
     """``(stage, path) -> md5`` of every out, metric and plot recorded in a dvc.lock text."""
-    lock: dict[str, Any] = yaml.safe_load(lock_text) or {}
-    hashes: dict[tuple[str, str], str | None] = {}
-    for stage, body in (lock.get("stages") or {}).items():
-        for out in body.get("outs") or []:
-            hashes[(stage, out["path"])] = out.get("md5")
-    return hashes
+    return {(o.stage, o.path): o.md5 for o in DvcLock.from_text(lock_text).outs()}
 
 
 def compare_locks(committed: str, reproduced: str) -> list[OutputDiff]:
@@ -77,8 +70,7 @@ def stale_stages(committed: str, reproduced: str) -> list[str]:
     Outputs can reproduce while ``dvc.lock`` still records old dependencies (e.g. ``conf/``
     changed and only ``dvc repro evaluate`` was run): committing that lock is an error too.
     """
-    before = (yaml.safe_load(committed) or {}).get("stages") or {}
-    after = (yaml.safe_load(reproduced) or {}).get("stages") or {}
+    before, after = DvcLock.from_text(committed).stages, DvcLock.from_text(reproduced).stages
     return sorted(name for name in after if before.get(name) != after[name])
 
 
@@ -122,10 +114,10 @@ def classify(
 
 def verify_reproduction(
     root: str | Path,
+    artifact: str,
+    test_split: str,
     pull: bool = True,
     targets: tuple[str, ...] = TARGETS,
-    artifact: str = "models/model",
-    test_split: str = "data/prepared/test.parquet",
     tolerance: float = 1e-9,
     trusted_packages: Sequence[str] = (),
 ) -> ReproResult:
@@ -134,14 +126,15 @@ def verify_reproduction(
     The committed ``dvc.lock`` is read first; ``dvc repro --force`` then rewrites it from what
     the pipeline actually produced. The rewritten lock stays in the working tree so the
     differing outputs can be inspected (``git diff dvc.lock``; ``git checkout dvc.lock &&
-    dvc checkout`` restores).
+    dvc checkout`` restores). ``artifact`` is the model directory (``paths.model``),
+    ``test_split`` the test split's file (under ``paths.prepared``).
 
     Raises:
         FileNotFoundError: without a committed ``dvc.lock``.
         RuntimeError: when ``dvc pull`` or ``dvc repro`` fails.
     """
     base = Path(root)
-    lock = base / "dvc.lock"
+    lock = base / LOCK
     if not lock.exists():
         raise FileNotFoundError(f"{lock} is missing: nothing to reproduce")
     committed = lock.read_text(encoding="utf-8")

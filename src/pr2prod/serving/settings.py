@@ -2,7 +2,8 @@
 
 Read from ``PR2PROD_<KEY>`` environment variables (deploy-time overrides), else BentoML
 arguments (``bentoml build/serve --arg KEY=VALUE``; a built Bento stores them), else
-``params.yaml`` and ``models/model`` in the working directory. Cheap: no pandas, no
+``params.yaml`` and its ``paths.model`` in the working directory (the packaged catalog's
+model directory without a ``params.yaml``). Cheap: no pandas, no
 scikit-learn. Note: ``bentoml serve <bento>`` runs inside the Bento's ``src/``, so give a
 Bento an absolute ``prediction_log.path`` (``PR2PROD_SERVE_CONFIG``) to log outside it.
 """
@@ -18,10 +19,10 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
+from pr2prod.config import catalog
 from pr2prod.config.acceptance_schema import AcceptanceConfig
 from pr2prod.config.serve_schema import ServeConfig, check_serve
 
-DEFAULT_MODEL_DIR = "models/model"
 DEFAULT_PARAMS = "params.yaml"
 ARG_KEYS = (
     "model_tag",
@@ -90,14 +91,18 @@ def trusted_packages_from_json(raw: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _from_params(path: Path) -> tuple[ServeConfig, AcceptanceConfig, tuple[str, ...]]:
+def _from_params(
+    path: Path,
+) -> tuple[ServeConfig, AcceptanceConfig, tuple[str, ...], str | None]:
+    """The config and model directory of ``params.yaml``; the defaults (and no model
+    directory) without one."""
     if not path.exists():
-        return ServeConfig(), AcceptanceConfig(), ()
+        return ServeConfig(), AcceptanceConfig(), (), None
     from pr2prod.config.loader import load_params
     from pr2prod.config.targets import project_packages
 
     cfg = load_params(path)
-    return cfg.serve, cfg.acceptance, project_packages(cfg.allowed_targets)
+    return cfg.serve, cfg.acceptance, project_packages(cfg.allowed_targets), cfg.paths.model
 
 
 def resolve(args: dict[str, Any] | None = None) -> Settings:
@@ -118,8 +123,9 @@ def resolve(args: dict[str, Any] | None = None) -> Settings:
     raw_trusted = get("trusted_packages")
     serve, acceptance = ServeConfig(), AcceptanceConfig()
     trusted: tuple[str, ...] = ()
+    model_dir: str | None = None
     if not raw:  # no config given as arguments: all of it comes from params.yaml
-        serve, acceptance, trusted = _from_params(Path(get("params") or DEFAULT_PARAMS))
+        serve, acceptance, trusted, model_dir = _from_params(Path(get("params") or DEFAULT_PARAMS))
     return Settings(
         serve=serve_config_from_dict(json.loads(raw)) if raw else serve,
         acceptance=(
@@ -128,7 +134,7 @@ def resolve(args: dict[str, Any] | None = None) -> Settings:
             else acceptance
         ),
         model_tag=get("model_tag"),
-        model_dir=get("model_dir") or DEFAULT_MODEL_DIR,
+        model_dir=get("model_dir") or model_dir or catalog.default_factory("model")(),
         model_version=get("model_version"),
         trusted_packages=trusted_packages_from_json(raw_trusted) if raw_trusted else trusted,
     )

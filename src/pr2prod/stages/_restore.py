@@ -9,22 +9,15 @@ Nothing is rerun and nothing is fetched from a remote.
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
-import yaml
-
-LOCK = Path("dvc.lock")
+from pr2prod.dvclock import DIR_SUFFIX, LOCK, DvcLock, dir_listing
 
 
-def locked_cached_outs(stage: str, lock_path: Path = LOCK) -> dict[str, str]:
+def locked_cached_outs(stage: str, lock_path: Path = Path(LOCK)) -> dict[str, str]:
     """``path -> md5`` of the stage's cached outputs in ``dvc.lock`` (empty when none)."""
-    if not lock_path.exists():
-        return {}
-    lock = yaml.safe_load(lock_path.read_text(encoding="utf-8")) or {}
-    outs = ((lock.get("stages") or {}).get(stage) or {}).get("outs") or []
-    return {str(o["path"]): str(o["md5"]) for o in outs if o.get("md5")}
+    return {o.path: o.md5 for o in DvcLock.from_path(lock_path).outs(stage) if o.md5}
 
 
 def _cache_file(cache: Path, md5: str) -> Path:
@@ -39,9 +32,9 @@ def restore_out(path: Path, md5: str, cache: Path) -> bool:
     listing = _cache_file(cache, md5)
     if not listing.exists():
         return False
-    if md5.endswith(".dir"):
-        entries = json.loads(listing.read_text(encoding="utf-8"))
-        files = {e["relpath"]: _cache_file(cache, e["md5"]) for e in entries}
+    if md5.endswith(DIR_SUFFIX):
+        entries = dir_listing(listing.read_text(encoding="utf-8"))
+        files = {rel: _cache_file(cache, md5) for rel, md5 in entries.items()}
         if not all(f.exists() for f in files.values()):
             return False
         tmp = path.with_name(f".{path.name}.restore")

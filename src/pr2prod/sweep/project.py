@@ -8,22 +8,17 @@ its ``prepare`` params are checked against the workspace before anything runs.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from pr2prod.config.compose import params_digest
 from pr2prod.config.errors import ConfigError
 from pr2prod.config.hydra_compose import compose_dict
 from pr2prod.config.loader import RECORD_KEY, load_params, read_params_file
+from pr2prod.dvclock import LOCK, DvcLock, dir_hash
 from pr2prod.errors import DataError
-from pr2prod.fsio import file_md5
 
-LOCK = "dvc.lock"
 PREPARE_STAGE = "prepare"
 SPLIT_FILES = ("train.parquet", "test.parquet", "schema.json")
 
@@ -39,18 +34,6 @@ class TrialInputs:
     run_facts: str  # paths.run_facts: train's DVCLive directory lives under it
 
 
-def dvc_dir_md5(directory: Path) -> str:
-    """DVC's hash of a directory (``dvc.lock``'s ``<md5>.dir`` without the suffix)."""
-    entries = [
-        {"md5": file_md5(p), "relpath": p.relative_to(directory).as_posix()}
-        for p in sorted(directory.rglob("*"))
-        if p.is_file()
-    ]
-    return hashlib.md5(
-        json.dumps(entries, sort_keys=True).encode(), usedforsecurity=False
-    ).hexdigest()
-
-
 def locked_split(root: Path, prepared: str) -> tuple[str, dict[str, Any]]:
     """``(md5, params)`` of the ``prepare`` stage in ``dvc.lock``.
 
@@ -60,12 +43,10 @@ def locked_split(root: Path, prepared: str) -> tuple[str, dict[str, Any]]:
     lock_path = root / LOCK
     if not lock_path.is_file():
         raise DataError(f"{lock_path}: not found; run `dvc repro prepare` first")
-    lock = yaml.safe_load(lock_path.read_text(encoding="utf-8")) or {}
-    stage = (lock.get("stages") or {}).get(PREPARE_STAGE) or {}
-    for out in stage.get("outs") or []:
-        if out.get("path") == prepared and str(out.get("md5", "")).endswith(".dir"):
-            params = (stage.get("params") or {}).get("params.yaml") or {}
-            return str(out["md5"]).removesuffix(".dir"), params
+    lock = DvcLock.from_path(lock_path)
+    out = lock.out(prepared, PREPARE_STAGE)
+    if out is not None and out.is_dir and out.content_id:
+        return out.content_id, lock.params(PREPARE_STAGE)
     raise DataError(f"{lock_path}: the {PREPARE_STAGE} stage records no {prepared}/")
 
 
@@ -100,7 +81,7 @@ def read_inputs(root: Path) -> TrialInputs:
             )
     if not prepared.is_dir():
         raise DataError(f"{prepared}: not found; run `dvc checkout {cfg.paths.prepared}`")
-    actual = dvc_dir_md5(prepared)
+    actual = dir_hash(prepared)
     if actual != md5:
         raise DataError(
             f"{prepared}: differs from dvc.lock (workspace {actual}, locked {md5}); run "

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pr2prod.config import catalog
 from pr2prod.config.errors import ConfigError
 from pr2prod.config.sweep_schema import SearchAlgorithm, SweepConfig, direction, search_algorithm
 from pr2prod.fsio import write_json
@@ -19,7 +20,6 @@ from pr2prod.sweep.spec import plain, trial_count, trial_overrides, tune_space
 from pr2prod.sweep.trial import METRIC_NAMES_KEY, run_trial
 
 STATE_DIR = Path(".pr2prod") / "sweeps"  # Tune's state, per sweep name (gitignored)
-REPORT = Path("reports") / "sweep.json"
 
 
 @dataclass
@@ -125,7 +125,7 @@ def run_sweep(
     node_ip: str = "127.0.0.1",
     num_cpus: int | None = None,
 ) -> SweepOutcome:
-    """Run (or resume) the sweep; write reports/sweep.json and the best trial's experiment.
+    """Run (or resume) the sweep; write ``paths.sweep_json`` and the best trial's experiment.
 
     Raises:
         ConfigError: params.yaml is not conf/ + its overrides, or the experiment file
@@ -135,6 +135,7 @@ def run_sweep(
     import ray
 
     inputs = read_inputs(root)
+    report_path = root / catalog.entry("sweep_json", root / "params.yaml")
     started = time.perf_counter()
     start_ray(address, node_ip, num_cpus)
     try:
@@ -179,5 +180,5 @@ def run_sweep(
         "state": str(STATE_DIR / cfg.name),
     }
     report = sweep_report(summary, records, best)
-    write_json(root / REPORT, report)
-    return SweepOutcome(records, best, report, root / REPORT, experiment_path, reproduce, complete)
+    write_json(report_path, report)
+    return SweepOutcome(records, best, report, report_path, experiment_path, reproduce, complete)
