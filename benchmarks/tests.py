@@ -75,6 +75,9 @@ def run(tier: str) -> dict:
         for m in map(DURATION.match, proc.stdout.splitlines())
         if m
     ][:20]
+    log = Path(tempfile.gettempdir()) / f"pr2prod-tests-{tier}.log"
+    log.write_text(proc.stdout + proc.stderr)  # the whole run, for the failures' details
+    print(f"{tier}: the run's output is in {log}")
     tail = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
     return {
         "tier": tier,
