@@ -8,7 +8,8 @@ from typing import Any
 
 import yaml
 
-from pr2prod.release.preconditions import VerdictTarget, check_label
+from pr2prod.release.gate_record import GateVerdict
+from pr2prod.release.preconditions import VerdictTarget
 
 
 def _read_json(path: Path) -> Any:
@@ -30,7 +31,7 @@ def _table(rows: dict[str, Any], head: tuple[str, str]) -> list[str]:
     return lines
 
 
-def _bound_gate(base: Path, target: VerdictTarget | None) -> dict[str, Any] | str:
+def _bound_gate(base: Path, target: VerdictTarget | None) -> GateVerdict | str:
     """The verdict bound to the released model, or why there is none."""
     from pr2prod.models.identity import artifact_id
     from pr2prod.release.verdict import VerdictError, bound_verdict
@@ -45,24 +46,22 @@ def _bound_gate(base: Path, target: VerdictTarget | None) -> dict[str, Any] | st
         return f"No valid gate verdict for this model: {exc}"
 
 
-def _gate_section(gate: dict[str, Any] | str) -> list[str]:
+def _gate_section(gate: GateVerdict | str) -> list[str]:
     if isinstance(gate, str):
         return [gate]
-    binding = gate["binding"]
+    binding = gate.binding
     lines = [
-        f"Verdict: **{gate.get('verdict')}** (passed: {gate.get('passed')}; rule "
-        f"{gate.get('rule')}) for artifact `{binding['candidate']}` against production "
-        f"`{binding['production'] or 'none'}`; verdict digest `{gate.get('digest')}`.",
+        f"Verdict: **{gate.verdict}** (passed: {not gate.blocks_release()}; rule "
+        f"{gate.rule}) for artifact `{binding.candidate}` against production "
+        f"`{binding.production or 'none'}`; verdict digest `{gate.digest}`.",
         "",
     ]
-    checks = gate.get("checks") or []
-    if checks:
+    if gate.checks:
         lines += ["| check | baseline | candidate | delta | tolerance | passed |"]
         lines += ["| --- | --- | --- | --- | --- | --- |"]
         lines += [
-            f"| {check_label(c)} | {c.get('baseline')} | {c.get('candidate')} | "
-            f"{c.get('delta')} | {c.get('tolerance')} | {c.get('passed')} |"
-            for c in checks
+            f"| {c.id} | {c.baseline} | {c.candidate} | {c.delta} | {c.tolerance} | {c.passed} |"
+            for c in gate.checks
         ]
     return lines
 
