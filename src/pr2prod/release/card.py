@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from pr2prod.release.bento import read_record
 from pr2prod.release.gate_record import GateVerdict
 from pr2prod.release.preconditions import VerdictTarget
 
@@ -92,7 +93,7 @@ def model_card(
     paths = params["paths"]  # the one source of paths (conf/paths/)
     meta = _read_json(base / paths["model"] / "metadata.json") or {}
     metrics = _read_json(base / paths["metrics"]) or {}
-    bento = _read_json(base / paths["bento_json"]) or {}
+    bento = read_record(base / paths["bento_json"])
     lines = [f"# {name} {version}", "", "## Lineage", ""]
     lineage = {
         "commit": commit,
@@ -103,8 +104,8 @@ def model_card(
         "model": meta.get("model_name", "?"),
         "task": meta.get("task", "?"),
     }
-    if bento:
-        lineage["bento"] = bento.get("bento_tag", "?")
+    if bento is not None:
+        lineage["bento"] = bento.bento_tag or str(bento.reason)
     lines += _table(lineage, ("field", "value"))
     lines += ["", "## Metrics", ""]
     flat_metrics = {k: v for k, v in _flatten(metrics).items() if not isinstance(v, list)}
