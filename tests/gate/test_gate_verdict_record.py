@@ -270,3 +270,8 @@ def test_the_writers_verdict_follows_the_committed_schema(models: Models, tmp_pa
     bad["verdict"] = "maybe"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(bad, schema)
+
+
+def test_another_schema_version_is_not_read() -> None:
+    with pytest.raises(ValidationError, match="schema_version 2, not 3"):
+        _verdict("pass", True, [_check("metric:accuracy", True)], schema_version=2)

@@ -89,7 +89,7 @@ class BootstrapRecord(_Record):
 class GateReport(_Record):
     """The gate's decision on one candidate (unsealed: what ``pr2prod diff`` shows)."""
 
-    schema_version: Literal[3]
+    schema_version: int  # SCHEMA_VERSION, the only one this version reads
     verdict: Verdict
     passed: bool
     rule: str
@@ -110,6 +110,8 @@ class GateReport(_Record):
 
     @model_validator(mode="after")
     def _consistent(self) -> GateReport:
+        if self.schema_version != SCHEMA_VERSION:
+            raise ValueError(f"schema_version {self.schema_version}, not {SCHEMA_VERSION}")
         failing = [c.id for c in self.checks if not c.passed]
         if self.failed != failing:
             raise ValueError(f"failed lists {self.failed}, but the failing checks are {failing}")
