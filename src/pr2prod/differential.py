@@ -23,6 +23,7 @@ from pr2prod.compare.workspace import Workspace, gate_workspace
 from pr2prod.config import load_params
 from pr2prod.config.targets import project_packages
 from pr2prod.data.schema import DataSchema
+from pr2prod.release.gate_record import GateCheck, GateVerdict
 from pr2prod.stages._common import MODEL_DIR, PARAMS, TEST, TRAIN
 
 PROJECT = Path(os.environ.get("PR2PROD_PROJECT", ".")).resolve()
@@ -43,7 +44,7 @@ def _plan() -> list[Any]:
 
 
 @pytest.fixture(scope="module")
-def gate_report() -> dict[str, Any]:
+def gate_report() -> GateVerdict:
     cfg = load_params(PROJECT / PARAMS)
     # the team's own packages are trusted, as the gate stage trusts them (trust policy)
     trusted = project_packages(cfg.allowed_targets)
@@ -54,30 +55,29 @@ def gate_report() -> dict[str, Any]:
         pytest.fail(f"the gate cannot compare: {exc}", pytrace=False)
 
 
-def _describe(c: dict[str, Any]) -> str:
-    if c["kind"] == "floor":
-        return f"{c['metric']} = {c['candidate']:.4f}, beyond floor {c['tolerance']}"
-    if c["kind"] == "stability":
-        return f"{c['metric']} = {c['candidate']:.4f} > limit {c['tolerance']}"
+def _describe(c: GateCheck) -> str:
+    if c.kind == "floor":
+        return f"{c.metric} = {c.candidate:.4f}, beyond floor {c.tolerance}"
+    if c.kind == "stability":
+        return f"{c.metric} = {c.candidate:.4f} > limit {c.tolerance}"
     return (
-        f"{c['metric']}{' on ' + c['slice'] if c['slice'] else ''}: production "
-        f"{c['baseline']:.4f} -> candidate {c['candidate']:.4f} (delta {c['delta']:+.4f}, "
-        f"interval {c['ci']}, worsening bound {c['bound']}, tolerance {c['tolerance']:.4f}; "
-        f"{c['note']})"
+        f"{c.metric}{' on ' + c.slice if c.slice else ''}: production "
+        f"{c.baseline:.4f} -> candidate {c.candidate:.4f} (delta {c.delta:+.4f}, "
+        f"interval {c.ci}, worsening bound {c.bound}, tolerance {c.tolerance:.4f}; "
+        f"{c.note})"
     )
 
 
 @pytest.mark.differential
 @pytest.mark.xdist_group("differential")
 @pytest.mark.parametrize("check_id", _plan())
-def test_gate_check(check_id: str, gate_report: dict[str, Any]) -> None:
+def test_gate_check(check_id: str, gate_report: GateVerdict) -> None:
     """One gate check passes (skipped: a first release, or not computed for this data)."""
-    checks = {c["id"]: c for c in gate_report["checks"]}
-    if check_id not in checks:
-        skipped = {s["id"]: s["reason"] for s in gate_report["skipped"]}
+    check = gate_report.check(check_id)
+    if check is None:
+        skipped = {s.id: s.reason for s in gate_report.skipped}
         key = next((k for k in skipped if check_id.startswith(k)), None)
-        if gate_report["verdict"] == "first release":
-            pytest.skip(f"first release: {gate_report.get('baseline_reason')}")
+        if gate_report.verdict == "first release":
+            pytest.skip(f"first release: {gate_report.baseline_reason}")
         pytest.skip(skipped[key] if key else "not computed for this data")
-    check = checks[check_id]
-    assert check["passed"], _describe(check)
+    assert check.passed, _describe(check)

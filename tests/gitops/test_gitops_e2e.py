@@ -23,9 +23,8 @@ import yaml
 from _loop import PR2PROD
 from _loop import Loop as SharedLoop
 from _project import make_project, published_images, repro, run
-from pr2prod.release.preconditions import check_label
 from pr2prod.release.registry import production_ref
-from pr2prod.release.verdict import digest
+from pr2prod.release.verdict import digest, read_verdict
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 NAME = "pr2prod-model"
@@ -113,10 +112,10 @@ def test_gitops_loop(loop: Loop):
     assert results.get("gate") == "failure", results
     assert "build" not in results or results["build"] != "success"
     assert results.get("report") == "success", results
-    gate = json.loads((art / "pr-report" / "gate.json").read_text())
-    failed = {check_label(c) for c in gate["checks"] if not c["passed"]}
-    assert gate["passed"] is False and failed
-    metric = next(c.get("metric") or check_label(c) for c in gate["checks"] if not c["passed"])
+    gate = read_verdict(art / "pr-report" / "gate.json")
+    failed = set(gate.failed)
+    assert gate.blocks_release() and failed
+    metric = next(c.metric for c in gate.checks if not c.passed)
     report = (art / "pr-report" / "pr_report.md").read_text()
     gate_section = report.split("### Gate")[1].split("### Plots")[0]
     assert any(name in gate_section for name in failed)

@@ -52,8 +52,8 @@ def gate(
     from pr2prod.stages.gate import record_gate
 
     report = record_gate(params, baseline, allow_different_data, on_missing)
-    if report["verdict"] == "fail":
-        failed = ", ".join(report.get("failed", [])) or "see the report"
+    if report.blocks_release():
+        failed = ", ".join(report.failed) or "see the report"
         raise CheckFailedError(
             f"gate FAIL: {failed}: the candidate is not releasable "
             "(no Bento is built and `pr2prod release` refuses it)"

@@ -56,7 +56,7 @@ def _first_release_production(gate_json: Path, this_model: str) -> str | None:
     from pr2prod.release.verdict import VerdictError, read_verdict
 
     try:
-        recorded = (read_verdict(gate_json).get("binding") or {}).get("production")
+        recorded = read_verdict(gate_json).binding.production
     except (VerdictError, OSError, ValueError):
         return None  # gate_passed reports the unreadable verdict itself
     return this_model if recorded == this_model else None

@@ -25,6 +25,7 @@ from pr2prod.config.loader import to_config
 from pr2prod.config.targets import project_packages
 from pr2prod.dvclock import LOCK, out_md5
 from pr2prod.models.persist import load_artifact
+from pr2prod.release.gate_record import GateReport
 
 IGNORED_PARAMS = ("compose.conf_digest", "compose.params_digest")
 PARAMS = "params.yaml"
@@ -91,7 +92,7 @@ def _gate(root: Path, a: dict, b: dict, allow: bool) -> dict[str, Any]:
         try:
             data = check_same_data(cand.metadata, base.metadata, allow or cfg.allow_different_data)
         except GateError as exc:
-            return {"verdict": "refused", "reason": str(exc)}
+            return {"verdict": "refused", "reason": str(exc)}  # not a gate report: no model
         info = {"source": "ref", "ref": a["rev"], "commit": a["commit"], "md5": a["md5"]}
         return run_gate(
             cfg,
@@ -100,7 +101,7 @@ def _gate(root: Path, a: dict, b: dict, allow: bool) -> dict[str, Any]:
             pd.read_parquet(test_file),
             baseline_info=info,
             data_info={**data, "test_split": f"{test}@{b['rev']}"},
-        )
+        ).record()
 
 
 def diff_revisions(
@@ -132,8 +133,9 @@ def _fmt(v: Any) -> str:
 def diff_text(d: dict[str, Any], markdown: bool = False) -> str:
     """The diff as plain text or, with ``markdown``, as a PR comment."""
     title = f"{d['a']['rev']} ({d['a']['commit'][:12]}) → {d['b']['rev']} ({d['b']['commit'][:12]})"
-    gate = d["gate"]
-    verdict = gate.get("reason") if gate["verdict"] == "refused" else verdict_line(gate)
+    refused = d["gate"]["verdict"] == "refused"
+    gate = None if refused else GateReport.model_validate(d["gate"])
+    verdict = d["gate"]["reason"] if gate is None else verdict_line(gate)
     if not markdown:
         lines = [f"diff {title}", "params:"]
         lines += [f"  {k}: {_fmt(v['a'])} -> {_fmt(v['b'])}" for k, v in d["params"].items()]
@@ -158,7 +160,5 @@ def diff_text(d: dict[str, Any], markdown: bool = False) -> str:
         f"{'' if v['delta'] is None else format(v['delta'], '+.4f')} |"
         for k, v in d["metrics"].items()
     ]
-    body = (
-        f"**Verdict: refused** — {verdict}\n" if gate["verdict"] == "refused" else to_markdown(gate)
-    )
+    body = f"**Verdict: refused** — {verdict}\n" if gate is None else to_markdown(gate)
     return "\n".join(lines) + "\n\n" + body

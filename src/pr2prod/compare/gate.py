@@ -31,8 +31,7 @@ from pr2prod.compare.sums import Paired
 from pr2prod.compare.validate import validate_gate_config
 from pr2prod.config.gate_schema import GateConfig, GateMetric, Rule, SliceConfig
 from pr2prod.models.persist import LoadedModel
-
-SCHEMA_VERSION = 3  # 3: no `enforced` (the release enforces; the stage records)
+from pr2prod.release.gate_record import SCHEMA_VERSION, GateReport
 
 
 def _direction(cfg: GateConfig, name: GateMetric) -> str:
@@ -136,11 +135,12 @@ def run_gate(
     *,
     baseline_info: dict[str, Any] | None = None,
     data_info: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+) -> GateReport:
     """Compare ``candidate`` with ``baseline`` on ``test`` and return the gate report.
 
     ``baseline`` None means no production model: a first release (floors still apply).
-    The returned dict is the documented ``gate.json`` schema (see docs/gate.md).
+    The report is the documented ``gate.json`` record before sealing (see docs/gate.md and
+    :mod:`pr2prod.release.gate_record`).
 
     Raises:
         ConfigError: an invalid ``gate`` config.
@@ -189,7 +189,7 @@ def run_gate(
         checks.extend(slice_checks)
     verdict = _verdict(checks, has_baseline)
     # report: the documented gate.json record
-    return {
+    record = {
         "schema_version": SCHEMA_VERSION,
         "verdict": verdict,
         "passed": verdict != "fail",
@@ -214,6 +214,7 @@ def run_gate(
         "per_class": per_class_changes,
         "curves": curve_rows(paired, list(candidate.schema.labels or []), has_baseline),
     }
+    return GateReport.model_validate(record)
 
 
 def _underpowered(check: CheckResult) -> bool:

@@ -16,7 +16,8 @@ from pr2prod.compare.gate import run_gate
 from pr2prod.config.gate_schema import GateConfig
 from pr2prod.models.identity import artifact_id
 from pr2prod.models.persist import load_artifact
-from pr2prod.release.verdict import Binding, gate_params_hash, seal
+from pr2prod.release.gate_record import Binding, GateVerdict
+from pr2prod.release.verdict import gate_params_hash, seal
 
 
 @dataclasses.dataclass
@@ -36,8 +37,9 @@ def gate_workspace(
     override: str | None = None,
     allow_different_data: bool = False,
     registry: tuple[str, str] | None = None,
-) -> dict[str, Any]:
-    """Gate the workspace's candidate model against the production baseline.
+) -> GateVerdict:
+    """Gate the workspace's candidate model against the production baseline; the sealed
+    verdict.
 
     Raises:
         GateError: a stale candidate, different data (unless allowed) or an unreachable
@@ -75,14 +77,13 @@ def gate_workspace(
             baseline_info={**found.info, "reason": found.reason},
             data_info=data,
         )
-    report["baseline_reason"] = found.reason
     binding = Binding(
         candidate=artifact_id(ws.root / ws.model_dir),
         production=None if found.path is None else _production_id(found),
         test_data=current,
         gate_params=gate_params_hash(cfg),
     )
-    return seal(report, binding)
+    return seal(report, binding, found.reason)
 
 
 def _production_id(found: Baseline) -> str:

@@ -8,7 +8,9 @@ from typing import Any
 
 import yaml
 
-from pr2prod.release.preconditions import VerdictTarget, check_label
+from pr2prod.release.bento import read_record
+from pr2prod.release.gate_record import GateVerdict
+from pr2prod.release.preconditions import VerdictTarget
 
 
 def _read_json(path: Path) -> Any:
@@ -30,7 +32,7 @@ def _table(rows: dict[str, Any], head: tuple[str, str]) -> list[str]:
     return lines
 
 
-def _bound_gate(base: Path, target: VerdictTarget | None) -> dict[str, Any] | str:
+def _bound_gate(base: Path, target: VerdictTarget | None) -> GateVerdict | str:
     """The verdict bound to the released model, or why there is none."""
     from pr2prod.models.identity import artifact_id
     from pr2prod.release.verdict import VerdictError, bound_verdict
@@ -45,24 +47,22 @@ def _bound_gate(base: Path, target: VerdictTarget | None) -> dict[str, Any] | st
         return f"No valid gate verdict for this model: {exc}"
 
 
-def _gate_section(gate: dict[str, Any] | str) -> list[str]:
+def _gate_section(gate: GateVerdict | str) -> list[str]:
     if isinstance(gate, str):
         return [gate]
-    binding = gate["binding"]
+    binding = gate.binding
     lines = [
-        f"Verdict: **{gate.get('verdict')}** (passed: {gate.get('passed')}; rule "
-        f"{gate.get('rule')}) for artifact `{binding['candidate']}` against production "
-        f"`{binding['production'] or 'none'}`; verdict digest `{gate.get('digest')}`.",
+        f"Verdict: **{gate.verdict}** (passed: {not gate.blocks_release()}; rule "
+        f"{gate.rule}) for artifact `{binding.candidate}` against production "
+        f"`{binding.production or 'none'}`; verdict digest `{gate.digest}`.",
         "",
     ]
-    checks = gate.get("checks") or []
-    if checks:
+    if gate.checks:
         lines += ["| check | baseline | candidate | delta | tolerance | passed |"]
         lines += ["| --- | --- | --- | --- | --- | --- |"]
         lines += [
-            f"| {check_label(c)} | {c.get('baseline')} | {c.get('candidate')} | "
-            f"{c.get('delta')} | {c.get('tolerance')} | {c.get('passed')} |"
-            for c in checks
+            f"| {c.id} | {c.baseline} | {c.candidate} | {c.delta} | {c.tolerance} | {c.passed} |"
+            for c in gate.checks
         ]
     return lines
 
@@ -93,7 +93,7 @@ def model_card(
     paths = params["paths"]  # the one source of paths (conf/paths/)
     meta = _read_json(base / paths["model"] / "metadata.json") or {}
     metrics = _read_json(base / paths["metrics"]) or {}
-    bento = _read_json(base / paths["bento_json"]) or {}
+    bento = read_record(base / paths["bento_json"])
     lines = [f"# {name} {version}", "", "## Lineage", ""]
     lineage = {
         "commit": commit,
@@ -104,8 +104,8 @@ def model_card(
         "model": meta.get("model_name", "?"),
         "task": meta.get("task", "?"),
     }
-    if bento:
-        lineage["bento"] = bento.get("bento_tag", "?")
+    if bento is not None:
+        lineage["bento"] = bento.bento_tag or str(bento.reason)
     lines += _table(lineage, ("field", "value"))
     lines += ["", "## Metrics", ""]
     flat_metrics = {k: v for k, v in _flatten(metrics).items() if not isinstance(v, list)}

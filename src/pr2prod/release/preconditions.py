@@ -18,11 +18,6 @@ def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(args, cwd=cwd, capture_output=True, text=True, check=False)
 
 
-def check_label(check: dict[str, Any]) -> str:
-    """A gate check's name: ``name`` in the documented record, ``id``/``metric`` as fallbacks."""
-    return str(check.get("name") or check.get("id") or check.get("metric") or "?")
-
-
 def _regenerated(path: str, ignore: Sequence[str]) -> bool:
     """``path`` is one of ``ignore`` or inside one of its directories."""
     return any(path == p or path.startswith(p.rstrip("/") + "/") for p in ignore)
@@ -131,13 +126,10 @@ def gate_passed(root: Path, target: VerdictTarget) -> str | None:
         )
     except VerdictError as exc:
         return str(exc)
-    if verdict.get("passed") is not True:
-        failed = verdict.get("failed") or [
-            check_label(c) for c in verdict.get("checks", []) if not c.get("passed")
-        ]
+    if verdict.blocks_release():
         return (
-            f"the gate did not pass (verdict {verdict.get('verdict')!r}; "
-            f"failed checks: {', '.join(failed) or 'none listed'})"
+            f"the gate did not pass (verdict {verdict.verdict!r}; "
+            f"failed checks: {', '.join(verdict.failed)})"
         )
     return None
 

@@ -10,14 +10,19 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pr2prod.compare.baseline import production_id
 from pr2prod.config import load_params
 from pr2prod.config.schema import Config
 from pr2prod.errors import CheckFailedError
 from pr2prod.fsio import atomic_write_text
+from pr2prod.models.identity import artifact_id
+from pr2prod.release.gate_record import GateVerdict
+from pr2prod.release.verdict import VerdictError, bound_verdict
 from pr2prod.retrain.plan import make_plan
 from pr2prod.retrain.render import render_markdown
 from pr2prod.retrain.report import PipelineOutcome, RetrainReport, write_report
@@ -80,8 +85,8 @@ def run_retrain(root: Path, opts: RetrainOptions) -> RetrainReport:
         repro_exit_code=repro.returncode,
         failed_stage=_failed_stage(output) if repro.returncode else None,
         repro_tail=tail(output),
-        gate_verdict=None if gate is None else str(gate.get("verdict")),
-        gate_passed=None if gate is None else bool(gate.get("passed")),
+        gate_verdict=None if gate is None else gate.verdict,
+        gate_passed=None if gate is None else not gate.blocks_release(),
         metrics_before=before,
         metrics_after=_read_json(root / cfg.paths.metrics),
     )
@@ -129,14 +134,31 @@ def _compose(root: Path, opts: RetrainOptions) -> None:
     reconcile(root / opts.conf, root / opts.params, [])
 
 
-def _gate(root: Path, cfg: Config, fresh: bool) -> dict[str, Any] | None:
-    """The gate's verdict of this run: ``gate.json`` when the pipeline succeeded or the gate
-    rewrote it before failing (a failed gate writes its verdict); None when the gate never
-    got to a verdict (the committed file is the last release's, not this run's)."""
-    data = _read_json(root / cfg.paths.gate_json)
-    if not fresh and data == _committed_json(root, cfg.paths.gate_json):
+def _gate(root: Path, cfg: Config, fresh: bool) -> GateVerdict | None:
+    """The gate's verdict of this run: ``paths.gate_json`` when the pipeline succeeded or the
+    gate rewrote it before failing; None when the gate never got to a verdict (the committed
+    file is the last release's, not this run's) or its verdict is not about the retrained
+    model and current production (said on stderr), as the package stage checks it."""
+    where = root / cfg.paths.gate_json
+    if not where.is_file() or (not fresh and _same_as_committed(root, cfg.paths.gate_json)):
         return None
-    return data or None
+    base = cfg.gate.baseline
+    registry = (cfg.release.model_name, cfg.release.stage)
+    try:
+        return bound_verdict(
+            where,
+            artifact_id(root / cfg.paths.model),
+            production_id(root, base.ref, base.artifact, registry),
+        )
+    except (VerdictError, OSError) as exc:
+        print(f"[retrain] no usable gate verdict: {exc}", file=sys.stderr, flush=True)
+        return None
+
+
+def _same_as_committed(root: Path, path: str) -> bool:
+    """``path`` in the working tree is byte-identical to its committed version."""
+    proc = run_tool(["git", "show", f"HEAD:{path}"], root, check=False)
+    return proc.returncode == 0 and proc.stdout == (root / path).read_text(encoding="utf-8")
 
 
 _FAILED = re.compile(r"failed to reproduce '([^']+)'")

@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
-from typing import Any
 
 from pr2prod.compare import workspace as gate_ws
 from pr2prod.compare.report import to_markdown, verdict_line, verdict_metrics
@@ -29,6 +28,7 @@ from pr2prod.config.targets import project_packages
 from pr2prod.evaluate.plots import REGRESSION_PLOTS
 from pr2prod.evaluate.render import plot_specs, render_svg
 from pr2prod.fsio import atomic_dir, atomic_write_text, write_json
+from pr2prod.release.gate_record import GateVerdict
 from pr2prod.stages._common import PARAMS, run_stage
 
 
@@ -58,11 +58,11 @@ def write_curves(curves: dict[str, list[dict]], plots_dir: Path) -> dict[str, Pa
     return {name: plots_dir / f"{name}.svg" for name in curves}
 
 
-def write_reports(report: dict[str, Any], paths: PathsConfig) -> None:
+def write_reports(report: GateVerdict, paths: PathsConfig) -> None:
     """Write the curves' images, the verdict, its Markdown and its metrics (each atomically)."""
     md_path = Path(paths.gate_md)
-    images = write_curves(report.get("curves") or {}, Path(paths.gate_plots))
-    write_json(paths.gate_json, report)
+    images = write_curves(report.curves, Path(paths.gate_plots))
+    write_json(paths.gate_json, report.record())
     write_json(paths.gate_metrics, verdict_metrics(report))
     links = {n: os.path.relpath(p, md_path.parent) for n, p in images.items()}
     atomic_write_text(md_path, to_markdown(report, links))
@@ -81,7 +81,7 @@ def record_gate(
     baseline: str | None = None,
     allow_different_data: bool = False,
     on_missing: OnMissing | None = None,
-) -> dict[str, Any]:
+) -> GateVerdict:
     """Gate the candidate ``params`` names against production; write and return the verdict.
 
     Everything is read from and written to ``params``' own ``paths``. A FAIL is returned,

@@ -65,9 +65,9 @@ def build_candidate(
     current = production_id(Path("."), base.ref, base.artifact, registry)
     candidate = artifact_id(model_dir)
     verdict = bound_verdict(cfg.paths.gate_json, candidate, current)
-    if verdict.get("passed") is not True:
-        failed = [str(c) for c in verdict.get("failed") or []]
-        reason = f"{GATE_FAILED} ({', '.join(failed) or verdict.get('verdict')})"
+    if verdict.blocks_release():
+        failed = list(verdict.failed)
+        reason = f"{GATE_FAILED} ({', '.join(failed) or verdict.verdict})"
         if not record_failure:
             raise GateFailedError(
                 f"build refused: {reason}; see {cfg.paths.gate_md}. A FAIL is recorded "
