@@ -16,7 +16,9 @@ def main() -> None:
     def body() -> None:
         cfg = load_params(PARAMS)
         model = load_artifact(MODEL_DIR, trusted_packages=project_packages(cfg.allowed_targets))
-        metrics, plots = evaluate_model(model, pd.read_parquet(TEST), cfg.evaluate)
+        # only the columns the model reads and the label (not the row ids)
+        columns = [*model.schema.feature_names, model.schema.target]
+        metrics, plots = evaluate_model(model, pd.read_parquet(TEST, columns=columns), cfg.evaluate)
         with atomic_dir(PLOTS) as tmp:
             for name, rows in plots.items():
                 write_json(tmp / f"{name}.json", rows)
