@@ -24,6 +24,7 @@ from pr2prod.data.sources import make_synthetic
 from pr2prod.data.split import split_frame
 from pr2prod.data.validate import _constant
 from pr2prod.evaluate.metrics import predict
+from pr2prod.evaluate.plots import classification_plots
 from pr2prod.fsio import json_text
 
 pytestmark = [pytest.mark.unit]
@@ -126,3 +127,17 @@ def test_predict_transforms_once_with_the_pipelines_own_results(final: object) -
     pred, proba = predict(pipe, x, "binary")
     np.testing.assert_array_equal(pred, pipe.predict(x))
     np.testing.assert_array_equal(proba, pipe.predict_proba(x))
+
+
+@pytest.mark.parametrize(
+    ("y", "pred"),
+    [
+        (np.array([0, 1, 1, 2, 0]), np.array([1, 1, 0, 2, 2])),
+        (np.array(["b", "a", "b"]), np.array(["a", "a", "b"])),
+        (np.array([True, False]), np.array([False, False])),
+        (np.array([0.0, -0.0, 1.0]), np.array([1.0, 0.0, -0.0])),  # floats: the plain path
+    ],
+)
+def test_confusion_rows_are_each_rows_text(y: np.ndarray, pred: np.ndarray) -> None:
+    want = [{"actual": str(a), "predicted": str(p)} for a, p in zip(y, pred, strict=True)]
+    assert classification_plots(y, pred, None, [], bins=5, points=10)["confusion"] == want
