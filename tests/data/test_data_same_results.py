@@ -22,6 +22,7 @@ from pr2prod.config.schema import SyntheticConfig
 from pr2prod.data.schema import QUANTILES, discrete_stats, numeric_stats
 from pr2prod.data.sources import make_synthetic
 from pr2prod.data.split import split_frame
+from pr2prod.data.tables import read_split
 from pr2prod.data.validate import _constant
 from pr2prod.evaluate.metrics import predict
 from pr2prod.evaluate.plots import classification_plots
@@ -141,3 +142,14 @@ def test_predict_transforms_once_with_the_pipelines_own_results(final: object) -
 def test_confusion_rows_are_each_rows_text(y: np.ndarray, pred: np.ndarray) -> None:
     want = [{"actual": str(a), "predicted": str(p)} for a, p in zip(y, pred, strict=True)]
     assert classification_plots(y, pred, None, [], bins=5, points=10)["confusion"] == want
+
+
+def test_read_split_is_read_parquet(tmp_path) -> None:
+    df = _frame(700)
+    df.loc[3, "f1"] = np.nan
+    df.loc[4, "c0"] = None
+    path = tmp_path / "t.parquet"
+    df.to_parquet(path, index=False)
+    pd.testing.assert_frame_equal(read_split(path), pd.read_parquet(path))
+    cols = ["f1", "c0", "target"]
+    pd.testing.assert_frame_equal(read_split(path, cols), pd.read_parquet(path, columns=cols))

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
 from pr2prod.config import load_params
 from pr2prod.data.schema import DataSchema
+from pr2prod.data.tables import read_split
 from pr2prod.data.validate import ValidationReport, validate_split
 from pr2prod.fsio import write_json
 from pr2prod.stages._common import (
@@ -26,7 +25,7 @@ def main() -> None:
         # one split in memory at a time: validate_data's rules, train first, then test
         report = ValidationReport()
         for split, path in (("train", TRAIN), ("test", TEST)):
-            validate_split(pd.read_parquet(path), schema, split, cfg.validate, report)
+            validate_split(read_split(path), schema, split, cfg.validate, report)
         for line in report.lines():
             print(f"[validate] {line}")
         if not report.passed:
