@@ -40,6 +40,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -121,8 +122,14 @@ def md5(path: Path) -> str:
     return h.hexdigest()
 
 
-def pipeline(work: Path, rows: int, tag: str, src: Path) -> dict:
-    """Every stage of one variant on ``rows`` rows; production committed before the gate."""
+def pipeline(
+    work: Path, rows: int, tag: str, src: Path, save: Callable[[dict], None] | None = None
+) -> dict:
+    """Every stage of one variant on ``rows`` rows; production committed before the gate.
+
+    ``save`` receives the stages measured so far after each one (a run cut short keeps them).
+    """
+    save = save or (lambda _: None)
     e = variant_env(src, work)
     project = work / f"{tag}-{rows}"
     make_project(project, [*BASE, f"data.synthetic.n_rows={rows}", *PRODUCTION], commit=False)
@@ -131,15 +138,20 @@ def pipeline(work: Path, rows: int, tag: str, src: Path) -> dict:
     call(["git", "add", "-A"], project, e)
     call(["git", "commit", "-qm", "init project"], project, e)
     print(f"  {tag} ({src}), {rows:,} rows", flush=True)
-    stages = {name: stage(project, name, e) for name in ("prepare", "validate")}
+    stages: dict[str, dict] = {}
+    for name in ("prepare", "validate"):
+        stages[name] = stage(project, name, e)
+        save({"partial": True, "stages": stages})
     parts = [str(project / "data/prepared" / f) for f in ("train.parquet", "test.parquet")]
     table = int(call([sys.executable, "-c", TABLE, *parts], project, e).strip())
+    save({"partial": True, "table_in_memory_gib": round(table / GIB, 3), "stages": stages})
     production_train = stage(project, "train", e)
     call(["git", "add", "-A"], project, e)
     call(["git", "commit", "-qm", "production"], project, e)
     call([str(BIN / "pr2prod"), "compose", *CANDIDATE], project, e)
     for name in ("train", "evaluate", "gate", "package"):
         stages[name] = stage(project, name, e)
+        save({"partial": True, "table_in_memory_gib": round(table / GIB, 3), "stages": stages})
     gate = json.loads((project / "reports/gate.json").read_text(encoding="utf-8"))
     if gate.get("baseline") is None:
         raise RuntimeError(f"the gate ran without a baseline: {gate.get('baseline_reason')}")
@@ -223,10 +235,16 @@ def main() -> None:
             "load_average_start": list(os.getloadavg()),
         }
         if args.baseline_src:
-            entry["baseline"] = {"src": str(args.baseline_src), "commit": args.baseline_commit}
+            entry["baseline_code"] = {"src": str(args.baseline_src), "commit": args.baseline_commit}
+        result["rows"][str(rows)] = entry
         with tempfile.TemporaryDirectory(prefix="ds", dir="/tmp") as tmp:
             for tag, src in variants:
-                entry[tag] = pipeline(Path(tmp), rows, tag, src)
+
+                def save(part: dict, tag: str = tag, entry: dict = entry) -> None:
+                    entry[tag] = part
+                    write(result)
+
+                entry[tag] = pipeline(Path(tmp), rows, tag, src, save)
                 show(rows, tag, entry[tag])
         entry["load_average_end"] = list(os.getloadavg())
         if args.baseline_src:
@@ -240,10 +258,13 @@ def main() -> None:
                 "peak_rss": {n: round(rss(new, n) / rss(base, n), 3) for n in STAGES},
             }
             print(f"new / baseline at {rows:,} rows: {entry['new_vs_baseline']}", flush=True)
-        result["rows"][str(rows)] = entry
-        OUT.parent.mkdir(parents=True, exist_ok=True)
-        OUT.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        write(result)
     print(f"saved {OUT}")
+
+
+def write(result: dict) -> None:
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
