@@ -13,6 +13,9 @@ checkout) is composed with ``data=synthetic data.synthetic.n_rows=N`` and
    change it: ``train``, ``evaluate``, ``gate`` (against production: both models scored)
    and ``package`` (measured).
 
+With ``--baseline-src`` the two variants take turns stage by stage (new prepare, baseline
+prepare, new validate, ...), so each pair is measured under the same machine load.
+
 Each stage runs in a fresh wrapper process: wall time, and peak RSS as
 ``getrusage(RUSAGE_CHILDREN).ru_maxrss`` (the largest single process under it: the stage's
 Python process, or DVC's own when larger). The table's in-memory size is pandas'
@@ -40,7 +43,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Generator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -85,10 +88,10 @@ GOALS = {"other_stage_over_train_max": 0.5, "peak_rss_over_table_max": 2.0}
 GIB = 2**30
 
 
-def variant_env(src: Path, work: Path) -> dict[str, str]:
+def variant_env(src: Path, home: Path) -> dict[str, str]:
     e = env()
     e["PYTHONPATH"] = str(src)
-    e["BENTOML_HOME"] = str(work / "bentoml")
+    e["BENTOML_HOME"] = str(home)
     e["BENTOML_DO_NOT_TRACK"] = "true"
     return e
 
@@ -122,15 +125,13 @@ def md5(path: Path) -> str:
     return h.hexdigest()
 
 
-def pipeline(
-    work: Path, rows: int, tag: str, src: Path, save: Callable[[dict], None] | None = None
-) -> dict:
+def pipeline(work: Path, rows: int, tag: str, src: Path) -> Generator[dict, None, dict]:
     """Every stage of one variant on ``rows`` rows; production committed before the gate.
 
-    ``save`` receives the stages measured so far after each one (a run cut short keeps them).
+    Yields the stages measured so far after each one (the caller saves them, so a run cut
+    short keeps them, and interleaves the variants stage by stage); returns the result.
     """
-    save = save or (lambda _: None)
-    e = variant_env(src, work)
+    e = variant_env(src, work / f"bentoml-{tag}")
     project = work / f"{tag}-{rows}"
     make_project(project, [*BASE, f"data.synthetic.n_rows={rows}", *PRODUCTION], commit=False)
     shutil.rmtree(project / "src")  # the code dvc.yaml tracks is the code that runs
@@ -141,17 +142,18 @@ def pipeline(
     stages: dict[str, dict] = {}
     for name in ("prepare", "validate"):
         stages[name] = stage(project, name, e)
-        save({"partial": True, "stages": stages})
+        yield {"partial": True, "stages": stages}
     parts = [str(project / "data/prepared" / f) for f in ("train.parquet", "test.parquet")]
     table = int(call([sys.executable, "-c", TABLE, *parts], project, e).strip())
-    save({"partial": True, "table_in_memory_gib": round(table / GIB, 3), "stages": stages})
+    yield {"partial": True, "table_in_memory_gib": round(table / GIB, 3), "stages": stages}
     production_train = stage(project, "train", e)
+    yield {"partial": True, "table_in_memory_gib": round(table / GIB, 3), "stages": stages}
     call(["git", "add", "-A"], project, e)
     call(["git", "commit", "-qm", "production"], project, e)
     call([str(BIN / "pr2prod"), "compose", *CANDIDATE], project, e)
     for name in ("train", "evaluate", "gate", "package"):
         stages[name] = stage(project, name, e)
-        save({"partial": True, "table_in_memory_gib": round(table / GIB, 3), "stages": stages})
+        yield {"partial": True, "table_in_memory_gib": round(table / GIB, 3), "stages": stages}
     gate = json.loads((project / "reports/gate.json").read_text(encoding="utf-8"))
     if gate.get("baseline") is None:
         raise RuntimeError(f"the gate ran without a baseline: {gate.get('baseline_reason')}")
@@ -238,14 +240,17 @@ def main() -> None:
             entry["baseline_code"] = {"src": str(args.baseline_src), "commit": args.baseline_commit}
         result["rows"][str(rows)] = entry
         with tempfile.TemporaryDirectory(prefix="ds", dir="/tmp") as tmp:
-            for tag, src in variants:
-
-                def save(part: dict, tag: str = tag, entry: dict = entry) -> None:
-                    entry[tag] = part
+            # the variants take turns stage by stage: each pair is measured under one load
+            running = {tag: pipeline(Path(tmp), rows, tag, src) for tag, src in variants}
+            while running:
+                for tag, steps in list(running.items()):
+                    try:
+                        entry[tag] = next(steps)
+                    except StopIteration as done:
+                        entry[tag] = done.value
+                        del running[tag]
+                        show(rows, tag, entry[tag])
                     write(result)
-
-                entry[tag] = pipeline(Path(tmp), rows, tag, src, save)
-                show(rows, tag, entry[tag])
         entry["load_average_end"] = list(os.getloadavg())
         if args.baseline_src:
             new, base = entry["new"], entry["baseline"]
