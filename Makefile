@@ -102,6 +102,9 @@ bench: ## every performance figure into benchmarks/results/ (several minutes)
 	$(PY) benchmarks/serving.py
 	$(PY) benchmarks/batch.py
 
+bench-data-scale: ## the pipeline stage by stage on 1 M and 10 M synthetic rows, gate included (~1 h; 10 M needs ~8 GiB)
+	$(PY) benchmarks/data_scale.py
+
 # --- GitOps loop: the workflows in .github/workflows call exactly these targets -----------------
 # Values that can come from outside (a workflow input, a PR label, a branch name) reach recipes
 # only as environment variables, read by the shell as "$$VAR" (quoted) and validated first;

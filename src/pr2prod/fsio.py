@@ -126,7 +126,33 @@ def atomic_write_bytes(path: str | Path, data: bytes, private: bool = False) -> 
 
 def write_json(path: str | Path, data: Any) -> None:
     """Atomically write stable, human-readable JSON (sorted keys, trailing newline)."""
-    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+    atomic_write_text(path, json_text(data))
+
+
+def json_text(data: Any) -> str:
+    """The text :func:`write_json` writes: ``json.dumps(data, indent=2, sort_keys=True,
+    default=str)`` and a newline.
+
+    A list of records (e.g. a plot table of one row per test row) is encoded record by
+    record, and a record whose values are all text is encoded once however often it
+    repeats: the same characters, without the pure-Python encoder's (``indent`` turns the C
+    one off) millions of small pieces held until the join.
+    """
+    if not (isinstance(data, list) and data and all(type(r) is dict for r in data)):
+        return json.dumps(data, indent=2, sort_keys=True, default=str) + "\n"
+    seen: dict[tuple[tuple[Any, str], ...], str] = {}
+    parts = []
+    for record in data:
+        text_only = all(type(k) is str and type(v) is str for k, v in record.items())
+        key = tuple(record.items()) if text_only else None
+        text = seen.get(key) if key is not None else None
+        if text is None:
+            text = json.dumps(record, indent=2, sort_keys=True, default=str)
+            text = "\n".join("  " + line for line in text.split("\n"))
+            if key is not None:
+                seen[key] = text
+        parts.append(text)
+    return "[\n" + ",\n".join(parts) + "\n]\n"
 
 
 def read_json(path: str | Path) -> Any:

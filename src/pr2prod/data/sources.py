@@ -118,6 +118,7 @@ def declare_type(values: pd.Series, kind: ColumnType, key: str) -> pd.Series:
 
 def make_synthetic(cfg: SyntheticConfig, task: str) -> pd.DataFrame:
     """A seeded table with numeric columns f0.., categorical c0.. and a target."""
+    import pyarrow as pa
     from sklearn.datasets import make_classification, make_regression
 
     rng = np.random.default_rng(cfg.seed)
@@ -141,9 +142,12 @@ def make_synthetic(cfg: SyntheticConfig, task: str) -> pd.DataFrame:
             random_state=cfg.seed,
         )
     df = pd.DataFrame(x, columns=[f"f{i}" for i in range(cfg.n_features)])
+    del x  # the frame holds its own copy
+    names = pa.array([f"cat{k}" for k in range(cfg.n_categories)])
     for j in range(cfg.n_categorical):
         codes = rng.integers(0, cfg.n_categories, size=cfg.n_rows)
-        df[f"c{j}"] = pd.array([f"cat{c}" for c in codes], dtype="string")
+        # the category names taken by code in Arrow: the values "cat<code>", no Python str
+        df[f"c{j}"] = pd.array(names.take(pa.array(codes)), dtype="string")
         if task == "regression":
             y = y + (codes - cfg.n_categories / 2) * 5.0
         else:

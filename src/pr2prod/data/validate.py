@@ -113,7 +113,7 @@ def validate_split(
                     "null_share", f.name, split, f"{share:.1%} missing > {rules.max_null_share:.1%}"
                 )
             )
-        if split == "train" and s.nunique(dropna=True) <= 1:
+        if split == "train" and _constant(s):
             report.errors.append(Finding("constant", f.name, split, "a single distinct value"))
     if schema.labels is not None and split == "train":
         counts = df[schema.target].value_counts()
@@ -128,6 +128,14 @@ def validate_split(
                         f"class {label!r} has {n} rows < {rules.min_rows_per_class}",
                     )
                 )
+
+
+def _constant(s: pd.Series) -> bool:
+    """At most one distinct non-missing value (``nunique(dropna=True) <= 1``); for numbers
+    read from the minimum and maximum, which needs no hash table of the values."""
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        return bool(s.min() == s.max())
+    return bool(s.nunique(dropna=True) <= 1)
 
 
 def validate_data(

@@ -10,11 +10,22 @@ from sklearn import metrics as skm
 
 
 def predict(pipeline: Any, x: pd.DataFrame, task: str) -> tuple[np.ndarray, np.ndarray | None]:
-    """Predictions and, for classifiers that have them, class probabilities."""
-    pred = np.asarray(pipeline.predict(x))
+    """Predictions and, for classifiers that have them, class probabilities.
+
+    A scikit-learn ``Pipeline`` transforms ``x`` once and its final estimator predicts from
+    that matrix twice: what ``Pipeline.predict`` and ``Pipeline.predict_proba`` each compute,
+    the same values, without transforming the rows a second time.
+    """
+    from sklearn.pipeline import Pipeline
+
+    estimator = pipeline
+    if isinstance(pipeline, Pipeline) and len(pipeline.steps) > 1:
+        x = pipeline[:-1].transform(x)
+        estimator = pipeline.steps[-1][1]
+    pred = np.asarray(estimator.predict(x))
     proba = None
-    if task != "regression" and hasattr(pipeline, "predict_proba"):
-        proba = np.asarray(pipeline.predict_proba(x), dtype=np.float64)
+    if task != "regression" and hasattr(estimator, "predict_proba"):
+        proba = np.asarray(estimator.predict_proba(x), dtype=np.float64)
     return pred, proba
 
 

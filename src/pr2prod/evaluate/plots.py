@@ -31,9 +31,7 @@ def classification_plots(
     probability (each row's ``curve`` says which). Undefined points (a split with no errors)
     are left out, never written as NaN.
     """
-    plots: dict[str, list[dict]] = {
-        "confusion": [{"actual": str(a), "predicted": str(p)} for a, p in zip(y, pred, strict=True)]
-    }
+    plots: dict[str, list[dict]] = {"confusion": _confusion_rows(y, pred)}
     if proba is None:
         return plots
     pos = labels[-1]
@@ -51,6 +49,22 @@ def classification_plots(
     ]
     plots["calibration"] = _finite(rows, curve)
     return plots
+
+
+def _confusion_rows(y: np.ndarray, pred: np.ndarray) -> list[dict[str, str]]:
+    """``{"actual": str(a), "predicted": str(p)}`` per row. Labels that are integers, booleans
+    or text (equal exactly when their text is equal) are turned into text once per distinct
+    value, and rows of the same pair share one record, which nothing mutates."""
+    y, pred = np.asarray(y), np.asarray(pred)
+    if y.dtype.kind not in "biuU" or pred.dtype.kind not in "biuU":
+        return [{"actual": str(a), "predicted": str(p)} for a, p in zip(y, pred, strict=True)]
+    actual, ia = np.unique(y, return_inverse=True)
+    predicted, ip = np.unique(pred, return_inverse=True)
+    cells = [
+        {"actual": str(a), "predicted": str(p)} for a in actual for p in predicted
+    ]  # row-major: cell index = actual index * len(predicted) + predicted index
+    codes = ia.reshape(-1) * len(predicted) + ip.reshape(-1)
+    return [cells[c] for c in codes.tolist()]
 
 
 # The multiclass curve: is the top-probability label right, ranked by that probability.

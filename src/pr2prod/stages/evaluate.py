@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
 from pr2prod.config import load_params
 from pr2prod.config.targets import project_packages
+from pr2prod.data.tables import read_split
 from pr2prod.evaluate.report import evaluate_model
 from pr2prod.fsio import atomic_dir, write_json
 from pr2prod.models.persist import load_artifact
@@ -16,7 +15,9 @@ def main() -> None:
     def body() -> None:
         cfg = load_params(PARAMS)
         model = load_artifact(MODEL_DIR, trusted_packages=project_packages(cfg.allowed_targets))
-        metrics, plots = evaluate_model(model, pd.read_parquet(TEST), cfg.evaluate)
+        # only the columns the model reads and the label (not the row ids)
+        columns = [*model.schema.feature_names, model.schema.target]
+        metrics, plots = evaluate_model(model, read_split(TEST, columns), cfg.evaluate)
         with atomic_dir(PLOTS) as tmp:
             for name, rows in plots.items():
                 write_json(tmp / f"{name}.json", rows)

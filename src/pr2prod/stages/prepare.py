@@ -27,6 +27,7 @@ def main() -> None:
         train, test = split_frame(
             df, cfg.data.target, cfg.split.test_size, cfg.split.stratify, cfg.seed, cfg.data.task
         )
+        del df  # the two parts hold their rows: the whole table is not kept a third time
         schema = infer_schema(
             train, test, cfg.data.task, cfg.data.target, cfg.data.id_column or ID_COLUMN
         )

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
 from pr2prod.config import load_params
 from pr2prod.data.schema import DataSchema
-from pr2prod.data.validate import validate_data
+from pr2prod.data.tables import read_split
+from pr2prod.data.validate import ValidationReport, validate_split
 from pr2prod.fsio import write_json
 from pr2prod.stages._common import (
     PARAMS,
@@ -23,7 +22,10 @@ def main() -> None:
     def body() -> None:
         cfg = load_params(PARAMS)
         schema = DataSchema.load(SCHEMA)
-        report = validate_data(pd.read_parquet(TRAIN), pd.read_parquet(TEST), schema, cfg.validate)
+        # one split in memory at a time: validate_data's rules, train first, then test
+        report = ValidationReport()
+        for split, path in (("train", TRAIN), ("test", TEST)):
+            validate_split(read_split(path), schema, split, cfg.validate, report)
         for line in report.lines():
             print(f"[validate] {line}")
         if not report.passed:
