@@ -185,6 +185,7 @@ def test_makefile(rendered: Path) -> None:
         "lint: ## ruff, import contracts, types, params in sync", "lint: ## ruff, params in sync"
     )
     s = re.sub(r"bench-serving: ##.*?\n\t.*?\n\n", "", s)
+    s = re.sub(r"bench-data-scale: ##.*?\n\t.*?\n\n", "", s)
     s = re.sub(r"bench: ##.*?\n(\t.*\n)+\n", "", s)
     # this repository installs from its lock (requirements/) and writes it (`make lock`)
     s = s.replace("UPGRADE ?=\n", "")
