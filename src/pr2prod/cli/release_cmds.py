@@ -232,13 +232,13 @@ def _published_images(url_base: str, remote: str) -> dict[str, str]:
     from pr2prod.config import load_params
     from pr2prod.release import pr_images
 
-    pr_images.check_url_base(url_base)  # before anything is pushed
+    base = pr_images.check_url_base(url_base)  # before anything is pushed
     images = pr_images.collect(Path("."), load_params(Path("params.yaml")).paths)
     commit = pr_images.publish(Path("."), images, remote)
     typer.echo(
         f"published {len(images)} image(s) to {pr_images.ASSETS_BRANCH} at {commit}", err=True
     )
-    return pr_images.image_urls(images, url_base, commit)
+    return pr_images.image_urls(images, base, commit)
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -14,12 +14,12 @@ newer fields (a record without ``variant`` was answered by production), so reade
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from pr2prod.logrecord.variant import Variant
+from pr2prod.schemadoc import schema_text
 
 SCHEMA_VERSION: Literal[3] = 3
 
@@ -116,4 +116,4 @@ class PredictionRecord(_Strict):
 
 def json_schema() -> str:
     """The record's JSON Schema as committed in ``docs/prediction_record.schema.json``."""
-    return json.dumps(PredictionRecord.model_json_schema(), indent=2, sort_keys=True) + "\n"
+    return schema_text(PredictionRecord)

@@ -15,11 +15,12 @@ committed in ``docs/gate_verdict.schema.json`` (:func:`json_schema`).
 
 from __future__ import annotations
 
-import json
-import sys
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
+
+from pr2prod.schemadoc import main as schema_main
+from pr2prod.schemadoc import schema_text
 
 SCHEMA_VERSION = 3  # 3: no `enforced` (the release enforces; the stage records)
 
@@ -149,25 +150,12 @@ class GateVerdict(GateReport):
 
 def json_schema() -> str:
     """The verdict's JSON Schema as committed in ``docs/gate_verdict.schema.json``."""
-    return json.dumps(GateVerdict.model_json_schema(), indent=2, sort_keys=True) + "\n"
+    return schema_text(GateVerdict)
 
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m pr2prod.release.gate_record [--out PATH]``: print or write the schema."""
-    import argparse
-    from pathlib import Path
-
-    parser = argparse.ArgumentParser(
-        prog="python -m pr2prod.release.gate_record",
-        description="Print the gate verdict's JSON Schema.",
-    )
-    parser.add_argument("--out", type=Path, help="write the schema to this file instead of stdout")
-    args = parser.parse_args(argv)
-    if args.out is None:
-        sys.stdout.write(json_schema())
-    else:
-        args.out.write_text(json_schema(), encoding="utf-8")
-    return 0
+    return schema_main("python -m pr2prod.release.gate_record", "gate verdict", GateVerdict, argv)
 
 
 if __name__ == "__main__":

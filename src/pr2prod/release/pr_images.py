@@ -143,12 +143,11 @@ def publish(root: Path, images: list[Image], remote: str = "origin") -> str:
             return commit
         try:
             _git(root, "push", "--quiet", remote, f"{commit}:refs/heads/{ASSETS_BRANCH}")
+            return commit
         except PublishError:
             if attempt == _PUSH_ATTEMPTS:
                 raise
-            continue
-        return commit
-    raise AssertionError("unreachable")  # pragma: no cover
+    raise PublishError(f"no push attempt to {ASSETS_BRANCH}")  # _PUSH_ATTEMPTS < 1
 
 
 def image_urls(images: list[Image], url_base: str, commit: str) -> dict[str, str]:
